@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `petrel` command: runs the TypeScript sources through tsx's loader.
+import { register } from "tsx/esm/api";
+
+register();
+const [command, ...rest] = process.argv.slice(2);
+if (command === "serve") {
+  const { serve } = await import("../server/main.ts");
+  await serve(rest);
+} else {
+  process.stderr.write("usage: petrel serve [flags]\n");
+  process.exit(2);
+}

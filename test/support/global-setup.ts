@@ -1,0 +1,52 @@
+// Integration setup: one Postgres for the whole run (embedded, or TEST_DATABASE_URL), with a migrated template
+// database that every test file clones into a database of its own.
+import os from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { createDatabase, migrateDatabase } from "../../server/db/database.js";
+import { startEmbeddedPostgres } from "../../server/db/embedded-postgres.js";
+import { createLogger } from "../../server/logger.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** URL of a database on the test server; its name is replaced per test file. */
+    adminDatabaseUrl: string;
+    templateDatabase: string;
+  }
+}
+
+const TEMPLATE = "petrel_template";
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const logger = createLogger("warn");
+  const external = process.env.TEST_DATABASE_URL;
+  const embedded =
+    external === undefined || external === ""
+      ? await startEmbeddedPostgres({
+          dir: path.join(os.tmpdir(), `petrel-test-pg-${process.pid}`),
+          logger,
+          unsafeFast: true,
+          database: "postgres",
+        })
+      : undefined;
+  const adminUrl = embedded?.url ?? (external as string);
+  const admin = createDatabase(adminUrl, 2);
+  await admin.raw(`DROP DATABASE IF EXISTS ${TEMPLATE}`);
+  await admin.raw(`CREATE DATABASE ${TEMPLATE}`);
+  const templateUrl = withDatabase(adminUrl, TEMPLATE);
+  const template = createDatabase(templateUrl, 2);
+  await migrateDatabase(template, templateUrl);
+  await template.destroy();
+  await admin.destroy();
+  project.provide("adminDatabaseUrl", adminUrl);
+  project.provide("templateDatabase", TEMPLATE);
+  return async () => {
+    await embedded?.stop();
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}

@@ -1,0 +1,65 @@
+// Starts the real server on port 0 against a fresh database, with a Connect (gRPC) client and a grpc-js client.
+import { type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
+import { type PetrelServer, startPetrel } from "../../server/app.js";
+import { loadConfig } from "../../server/config.js";
+import { createLogger } from "../../server/logger.js";
+import { createGrpcJsClient, type GrpcJsClient } from "./grpc-js-client.js";
+import { createTestDatabase, type TestDatabase } from "./test-database.js";
+
+export interface TestServer {
+  readonly server: PetrelServer;
+  readonly database: TestDatabase;
+  readonly admin: Client<typeof AdminService>;
+  readonly signal: Client<typeof SignalService>;
+  readonly grpcJs: GrpcJsClient<typeof AdminService>;
+  readonly grpcAddress: string;
+  readonly httpBaseUrl: string;
+  /** Stops the server but keeps the database, so a new server can start on it. */
+  restart(): Promise<TestServer>;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  readonly env?: Record<string, string>;
+  readonly database?: TestDatabase;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const database = opts.database ?? (await createTestDatabase());
+  const config = loadConfig([], {
+    PETREL_GRPC_PORT: "0",
+    PETREL_HTTP_PORT: "0",
+    PETREL_HOST: "127.0.0.1",
+    DATABASE_URL: database.url,
+    PETREL_LOG_LEVEL: process.env.PETREL_TEST_LOG ?? "error",
+    ...opts.env,
+  });
+  const server = await startPetrel(config, createLogger(config.logLevel));
+  const grpcAddress = `127.0.0.1:${server.grpcPort}`;
+  const transport = createGrpcTransport({ baseUrl: `http://${grpcAddress}` });
+  const grpcJs = createGrpcJsClient(AdminService, grpcAddress);
+  const stopServer = async () => {
+    grpcJs.close();
+    await server.stop(2_000);
+  };
+  return {
+    server,
+    database,
+    admin: createClient(AdminService, transport),
+    signal: createClient(SignalService, transport),
+    grpcJs,
+    grpcAddress,
+    httpBaseUrl: `http://127.0.0.1:${server.httpPort}`,
+    async restart() {
+      await stopServer();
+      return startTestServer({ ...opts, database });
+    },
+    async stop() {
+      await stopServer();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { createGrpcJsClient } from "../support/grpc-js-client.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+let t: TestServer;
+
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe("server skeleton", () => {
+  it("answers GetVersion over Connect's gRPC transport and over grpc-js", async () => {
+    const viaConnect = await t.admin.getVersion({});
+    expect(viaConnect.controlPlaneVersion?.Version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(viaConnect.controlPlaneVersion?.BuildTime).not.toBe("");
+    const viaGrpcJs = await t.grpcJs.unary("getVersion", {});
+    expect(viaGrpcJs.controlPlaneVersion?.Version).toBe(viaConnect.controlPlaneVersion?.Version);
+  });
+
+  it("answers GetDomains with the default domains on both clients", async () => {
+    const want = [
+      { id: "development", name: "development" },
+      { id: "staging", name: "staging" },
+      { id: "production", name: "production" },
+    ];
+    const a = await t.admin.getDomains({});
+    expect(a.domains.map((d) => ({ id: d.id, name: d.name }))).toEqual(want);
+    const b = await t.grpcJs.unary("getDomains", {});
+    expect(b.domains.map((d) => ({ id: d.id, name: d.name }))).toEqual(want);
+  });
+
+  it("serves configured domains", async () => {
+    const custom = await startTestServer({ env: { PETREL_DOMAINS: "dev,prod" } });
+    try {
+      const r = await custom.admin.getDomains({});
+      expect(r.domains.map((d) => d.id)).toEqual(["dev", "prod"]);
+    } finally {
+      await custom.stop();
+    }
+  });
+
+  it("answers UNIMPLEMENTED for rpcs that are not built, on both clients", async () => {
+    const err = await t.signal.listSignals({ limit: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.Unimplemented);
+    const dataProxy = createGrpcJsClient(DataProxyService, t.grpcAddress);
+    try {
+      const e2 = await dataProxy.unary("getData", { flyteUrl: "flyte://v1/x" }).catch((e: unknown) => e);
+      expect((e2 as grpc.ServiceError).code).toBe(grpc.status.UNIMPLEMENTED);
+    } finally {
+      dataProxy.close();
+    }
+  });
+
+  it("serves Connect and gRPC-Web on the HTTP/1.1 port", async () => {
+    const connect = createClient(AdminService, createConnectTransport({ baseUrl: t.httpBaseUrl, httpVersion: "1.1" }));
+    expect((await connect.getDomains({})).domains).toHaveLength(3);
+    const web = createClient(AdminService, createGrpcWebTransport({ baseUrl: t.httpBaseUrl, httpVersion: "1.1" }));
+    expect((await web.getVersion({})).controlPlaneVersion?.Version).not.toBe("");
+  });
+
+  it("answers grpc.health.v1 and /healthz", async () => {
+    const health = createGrpcJsClient(Health, t.grpcAddress);
+    try {
+      const r = await health.unary("check", { service: "" });
+      expect(r.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      const admin = await health.unary("check", { service: "flyteidl.service.AdminService" });
+      expect(admin.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      const unknown = await health.unary("check", { service: "nope.Service" }).catch((e: unknown) => e);
+      expect((unknown as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
+    } finally {
+      health.close();
+    }
+    const res = await fetch(`${t.httpBaseUrl}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("ok\n");
+  });
+});

@@ -4,6 +4,7 @@ import type { PetrelConfig } from "./config.js";
 import { createDatabase, migrateDatabase } from "./db/database.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded-postgres.js";
 import type { Logger } from "./logger.js";
+import { createManagers } from "./managers/managers.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
 import { errorInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
 import { buildRoutes, servedServiceNames } from "./transport/router.js";
@@ -24,7 +25,11 @@ export interface StartOptions {
   readonly unsafeFastDatabase?: boolean;
 }
 
-export async function startPetrel(config: PetrelConfig, logger: Logger, opts: StartOptions = {}): Promise<PetrelServer> {
+export async function startPetrel(
+  config: PetrelConfig,
+  logger: Logger,
+  opts: StartOptions = {},
+): Promise<PetrelServer> {
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === undefined) {
@@ -44,7 +49,7 @@ export async function startPetrel(config: PetrelConfig, logger: Logger, opts: St
       host: config.host,
       grpcPort: config.grpcPort,
       httpPort: config.httpPort,
-      routes: buildRoutes({ config, db, health }),
+      routes: buildRoutes({ managers: createManagers(db, config), health }),
       interceptors: [requestLogInterceptor(logger), errorInterceptor(logger)],
       logger,
       httpRoutes: healthzRoute(health),

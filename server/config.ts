@@ -153,7 +153,8 @@ export function loadConfig(
         ? DEFAULT_DOMAINS.map((id) => ({ id, name: id }))
         : parseDomains(domains.value, domains.source, problems),
     logLevel: log === undefined ? "info" : oneOf(log.value, LOG_LEVELS, log.source, problems),
-    taskRuntime: runtime === undefined ? "process" : oneOf(runtime.value, TASK_RUNTIMES, runtime.source, problems),
+    taskRuntime:
+      runtime === undefined ? "process" : oneOf(runtime.value, TASK_RUNTIMES, runtime.source, problems),
     dbPoolMax,
   };
   if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {

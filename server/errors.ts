@@ -31,7 +31,8 @@ export const failedPrecondition = (message: string, details?: readonly ErrorDeta
   new AppError(Code.FailedPrecondition, message, details === undefined ? {} : { details });
 export const unavailable = (message: string, cause?: unknown): AppError =>
   new AppError(Code.Unavailable, message, { cause });
-export const internal = (message: string, cause?: unknown): AppError => new AppError(Code.Internal, message, { cause });
+export const internal = (message: string, cause?: unknown): AppError =>
+  new AppError(Code.Internal, message, { cause });
 
 /** Flyte's `missing <field>` (InvalidArgument). */
 export const missingField = (field: string): AppError => invalidArgument(`missing ${field}`);

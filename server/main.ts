@@ -44,11 +44,14 @@ export async function serve(argv: readonly string[]): Promise<void> {
   process.on("SIGTERM", shutdown);
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
+const isEntry =
+  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
 if (isEntry) {
   const [command, ...rest] = process.argv.slice(2);
   if (command !== "serve") {
-    process.stderr.write("usage: petrel serve [--grpc-port N] [--http-port N] [--home DIR] [--database-url URL]\n");
+    process.stderr.write(
+      "usage: petrel serve [--grpc-port N] [--http-port N] [--home DIR] [--database-url URL]\n",
+    );
     process.exit(2);
   }
   serve(rest).catch((err: unknown) => {

@@ -59,7 +59,9 @@ function unprivilegedAccount(): Account | undefined {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return undefined;
   if (idOf("-u", RUN_AS) === undefined) {
     spawnSync("groupadd", ["--system", RUN_AS]);
-    const r = spawnSync("useradd", ["--system", "-g", RUN_AS, "--no-create-home", RUN_AS], { encoding: "utf8" });
+    const r = spawnSync("useradd", ["--system", "-g", RUN_AS, "--no-create-home", RUN_AS], {
+      encoding: "utf8",
+    });
     if (r.status !== 0 && idOf("-u", RUN_AS) === undefined) {
       throw new Error(`running as root and cannot create the "${RUN_AS}" account for Postgres: ${r.stderr}`);
     }
@@ -70,9 +72,14 @@ function unprivilegedAccount(): Account | undefined {
   return { uid, gid };
 }
 
+function canReach(dir: string, account: Account): boolean {
+  return spawnSync("test", ["-x", dir], { uid: account.uid, gid: account.gid }).status === 0;
+}
+
+/** Petrel's own home may be made traversable (not readable) for the Postgres account; parents are left alone. */
 function assertReachable(dir: string, account: Account): void {
-  const r = spawnSync("test", ["-x", dir], { uid: account.uid, gid: account.gid });
-  if (r.status !== 0) {
+  if (!canReach(dir, account)) fs.chmodSync(dir, fs.statSync(dir).mode | 0o011);
+  if (!canReach(dir, account)) {
     throw new Error(
       `Postgres runs as "${RUN_AS}" because this process is root, but that account cannot reach ${dir}; ` +
         "choose a PETREL_HOME outside a private directory (e.g. /var/lib/petrel) or set DATABASE_URL",
@@ -107,7 +114,9 @@ async function stopOrphan(dataDir: string, ownerFile: string, logger: Logger): P
   if (!fs.existsSync(pidFile)) return;
   const pgPid = Number.parseInt(fs.readFileSync(pidFile, "utf8").split("\n")[0] ?? "", 10);
   if (!Number.isInteger(pgPid) || !isAlive(pgPid)) return;
-  const owner = fs.existsSync(ownerFile) ? Number.parseInt(fs.readFileSync(ownerFile, "utf8"), 10) : Number.NaN;
+  const owner = fs.existsSync(ownerFile)
+    ? Number.parseInt(fs.readFileSync(ownerFile, "utf8"), 10)
+    : Number.NaN;
   if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
     throw new Error(`the embedded Postgres in ${dataDir} is in use by another Petrel process (pid ${owner})`);
   }
@@ -133,7 +142,14 @@ function initCluster(bin: Binaries, dataDir: string, password: string, account: 
   try {
     execFileSync(
       bin.initdb,
-      [`--pgdata=${dataDir}`, "--auth=scram-sha-256", "--username=postgres", `--pwfile=${pwFile}`, "-E", "UTF8"],
+      [
+        `--pgdata=${dataDir}`,
+        "--auth=scram-sha-256",
+        "--username=postgres",
+        `--pwfile=${pwFile}`,
+        "-E",
+        "UTF8",
+      ],
       { stdio: "pipe", env: { ...process.env, LC_ALL: "C" }, ...(account ?? {}) },
     );
   } catch (err) {

@@ -1,5 +1,6 @@
 // SQL for the projects table.
 import type { Knex } from "knex";
+import { type ColumnSpec, type ListSpec, listPage, type Page, type SortLike } from "./list-page.js";
 import { withDbErrors } from "./pg-errors.js";
 
 export interface ProjectRow {
@@ -43,4 +44,42 @@ export function projectIsActive(db: Knex, identifier: string): Promise<{ exists:
     const row = await db<ProjectRow>("projects").select("state").where({ identifier }).first();
     return { exists: row !== undefined, active: row?.state === 0 };
   });
+}
+
+const PROJECT_COLUMNS: Record<string, ColumnSpec> = {
+  identifier: { sql: "p.identifier" },
+  id: { sql: "p.identifier" },
+  name: { sql: "p.name" },
+  description: { sql: "p.description" },
+  labels: { sql: "p.labels", kind: "bytes" },
+  state: { sql: "p.state", kind: "int" },
+  created_at: { sql: "p.created_at", kind: "timestamp" },
+  updated_at: { sql: "p.updated_at", kind: "timestamp" },
+};
+
+const PROJECT_LIST: ListSpec = {
+  rpcName: "ListProjects",
+  primary: "p",
+  entities: { p: PROJECT_COLUMNS },
+  sortKeys: {
+    identifier: { sql: "p.identifier", type: "text" },
+    id: { sql: "p.identifier", type: "text" },
+    name: { sql: "p.name", type: "text" },
+    description: { sql: "p.description", type: "text" },
+    state: { sql: "p.state", type: "int" },
+    created_at: { sql: "p.created_at", type: "timestamptz" },
+    updated_at: { sql: "p.updated_at", type: "timestamptz" },
+  },
+  defaultSort: { key: "identifier", direction: "asc" },
+  tieBreaker: { sql: "p.identifier", type: "text" },
+};
+
+/** ListProjects: limit 0 means no limit; without filters archived projects are hidden. */
+export function listProjects(
+  db: Knex,
+  req: { limit: number; token: string; filters: string; sortBy?: SortLike | undefined },
+): Promise<Page<ProjectRow>> {
+  const qb = db("projects as p").select("p.*");
+  if (req.filters.trim() === "") qb.whereNot("p.state", 1);
+  return listPage<ProjectRow>(qb, { ...req, limit: req.limit === 0 ? undefined : req.limit }, PROJECT_LIST);
 }

@@ -1,7 +1,12 @@
 // Project rows <-> admin.Project messages.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { LabelsSchema } from "../../gen/flyteidl/admin/common_pb.js";
-import { type Domain, DomainSchema, type Project, ProjectSchema } from "../../gen/flyteidl/admin/project_pb.js";
+import {
+  type Domain,
+  DomainSchema,
+  type Project,
+  ProjectSchema,
+} from "../../gen/flyteidl/admin/project_pb.js";
 import type { DomainConfig } from "../config.js";
 import type { ProjectRow } from "../repositories/project-repo.js";
 

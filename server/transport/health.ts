@@ -5,8 +5,8 @@ import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import {
   Health,
   type HealthCheckResponse,
-  HealthCheckResponse_ServingStatus as Status,
   HealthCheckResponseSchema,
+  HealthCheckResponse_ServingStatus as Status,
 } from "../../gen/grpc/health/v1/health_pb.js";
 
 /** Serving until shutdown begins; the names are the services the router serves. */

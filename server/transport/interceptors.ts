@@ -51,7 +51,11 @@ export function requestLogInterceptor(logger: Logger): Interceptor {
     try {
       const res = await next(req);
       res.header.set("x-request-id", requestId);
-      logger.debug("rpc", { method: req.method.name, ms: (performance.now() - started).toFixed(1), requestId });
+      logger.debug("rpc", {
+        method: req.method.name,
+        ms: (performance.now() - started).toFixed(1),
+        requestId,
+      });
       return res;
     } catch (err) {
       const code = err instanceof ConnectError ? Code[err.code] : "Unknown";

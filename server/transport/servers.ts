@@ -72,7 +72,9 @@ export async function startListeners(opts: ListenOptions): Promise<Listeners> {
       for (const s of sessions) s.close();
       h1.closeIdleConnections();
       const timer = setTimeout(() => {
-        opts.logger.warn("shutdown grace period over; closing remaining connections", { open: sessions.size });
+        opts.logger.warn("shutdown grace period over; closing remaining connections", {
+          open: sessions.size,
+        });
         for (const s of sessions) s.destroy();
         h1.closeAllConnections();
       }, graceMs);

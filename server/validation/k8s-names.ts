@@ -28,7 +28,9 @@ export function qualifiedNameErrors(value: string): string[] {
     name = rest;
     if (prefix.length === 0) errs.push("prefix part must be non-empty");
     else if (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) {
-      errs.push(`prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+      errs.push(
+        `prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+      );
     }
   } else if (parts.length > 2) {
     errs.push(

@@ -62,9 +62,15 @@ describe("server skeleton", () => {
   });
 
   it("serves Connect and gRPC-Web on the HTTP/1.1 port", async () => {
-    const connect = createClient(AdminService, createConnectTransport({ baseUrl: t.httpBaseUrl, httpVersion: "1.1" }));
+    const connect = createClient(
+      AdminService,
+      createConnectTransport({ baseUrl: t.httpBaseUrl, httpVersion: "1.1" }),
+    );
     expect((await connect.getDomains({})).domains).toHaveLength(3);
-    const web = createClient(AdminService, createGrpcWebTransport({ baseUrl: t.httpBaseUrl, httpVersion: "1.1" }));
+    const web = createClient(
+      AdminService,
+      createGrpcWebTransport({ baseUrl: t.httpBaseUrl, httpVersion: "1.1" }),
+    );
     expect((await web.getVersion({})).controlPlaneVersion?.Version).not.toBe("");
   });
 

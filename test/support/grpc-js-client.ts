@@ -1,5 +1,13 @@
 // A real @grpc/grpc-js client for any protobuf-es service: the same stack Python/Go Flyte stubs use on the wire.
-import { type DescMessage, type DescService, fromBinary, type MessageInitShape, type MessageShape, create, toBinary } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescService,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 
 type UnaryMethods<S extends DescService> = {

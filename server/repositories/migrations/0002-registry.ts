@@ -15,7 +15,9 @@ function entityColumns(t: Knex.CreateTableBuilder, db: Knex): void {
 
 async function listIndexes(db: Knex, table: string): Promise<void> {
   // Serve "latest versions of one name", "everything in a project/domain" and the distinct-name lists.
-  await db.schema.raw(`CREATE INDEX ${table}_pdn_created_idx ON ${table} (project, domain, name, created_at, id)`);
+  await db.schema.raw(
+    `CREATE INDEX ${table}_pdn_created_idx ON ${table} (project, domain, name, created_at, id)`,
+  );
   await db.schema.raw(`CREATE INDEX ${table}_pd_created_idx ON ${table} (project, domain, created_at, id)`);
   await db.schema.raw(`CREATE INDEX ${table}_pd_version_idx ON ${table} (project, domain, version, id)`);
 }
@@ -49,6 +51,8 @@ export async function up(db: Knex): Promise<void> {
   await db.schema.raw(
     "CREATE UNIQUE INDEX launch_plans_one_active_idx ON launch_plans (project, domain, name) WHERE state = 1",
   );
-  await db.schema.raw("CREATE INDEX launch_plans_active_idx ON launch_plans (project, domain, state, created_at, id)");
+  await db.schema.raw(
+    "CREATE INDEX launch_plans_active_idx ON launch_plans (project, domain, state, created_at, id)",
+  );
   await db.schema.raw("CREATE INDEX launch_plans_workflow_idx ON launch_plans (workflow_id)");
 }

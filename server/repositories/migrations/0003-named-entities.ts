@@ -25,7 +25,9 @@ export async function up(db: Knex): Promise<void> {
     t.binary("source_code");
     t.timestamp("created_at", { useTz: true }).notNullable().defaultTo(db.fn.now());
     t.timestamp("updated_at", { useTz: true }).notNullable().defaultTo(db.fn.now());
-    t.unique(["resource_type", "project", "domain", "name", "version"], { indexName: "description_entities_id_key" });
+    t.unique(["resource_type", "project", "domain", "name", "version"], {
+      indexName: "description_entities_id_key",
+    });
   });
   await db.schema.raw(
     "CREATE INDEX description_entities_list_idx ON description_entities (resource_type, project, domain, name, created_at, id)",

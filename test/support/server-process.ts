@@ -1,0 +1,66 @@
+// Runs `petrel serve` as a real child process and finds its ports from its log.
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  output(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const BIN = path.resolve(import.meta.dirname, "../../bin/petrel.js");
+
+export function runPetrel(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+export async function startServerProcess(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const child = runPetrel(
+    ["serve", "--host", "127.0.0.1", "--grpc-port", "0", "--http-port", "0", ...args],
+    env,
+  );
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  const ports = await new Promise<{ grpc: number; http: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+    child.stderr?.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = /petrel is serving grpc=[^ ]+:(\d+) http=[^ ]+:(\d+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve({ grpc: Number(m[1]), http: Number(m[2]) });
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    child,
+    grpcPort: ports.grpc,
+    httpPort: ports.http,
+    output: () => out,
+    stop(signal = "SIGTERM") {
+      const done = exited(child);
+      child.kill(signal);
+      return done;
+    },
+  };
+}

@@ -16,19 +16,25 @@ function files(dir, base = dir) {
 }
 
 try {
-  for (const f of ["buf.yaml", "buf.gen.yaml", "proto"]) cpSync(path.join(root, f), path.join(scratch, f), { recursive: true });
+  for (const f of ["buf.yaml", "buf.gen.yaml", "proto"])
+    cpSync(path.join(root, f), path.join(scratch, f), { recursive: true });
   const buf = path.join(root, "node_modules", ".bin", "buf");
   execFileSync(buf, ["generate"], {
     cwd: scratch,
     stdio: "inherit",
-    env: { ...process.env, PATH: `${path.join(root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` },
+    env: {
+      ...process.env,
+      PATH: `${path.join(root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}`,
+    },
   });
   const want = files(path.join(scratch, "gen")).sort();
   const have = files(path.join(root, "gen")).sort();
   const problems = [];
   for (const f of want) {
     if (!have.includes(f)) problems.push(`missing: gen/${f}`);
-    else if (readFileSync(path.join(scratch, "gen", f), "utf8") !== readFileSync(path.join(root, "gen", f), "utf8")) {
+    else if (
+      readFileSync(path.join(scratch, "gen", f), "utf8") !== readFileSync(path.join(root, "gen", f), "utf8")
+    ) {
       problems.push(`differs: gen/${f}`);
     }
   }

@@ -10,13 +10,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A database cloned from the migrated template, or an empty one with `{ empty: true }`. */
+export async function createTestDatabase(opts: { empty?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = inject("adminDatabaseUrl");
   const template = inject("templateDatabase");
   const name = `petrel_test_${randomBytes(5).toString("hex")}`;
   const admin = createDatabase(adminUrl, 1);
   try {
-    await admin.raw(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    await admin.raw(`CREATE DATABASE ${name} TEMPLATE ${opts.empty === true ? "template0" : template}`);
   } finally {
     await admin.destroy();
   }

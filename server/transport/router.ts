@@ -8,6 +8,7 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { Managers } from "../managers/managers.js";
 import { projectHandlers } from "./admin/project-handlers.js";
 import { systemHandlers } from "./admin/system-handlers.js";
+import { taskHandlers } from "./admin/task-handlers.js";
 import { type HealthState, registerHealth } from "./health.js";
 
 export interface RouteDeps {
@@ -24,6 +25,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     router.service(AdminService, {
       ...systemHandlers(),
       ...projectHandlers(deps.managers.projects),
+      ...taskHandlers(deps.managers.tasks),
     });
     router.service(SignalService, {});
     router.service(DataProxyService, {});

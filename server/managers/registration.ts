@@ -1,0 +1,39 @@
+// Idempotent registration: identical re-registration → ALREADY_EXISTS, different content under the same id →
+// INVALID_ARGUMENT with a readable diff. Insert first and let the unique key arbitrate, so concurrent identical
+// registrations of one id never fail any other way.
+import { AppError, alreadyExists, Code, type ErrorDetail, invalidArgument } from "../errors.js";
+import { jsonDiff } from "../transformers/json-diff.js";
+
+export interface Registration<Row extends { digest: string }> {
+  /** "task", "workflow" or "launch plan". */
+  readonly kind: string;
+  readonly name: string;
+  readonly digest: string;
+  insert(): Promise<Row>;
+  loadExisting(): Promise<Row | undefined>;
+  /** The JSON compared in the diff: the stored artifact and the new one. */
+  existingJson(row: Row): unknown;
+  readonly newJson: unknown;
+  readonly identicalDetails?: readonly ErrorDetail[];
+  readonly differentDetails?: readonly ErrorDetail[];
+}
+
+const MAX_DIFF_BYTES = 3 * 1024 * 1024;
+
+export async function registerOnce<Row extends { digest: string }>(r: Registration<Row>): Promise<Row> {
+  try {
+    return await r.insert();
+  } catch (err) {
+    if (!(err instanceof AppError) || err.code !== Code.AlreadyExists) throw err;
+    const existing = await r.loadExisting();
+    if (existing === undefined) throw err;
+    if (existing.digest === r.digest) {
+      throw alreadyExists(`${r.kind} with identical structure already exists`, r.identicalDetails);
+    }
+    const diff = jsonDiff(r.existingJson(existing), r.newJson).slice(0, MAX_DIFF_BYTES);
+    throw invalidArgument(
+      `${r.name} ${r.kind} with different structure already exists. (Please register a new version of the ${r.kind}):\n${diff}`,
+      r.differentDetails,
+    );
+  }
+}

@@ -3,14 +3,17 @@ import type { Knex } from "knex";
 import type { PetrelConfig } from "../config.js";
 import { ProjectManager } from "./project-manager.js";
 import { TaskManager } from "./task-manager.js";
+import { WorkflowManager } from "./workflow-manager.js";
 
 export interface Managers {
   readonly projects: ProjectManager;
   readonly tasks: TaskManager;
+  readonly workflows: WorkflowManager;
 }
 
 export function createManagers(db: Knex, config: PetrelConfig): Managers {
   const projects = new ProjectManager(db, config.domains);
   const tasks = new TaskManager(db, projects);
-  return { projects, tasks };
+  const workflows = new WorkflowManager(db, projects);
+  return { projects, tasks, workflows };
 }

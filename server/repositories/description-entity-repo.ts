@@ -59,13 +59,11 @@ export function listDescriptionEntities(
   scope: { project: string; domain: string; name: string },
   req: PageRequest,
 ): Promise<Page<DescriptionEntityRow>> {
-  const qb = db("description_entities as d")
-    .select("d.*")
-    .where({
-      "d.resource_type": resourceType,
-      "d.project": scope.project,
-      "d.domain": scope.domain,
-      "d.name": scope.name,
-    });
+  const qb = db("description_entities as d").select("d.*").where({
+    "d.resource_type": resourceType,
+    "d.project": scope.project,
+    "d.domain": scope.domain,
+    "d.name": scope.name,
+  });
   return listPage<DescriptionEntityRow>(qb, req, DESCRIPTION_ENTITY_LIST);
 }

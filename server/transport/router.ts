@@ -9,6 +9,7 @@ import type { Managers } from "../managers/managers.js";
 import { projectHandlers } from "./admin/project-handlers.js";
 import { systemHandlers } from "./admin/system-handlers.js";
 import { taskHandlers } from "./admin/task-handlers.js";
+import { workflowHandlers } from "./admin/workflow-handlers.js";
 import { type HealthState, registerHealth } from "./health.js";
 
 export interface RouteDeps {
@@ -26,6 +27,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       ...systemHandlers(),
       ...projectHandlers(deps.managers.projects),
       ...taskHandlers(deps.managers.tasks),
+      ...workflowHandlers(deps.managers.workflows),
     });
     router.service(SignalService, {});
     router.service(DataProxyService, {});

@@ -32,7 +32,10 @@ describe("CreateTask / GetTask", () => {
           inputs: { a: intType() },
           outputs: { o: intType() },
         }),
-        description: { shortDescription: "adds", longDescription: { content: { case: "value", value: "adds numbers" } } },
+        description: {
+          shortDescription: "adds",
+          longDescription: { content: { case: "value", value: "adds numbers" } },
+        },
       },
     });
     const task = await t.admin.getTask({ id });

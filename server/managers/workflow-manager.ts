@@ -1,0 +1,176 @@
+// Workflows: compiled against the registered tasks and launch plans they reference, stored once per id.
+import { clone, create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
+import type { Knex } from "knex";
+import type {
+  NamedEntityIdentifierList,
+  NamedEntityIdentifierListRequest,
+  ObjectGetRequest,
+  ResourceListRequest,
+} from "../../gen/flyteidl/admin/common_pb.js";
+import {
+  NamedEntityIdentifierListSchema,
+  NamedEntityIdentifierSchema,
+} from "../../gen/flyteidl/admin/common_pb.js";
+import { LaunchPlanClosureSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import {
+  CreateWorkflowFailureReasonSchema,
+  type Workflow,
+  type WorkflowCreateRequest,
+  type WorkflowList,
+  WorkflowListSchema,
+  WorkflowSpecSchema,
+} from "../../gen/flyteidl/admin/workflow_pb.js";
+import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
+import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { TypedInterfaceSchema } from "../../gen/flyteidl/core/interface_pb.js";
+import { formatCompileErrors } from "../compiler/compile-errors.js";
+import { compileWorkflow } from "../compiler/compile-workflow.js";
+import { idKey, type LaunchPlanInterface } from "../compiler/interfaces.js";
+import { collectRequirements } from "../compiler/requirements.js";
+import { invalidArgument, missingField, notFound } from "../errors.js";
+import { insertDescriptionEntity } from "../repositories/description-entity-repo.js";
+import { getLaunchPlans } from "../repositories/launch-plan-repo.js";
+import { getTasks } from "../repositories/task-repo.js";
+import * as repo from "../repositories/workflow-repo.js";
+import { descriptionToRow } from "../transformers/description-entity.js";
+import { compiledTaskOf } from "../transformers/task.js";
+import {
+  decodeCompiledWorkflow,
+  encodeCompiledWorkflow,
+  rowToWorkflow,
+  rowToWorkflowSummary,
+} from "../transformers/workflow.js";
+import {
+  idText,
+  validateIdentifier,
+  validateIdentifierFields,
+  withResourceType,
+} from "../validation/identifier-validator.js";
+import { validateListScope } from "../validation/list-validator.js";
+import type { ProjectManager } from "./project-manager.js";
+import { registerOnce } from "./registration.js";
+import { digestOf } from "./task-manager.js";
+
+export const workflowNotFound = (id: Identifier) =>
+  notFound(`missing entity of type WORKFLOW with identifier ${idText(id)}`);
+
+export class WorkflowManager {
+  constructor(
+    private readonly db: Knex,
+    private readonly projects: ProjectManager,
+  ) {}
+
+  async createWorkflow(req: WorkflowCreateRequest): Promise<void> {
+    validateIdentifier(req.id, ResourceType.WORKFLOW);
+    const id = req.id;
+    await this.projects.assertWritable(id.project, id.domain);
+    if (req.spec?.template === undefined) throw missingField("spec");
+    const spec = clone(WorkflowSpecSchema, req.spec);
+    if (spec.template !== undefined) spec.template.id = id;
+    const compiled = await this.compile(id, spec);
+    const digest = digestOf(toBinary(CompiledWorkflowClosureSchema, compiled));
+    const detail = (c: "existsIdenticalStructure" | "existsDifferentStructure") => [
+      {
+        desc: CreateWorkflowFailureReasonSchema,
+        value: create(CreateWorkflowFailureReasonSchema, { reason: { case: c, value: { id } } }),
+      },
+    ];
+    const description = spec.description;
+    await registerOnce({
+      kind: "workflow",
+      name: id.name,
+      digest,
+      insert: () =>
+        this.db.transaction(async (trx) => {
+          const row = await repo.insertWorkflow(trx, {
+            project: id.project,
+            domain: id.domain,
+            name: id.name,
+            version: id.version,
+            typed_interface: Buffer.from(
+              toBinary(TypedInterfaceSchema, spec.template?.interface ?? create(TypedInterfaceSchema)),
+            ),
+            closure: encodeCompiledWorkflow(compiled),
+            digest,
+            short_description: description?.shortDescription ?? "",
+          });
+          if (description !== undefined)
+            await insertDescriptionEntity(trx, descriptionToRow(id, description));
+          return row;
+        }),
+      loadExisting: () => repo.getWorkflow(this.db, id),
+      existingJson: (row) => toJson(CompiledWorkflowClosureSchema, decodeCompiledWorkflow(row)),
+      newJson: toJson(CompiledWorkflowClosureSchema, compiled),
+      identicalDetails: detail("existsIdenticalStructure"),
+      differentDetails: detail("existsDifferentStructure"),
+    });
+  }
+
+  /** Loads what the workflow references and compiles it; every failure is Flyte's wrapped INVALID_ARGUMENT. */
+  private async compile(id: Identifier, spec: WorkflowCreateRequest["spec"] & object) {
+    const wrap = (inner: string) =>
+      invalidArgument(`failed to compile workflow for [${idText(id)}] with err: ${inner}`);
+    const needs = collectRequirements(spec);
+    const tasks = await getTasks(this.db, needs.tasks);
+    const taskKeys = new Set(tasks.map((t) => idKey(t)));
+    const missingTask = needs.tasks.find((t) => !taskKeys.has(idKey(t)));
+    if (missingTask !== undefined) {
+      throw wrap(
+        `missing entity of type TASK with identifier ${idText({ ...missingTask, resourceType: ResourceType.TASK })}`,
+      );
+    }
+    const lps = await getLaunchPlans(this.db, needs.launchPlans);
+    const lpKeys = new Set(lps.map((l) => idKey(l)));
+    const missingLp = needs.launchPlans.find((l) => !lpKeys.has(idKey(l)));
+    if (missingLp !== undefined) {
+      throw wrap(
+        `missing entity of type LAUNCH_PLAN with identifier ${idText({ ...missingLp, resourceType: ResourceType.LAUNCH_PLAN })}`,
+      );
+    }
+    const launchPlans: LaunchPlanInterface[] = lps.map((row) => {
+      const closure = fromBinary(LaunchPlanClosureSchema, row.closure);
+      return {
+        id: create(IdentifierSchema, {
+          resourceType: ResourceType.LAUNCH_PLAN,
+          project: row.project,
+          domain: row.domain,
+          name: row.name,
+          version: row.version,
+        }),
+        expectedInputs: closure.expectedInputs,
+        expectedOutputs: closure.expectedOutputs,
+      };
+    });
+    const result = compileWorkflow(spec, {
+      tasks: tasks.map((t) => compiledTaskOf(t).template).filter((t) => t !== undefined),
+      launchPlans,
+    });
+    if ("errors" in result) throw wrap(formatCompileErrors(result.errors));
+    return result.closure;
+  }
+
+  async getWorkflow(req: ObjectGetRequest): Promise<Workflow> {
+    const id = withResourceType(req.id, ResourceType.WORKFLOW);
+    if (id === undefined) throw missingField("id");
+    if (id.resourceType !== ResourceType.WORKFLOW) validateIdentifier(id, ResourceType.WORKFLOW);
+    validateIdentifierFields(id);
+    const row = await repo.getWorkflow(this.db, id);
+    if (row === undefined) throw workflowNotFound(id);
+    return rowToWorkflow(row);
+  }
+
+  async listWorkflows(req: ResourceListRequest): Promise<WorkflowList> {
+    const scope = validateListScope(req.id, req.limit);
+    const page = await repo.listWorkflows(this.db, scope, req);
+    return create(WorkflowListSchema, { workflows: page.rows.map(rowToWorkflowSummary), token: page.token });
+  }
+
+  async listWorkflowIds(req: NamedEntityIdentifierListRequest): Promise<NamedEntityIdentifierList> {
+    const scope = validateListScope(req, req.limit);
+    const page = await repo.listWorkflowNames(this.db, scope, req);
+    return create(NamedEntityIdentifierListSchema, {
+      entities: page.rows.map((r) => create(NamedEntityIdentifierSchema, r)),
+      token: page.token,
+    });
+  }
+}

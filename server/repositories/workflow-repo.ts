@@ -1,0 +1,66 @@
+// SQL for the workflows table. The compiled closure is stored whole; the typed interface separately, so lists
+// never decode closures.
+import type { Knex } from "knex";
+import type { ListSpec, Page, PageRequest } from "./list-page.js";
+import { withDbErrors } from "./pg-errors.js";
+import {
+  baseColumns,
+  baseSortKeys,
+  type EntityKey,
+  type EntityRow,
+  getEntity,
+  listEntities,
+  listEntityNames,
+  type NameRow,
+  type NameScope,
+} from "./versioned-entity.js";
+
+export interface WorkflowRow extends EntityRow {
+  typed_interface: Buffer;
+  closure: Buffer;
+}
+
+export type NewWorkflowRow = Omit<WorkflowRow, "id" | "created_at" | "updated_at">;
+
+export const WORKFLOW_LIST: ListSpec = {
+  rpcName: "ListWorkflows",
+  primary: "w",
+  entities: { w: { ...baseColumns("w"), typed_interface: { sql: "w.typed_interface", kind: "bytes" } } },
+  sortKeys: baseSortKeys("w"),
+  defaultSort: { key: "created_at", direction: "desc" },
+  tieBreaker: { sql: "w.id", type: "bigint" },
+};
+
+export function insertWorkflow(db: Knex, row: NewWorkflowRow): Promise<WorkflowRow> {
+  return withDbErrors(async () => {
+    const [inserted] = (await db("workflows").insert(row).returning("*")) as WorkflowRow[];
+    return inserted as WorkflowRow;
+  });
+}
+
+export const getWorkflow = (db: Knex, key: EntityKey): Promise<WorkflowRow | undefined> =>
+  getEntity<WorkflowRow>(db, "workflows", key);
+
+export function listWorkflows(db: Knex, scope: NameScope, req: PageRequest): Promise<Page<WorkflowRow>> {
+  const cols = [
+    "id",
+    "project",
+    "domain",
+    "name",
+    "version",
+    "typed_interface",
+    "digest",
+    "short_description",
+    "created_at",
+    "updated_at",
+  ];
+  return listEntities<WorkflowRow>(db, "workflows", "w", scope, req, WORKFLOW_LIST, (qb) => {
+    qb.clearSelect().select(cols.map((c) => `w.${c}`));
+  });
+}
+
+export const listWorkflowNames = (
+  db: Knex,
+  scope: NameScope,
+  req: Omit<PageRequest, "filters">,
+): Promise<Page<NameRow>> => listEntityNames(db, "workflows", "ListWorkflowIdentifiers", scope, req);

@@ -9,7 +9,6 @@ import {
   CompiledWorkflowSchema,
 } from "../../gen/flyteidl/core/compiler_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
-import type { LiteralType } from "../../gen/flyteidl/core/types_pb.js";
 import {
   type Node,
   NodeSchema,

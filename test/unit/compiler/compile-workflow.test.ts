@@ -255,7 +255,13 @@ describe("compileWorkflow", () => {
       create(NodeSchema, {
         id: "map",
         inputs: [bind("name", "", "names")],
-        target: { case: "arrayNode", value: { node: taskNode("inner", taskId("greet")), parallelism: 2 } },
+        target: {
+          case: "arrayNode",
+          value: {
+            node: taskNode("inner", taskId("greet")),
+            parallelismOption: { case: "parallelism", value: 2 },
+          },
+        },
       }),
     ];
     const r = compile(

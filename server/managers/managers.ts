@@ -1,6 +1,7 @@
 // Builds every manager over one knex instance; the composition root owns the result.
 import type { Knex } from "knex";
 import type { PetrelConfig } from "../config.js";
+import { LaunchPlanManager } from "./launch-plan-manager.js";
 import { ProjectManager } from "./project-manager.js";
 import { TaskManager } from "./task-manager.js";
 import { WorkflowManager } from "./workflow-manager.js";
@@ -9,11 +10,13 @@ export interface Managers {
   readonly projects: ProjectManager;
   readonly tasks: TaskManager;
   readonly workflows: WorkflowManager;
+  readonly launchPlans: LaunchPlanManager;
 }
 
 export function createManagers(db: Knex, config: PetrelConfig): Managers {
   const projects = new ProjectManager(db, config.domains);
   const tasks = new TaskManager(db, projects);
   const workflows = new WorkflowManager(db, projects);
-  return { projects, tasks, workflows };
+  const launchPlans = new LaunchPlanManager(db, projects);
+  return { projects, tasks, workflows, launchPlans };
 }

@@ -6,6 +6,7 @@ import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { Managers } from "../managers/managers.js";
+import { launchPlanHandlers } from "./admin/launch-plan-handlers.js";
 import { projectHandlers } from "./admin/project-handlers.js";
 import { systemHandlers } from "./admin/system-handlers.js";
 import { taskHandlers } from "./admin/task-handlers.js";
@@ -28,6 +29,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       ...projectHandlers(deps.managers.projects),
       ...taskHandlers(deps.managers.tasks),
       ...workflowHandlers(deps.managers.workflows),
+      ...launchPlanHandlers(deps.managers.launchPlans),
     });
     router.service(SignalService, {});
     router.service(DataProxyService, {});

@@ -1,0 +1,162 @@
+// Launch plans: validated against their workflow, stored INACTIVE once per id, and activated one version per
+// name at a time.
+import { clone, create, toBinary, toJson } from "@bufbuild/protobuf";
+import type { Knex } from "knex";
+import type {
+  NamedEntityIdentifierList,
+  NamedEntityIdentifierListRequest,
+  ObjectGetRequest,
+  ResourceListRequest,
+} from "../../gen/flyteidl/admin/common_pb.js";
+import {
+  NamedEntityIdentifierListSchema,
+  NamedEntityIdentifierSchema,
+} from "../../gen/flyteidl/admin/common_pb.js";
+import {
+  type ActiveLaunchPlanListRequest,
+  type ActiveLaunchPlanRequest,
+  type LaunchPlan,
+  type LaunchPlanCreateRequest,
+  type LaunchPlanList,
+  LaunchPlanListSchema,
+  LaunchPlanSpecSchema,
+  LaunchPlanState,
+  type LaunchPlanUpdateRequest,
+} from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { invalidArgument, missingField, notFound } from "../errors.js";
+import * as repo from "../repositories/launch-plan-repo.js";
+import { getWorkflow } from "../repositories/workflow-repo.js";
+import * as lpx from "../transformers/launch-plan.js";
+import { decodeCompiledWorkflow } from "../transformers/workflow.js";
+import { idText, validateIdentifier, withResourceType } from "../validation/identifier-validator.js";
+import {
+  expectedInputs,
+  validateLaunchPlanInputs,
+  validateNotifications,
+  validateSchedule,
+} from "../validation/launch-plan-validator.js";
+import { validateListScope } from "../validation/list-validator.js";
+import type { ProjectManager } from "./project-manager.js";
+import { registerOnce } from "./registration.js";
+import { digestOf } from "./task-manager.js";
+import { workflowNotFound } from "./workflow-manager.js";
+
+export const launchPlanNotFound = (id: Identifier) =>
+  notFound(`missing entity of type LAUNCH_PLAN with identifier ${idText(id)}`);
+
+export class LaunchPlanManager {
+  constructor(
+    private readonly db: Knex,
+    private readonly projects: ProjectManager,
+  ) {}
+
+  async createLaunchPlan(req: LaunchPlanCreateRequest): Promise<void> {
+    if (req.spec === undefined) throw missingField("spec");
+    const spec = clone(LaunchPlanSpecSchema, req.spec);
+    validateIdentifier(spec.workflowId, ResourceType.WORKFLOW);
+    const wfRow = await getWorkflow(this.db, spec.workflowId);
+    if (wfRow === undefined) throw workflowNotFound(spec.workflowId);
+    validateIdentifier(req.id, ResourceType.LAUNCH_PLAN);
+    const id = req.id;
+    await this.projects.assertWritable(id.project, id.domain);
+    validateLaunchPlanInputs(spec);
+    const iface = decodeCompiledWorkflow(wfRow).primary?.template?.interface;
+    const expected = expectedInputs(spec, iface);
+    validateSchedule(spec, expected);
+    validateNotifications(spec.entityMetadata?.notifications ?? []);
+    spec.defaultInputs = expected;
+    const closure = lpx.launchPlanClosure({ expectedInputs: expected, expectedOutputs: iface?.outputs });
+    const digestBytes = new Uint8Array([
+      ...toBinary(LaunchPlanSpecSchema, spec),
+      ...lpx.encodeClosure(closure),
+    ]);
+    const digest = digestOf(digestBytes);
+    await registerOnce({
+      kind: "launch plan",
+      name: id.name,
+      digest,
+      insert: () =>
+        repo.insertLaunchPlan(this.db, {
+          project: id.project,
+          domain: id.domain,
+          name: id.name,
+          version: id.version,
+          workflow_id: wfRow.id,
+          spec: lpx.encodeSpec(spec),
+          closure: lpx.encodeClosure(closure),
+          digest,
+          short_description: "",
+          schedule_type: lpx.scheduleType(spec),
+          launch_condition_type: "",
+        }),
+      loadExisting: () => repo.getLaunchPlan(this.db, id),
+      existingJson: (row) => toJson(LaunchPlanSpecSchema, lpx.decodeSpec(row)),
+      newJson: toJson(LaunchPlanSpecSchema, spec),
+    });
+  }
+
+  async getLaunchPlan(req: ObjectGetRequest): Promise<LaunchPlan> {
+    const id = withResourceType(req.id, ResourceType.LAUNCH_PLAN);
+    validateIdentifier(id, ResourceType.LAUNCH_PLAN);
+    const row = await repo.getLaunchPlan(this.db, id);
+    if (row === undefined) throw launchPlanNotFound(id);
+    return lpx.rowToLaunchPlan(row);
+  }
+
+  async updateLaunchPlan(req: LaunchPlanUpdateRequest): Promise<void> {
+    const id = withResourceType(req.id, ResourceType.LAUNCH_PLAN);
+    validateIdentifier(id, ResourceType.LAUNCH_PLAN);
+    if (req.state !== LaunchPlanState.ACTIVE && req.state !== LaunchPlanState.INACTIVE) {
+      throw invalidArgument(
+        `Unrecognized launch plan state ${req.state} for update for launch plan [${idText(id)}]`,
+      );
+    }
+    await this.db.transaction(async (trx) => {
+      // One activation per name at a time, so the swap never trips the one-active-version index.
+      await trx.raw("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [
+        `lp:${id.project}:${id.domain}:${id.name}`,
+      ]);
+      const found = await repo.setLaunchPlanState(trx, id, req.state);
+      if (!found) throw launchPlanNotFound(id);
+    });
+  }
+
+  async getActiveLaunchPlan(req: ActiveLaunchPlanRequest): Promise<LaunchPlan> {
+    const id = req.id;
+    if (id === undefined || id.project === "") throw missingField("project");
+    if (id.domain === "") throw missingField("domain");
+    if (id.name === "") throw missingField("name");
+    const row = await repo.getActiveLaunchPlan(this.db, id);
+    if (row === undefined)
+      throw notFound(`No active launch plan could be found: ${id.project}:${id.domain}:${id.name}`);
+    return lpx.rowToLaunchPlan(row);
+  }
+
+  async listLaunchPlans(req: ResourceListRequest): Promise<LaunchPlanList> {
+    const scope = validateListScope(req.id, req.limit);
+    const page = await repo.listLaunchPlans(this.db, scope, req);
+    return create(LaunchPlanListSchema, {
+      launchPlans: page.rows.map(lpx.rowToLaunchPlan),
+      token: page.token,
+    });
+  }
+
+  async listActiveLaunchPlans(req: ActiveLaunchPlanListRequest): Promise<LaunchPlanList> {
+    const scope = validateListScope(req, req.limit);
+    const page = await repo.listActiveLaunchPlans(this.db, scope, { ...req, filters: "" });
+    return create(LaunchPlanListSchema, {
+      launchPlans: page.rows.map(lpx.rowToLaunchPlan),
+      token: page.token,
+    });
+  }
+
+  async listLaunchPlanIds(req: NamedEntityIdentifierListRequest): Promise<NamedEntityIdentifierList> {
+    const scope = validateListScope(req, req.limit);
+    const page = await repo.listLaunchPlanNames(this.db, scope, req);
+    return create(NamedEntityIdentifierListSchema, {
+      entities: page.rows.map((r) => create(NamedEntityIdentifierSchema, r)),
+      token: page.token,
+    });
+  }
+}

@@ -22,7 +22,7 @@ const FIELDS = [
   { name: "day of week", min: 0, max: 7, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"] },
 ] as const;
 
-function valueOf(text: string, field: (typeof FIELDS)[number]): number | undefined {
+function fieldValue(text: string, field: (typeof FIELDS)[number]): number | undefined {
   const names: readonly string[] | undefined = "names" in field ? field.names : undefined;
   const named = names?.indexOf(text.toUpperCase()) ?? -1;
   if (named >= 0) return field.min + named;
@@ -38,7 +38,7 @@ function checkField(part: string, field: (typeof FIELDS)[number]): string | unde
     if (range === "*" || range === "?") continue;
     const bounds = range.split("-");
     if (bounds.length > 2) return `bad range in ${field.name} "${item}"`;
-    const values = bounds.map((b) => valueOf(b, field));
+    const values = bounds.map((b) => fieldValue(b, field));
     for (const v of values) {
       if (v === undefined || v < field.min || v > field.max) {
         return `value out of range in ${field.name} "${item}" (${field.min}-${field.max})`;

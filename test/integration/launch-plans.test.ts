@@ -249,7 +249,7 @@ describe("launch plans", () => {
       "No active launch plan could be found: flytesnacks:development:lp.swap",
     );
     await expectCode(
-      t.admin.updateLaunchPlan({ id: launchPlanId("lp.swap", "a1"), state: 7 }),
+      t.admin.updateLaunchPlan({ id: launchPlanId("lp.swap", "a1"), state: 7 as LaunchPlanState }),
       Code.InvalidArgument,
       /^Unrecognized launch plan state 7 for update for launch plan \[/,
     );

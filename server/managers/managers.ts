@@ -2,6 +2,7 @@
 import type { Knex } from "knex";
 import type { PetrelConfig } from "../config.js";
 import { LaunchPlanManager } from "./launch-plan-manager.js";
+import { NamedEntityManager } from "./named-entity-manager.js";
 import { ProjectManager } from "./project-manager.js";
 import { TaskManager } from "./task-manager.js";
 import { WorkflowManager } from "./workflow-manager.js";
@@ -11,6 +12,7 @@ export interface Managers {
   readonly tasks: TaskManager;
   readonly workflows: WorkflowManager;
   readonly launchPlans: LaunchPlanManager;
+  readonly namedEntities: NamedEntityManager;
 }
 
 export function createManagers(db: Knex, config: PetrelConfig): Managers {
@@ -18,5 +20,6 @@ export function createManagers(db: Knex, config: PetrelConfig): Managers {
   const tasks = new TaskManager(db, projects);
   const workflows = new WorkflowManager(db, projects);
   const launchPlans = new LaunchPlanManager(db, projects);
-  return { projects, tasks, workflows, launchPlans };
+  const namedEntities = new NamedEntityManager(db);
+  return { projects, tasks, workflows, launchPlans, namedEntities };
 }

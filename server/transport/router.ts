@@ -7,6 +7,7 @@ import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { Managers } from "../managers/managers.js";
 import { launchPlanHandlers } from "./admin/launch-plan-handlers.js";
+import { namedEntityHandlers } from "./admin/named-entity-handlers.js";
 import { projectHandlers } from "./admin/project-handlers.js";
 import { systemHandlers } from "./admin/system-handlers.js";
 import { taskHandlers } from "./admin/task-handlers.js";
@@ -30,6 +31,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       ...taskHandlers(deps.managers.tasks),
       ...workflowHandlers(deps.managers.workflows),
       ...launchPlanHandlers(deps.managers.launchPlans),
+      ...namedEntityHandlers(deps.managers.namedEntities),
     });
     router.service(SignalService, {});
     router.service(DataProxyService, {});

@@ -1,6 +1,7 @@
 // Builds every manager over one knex instance; the composition root owns the result.
 import type { Knex } from "knex";
 import type { PetrelConfig } from "../config.js";
+import { AttributesManager } from "./attributes-manager.js";
 import { LaunchPlanManager } from "./launch-plan-manager.js";
 import { NamedEntityManager } from "./named-entity-manager.js";
 import { ProjectManager } from "./project-manager.js";
@@ -13,6 +14,7 @@ export interface Managers {
   readonly workflows: WorkflowManager;
   readonly launchPlans: LaunchPlanManager;
   readonly namedEntities: NamedEntityManager;
+  readonly attributes: AttributesManager;
 }
 
 export function createManagers(db: Knex, config: PetrelConfig): Managers {
@@ -21,5 +23,6 @@ export function createManagers(db: Knex, config: PetrelConfig): Managers {
   const workflows = new WorkflowManager(db, projects);
   const launchPlans = new LaunchPlanManager(db, projects);
   const namedEntities = new NamedEntityManager(db);
-  return { projects, tasks, workflows, launchPlans, namedEntities };
+  const attributes = new AttributesManager(db, projects);
+  return { projects, tasks, workflows, launchPlans, namedEntities, attributes };
 }

@@ -69,6 +69,15 @@ export class ProjectManager {
     });
   }
 
+  /** Project-level writes (project attributes) only need the project to exist. */
+  async assertExists(project: string): Promise<void> {
+    const state = await repo.projectIsActive(this.db, project);
+    if (!state.exists)
+      throw invalidArgument(
+        `failed to validate that project [${project}] is registered, err: [project [${project}] not found]`,
+      );
+  }
+
   /** Flyte's check before any write into a project/domain: registered, active, and a known domain. */
   async assertWritable(project: string, domain: string): Promise<void> {
     const state = await repo.projectIsActive(this.db, project);

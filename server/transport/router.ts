@@ -6,6 +6,7 @@ import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { Managers } from "../managers/managers.js";
+import { attributesHandlers } from "./admin/attributes-handlers.js";
 import { launchPlanHandlers } from "./admin/launch-plan-handlers.js";
 import { namedEntityHandlers } from "./admin/named-entity-handlers.js";
 import { projectHandlers } from "./admin/project-handlers.js";
@@ -32,6 +33,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       ...workflowHandlers(deps.managers.workflows),
       ...launchPlanHandlers(deps.managers.launchPlans),
       ...namedEntityHandlers(deps.managers.namedEntities),
+      ...attributesHandlers(deps.managers.attributes),
     });
     router.service(SignalService, {});
     router.service(DataProxyService, {});

@@ -281,6 +281,46 @@ describe("ListTasks / ListTaskIds", () => {
     expect(byVersion.tasks.map((x) => `${x.id?.name}@${x.id?.version}`)).toEqual(["list.me@c"]);
   });
 
+  it("never skips or repeats an item while rows are inserted between pages", async () => {
+    const originals = Array.from({ length: 10 }, (_, i) => `p${i}`);
+    for (const v of originals) await t.admin.createTask({ id: taskId("page.me", v), spec: spec() });
+    const scope = { project: "flytesnacks", domain: "development", name: "page.me" };
+    for (const direction of [Sort_Direction.DESCENDING, Sort_Direction.ASCENDING]) {
+      const seen: string[] = [];
+      let token = "";
+      let n = 0;
+      do {
+        const page = await t.admin.listTasks({
+          id: scope,
+          limit: 3,
+          token,
+          sortBy: { key: "created_at", direction },
+        });
+        seen.push(...page.tasks.map((x) => x.id?.version ?? ""));
+        token = page.token;
+        await t.admin.createTask({ id: taskId("page.me", `new-${direction}-${n++}`), spec: spec() });
+      } while (token !== "");
+      const old = seen.filter((v) => originals.includes(v));
+      expect(old).toEqual(direction === Sort_Direction.DESCENDING ? [...originals].reverse() : originals);
+      expect(new Set(seen).size).toBe(seen.length);
+    }
+  });
+
+  it("filters on timestamps written with Z", async () => {
+    const future = await t.admin.listTasks({
+      id: { project: "flytesnacks", domain: "development" },
+      limit: 5,
+      filters: "gt(created_at,2999-01-01T00:00:00Z)",
+    });
+    expect(future.tasks).toEqual([]);
+    const past = await t.admin.listTasks({
+      id: { project: "flytesnacks", domain: "development" },
+      limit: 5,
+      filters: "gt(created_at,2000-01-01T00:00:00Z)",
+    });
+    expect(past.tasks).toHaveLength(5);
+  });
+
   it("lists distinct names", async () => {
     const ids = await t.admin.listTaskIds({ project: "flytesnacks", domain: "development", limit: 100 });
     const names = ids.entities.map((e) => e.name);

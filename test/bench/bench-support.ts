@@ -1,0 +1,73 @@
+// Shared pieces of the benchmark scripts: a server on a scratch database, timing, and BENCHMARKS.md sections.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { startPetrel } from "../../server/app.js";
+import { loadConfig } from "../../server/config.js";
+import { startEmbeddedPostgres } from "../../server/db/embedded-postgres.js";
+import { createLogger } from "../../server/logger.js";
+
+export async function startBenchServer() {
+  const logger = createLogger("warn");
+  const pg = await startEmbeddedPostgres({
+    dir: fs.mkdtempSync(path.join(os.tmpdir(), "petrel-bench-")),
+    logger,
+    unsafeFast: true,
+  });
+  const config = loadConfig([], {
+    PETREL_GRPC_PORT: "0",
+    PETREL_HTTP_PORT: "0",
+    PETREL_HOST: "127.0.0.1",
+    DATABASE_URL: pg.url,
+    PETREL_LOG_LEVEL: "warn",
+  });
+  const server = await startPetrel(config, logger);
+  const admin = createClient(
+    AdminService,
+    createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }),
+  );
+  return {
+    server,
+    admin,
+    async stop() {
+      await server.stop();
+      await pg.stop();
+    },
+  };
+}
+
+export interface Stats {
+  readonly p50: number;
+  readonly p99: number;
+  readonly mean: number;
+}
+
+export async function measure(iterations: number, fn: () => Promise<unknown>): Promise<Stats> {
+  for (let i = 0; i < Math.min(5, iterations); i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = performance.now();
+    await fn();
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+}
+
+/** Replaces (or appends) the `## <title>` section of BENCHMARKS.md. */
+export function writeSection(title: string, body: string): void {
+  const file = path.resolve(import.meta.dirname, "../../BENCHMARKS.md");
+  const header =
+    "# Benchmarks\n\nEach section is written by the script named in it; numbers are from one run on this repository's 2-core machine.\n";
+  const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : header;
+  const section = `## ${title}\n\n${body.trim()}\n`;
+  const re = new RegExp(`## ${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n[\\s\\S]*?(?=\\n## |$)`);
+  const next = re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n${section}`;
+  fs.writeFileSync(file, next);
+}
+
+export const ms = (n: number): string => `${n.toFixed(2)} ms`;

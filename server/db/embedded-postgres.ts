@@ -150,7 +150,7 @@ function initCluster(bin: Binaries, dataDir: string, password: string, account: 
         "-E",
         "UTF8",
       ],
-      { stdio: "pipe", env: { ...process.env, LC_ALL: "C" }, ...(account ?? {}) },
+      { stdio: "pipe", env: { LC_ALL: "C", LC_MESSAGES: "C" }, ...(account ?? {}) },
     );
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? "";
@@ -213,7 +213,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const child = spawn(bin.postgres, flags, {
     detached: true,
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, LC_MESSAGES: "C" },
+    env: { LC_ALL: "C", LC_MESSAGES: "C" },
     ...(account ?? {}),
   });
   fs.writeFileSync(ownerFile, String(process.pid));

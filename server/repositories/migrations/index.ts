@@ -4,6 +4,8 @@ import * as m0001 from "./0001-projects.js";
 import * as m0002 from "./0002-registry.js";
 import * as m0003 from "./0003-named-entities.js";
 import * as m0004 from "./0004-resource-attributes.js";
+import * as m0005 from "./0005-executions.js";
+import * as m0006 from "./0006-work-items.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -14,6 +16,8 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0002-registry", m0002],
   ["0003-named-entities", m0003],
   ["0004-resource-attributes", m0004],
+  ["0005-executions", m0005],
+  ["0006-work-items", m0006],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -1,0 +1,223 @@
+// Launching executions: validation, input resolution against the launch plan, spec merge, and the hand-off to the
+// engine (an evaluation work item committed with the execution row).
+import { randomBytes } from "node:crypto";
+import { clone, create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import type { Knex } from "knex";
+import {
+  ExecutionClosureSchema,
+  type ExecutionCreateRequest,
+  ExecutionMetadata_ExecutionMode,
+  ExecutionMetadataSchema,
+  type ExecutionSpec,
+  ExecutionSpecSchema,
+  ExecutionState,
+} from "../../gen/flyteidl/admin/execution_pb.js";
+import { ConcurrencyLimitBehavior, type LaunchPlanSpec } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { MatchableResource } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
+import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
+import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { alreadyExists, invalidArgument, missingField } from "../errors.js";
+import { type DataStore, dataUri } from "../repositories/data-store.js";
+import * as execs from "../repositories/execution-repo.js";
+import { getLaunchPlan, type LaunchPlanRow } from "../repositories/launch-plan-repo.js";
+import { enqueueEvaluation } from "../repositories/work-repo.js";
+import { encodeExecClosure, encodeExecSpec, executionId } from "../transformers/execution.js";
+import { decodeClosure as decodeLpClosure, decodeSpec as decodeLpSpec } from "../transformers/launch-plan.js";
+import { encodeLiteralMap } from "../transformers/literals.js";
+import { resolveInputs, validateInputMap } from "../validation/execution-inputs.js";
+import { validateIdentifierFields } from "../validation/identifier-validator.js";
+import { validateLabels } from "../validation/labels-validator.js";
+import { validateNotifications } from "../validation/launch-plan-validator.js";
+import type { AttributesManager } from "./attributes-manager.js";
+import { launchPlanNotFound } from "./launch-plan-manager.js";
+import type { ProjectManager } from "./project-manager.js";
+import type { SingleTaskLauncher } from "./single-task-launcher.js";
+
+const NAME_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+const DEFAULT_MAX_PARALLELISM = 25;
+
+export function generateExecutionName(): string {
+  const bytes = randomBytes(19);
+  return `a${[...bytes].map((b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join("")}`;
+}
+
+export function validateExecutionName(name: string): void {
+  if (name === "") return;
+  if (name.length > 63) throw invalidArgument(`size of name exceeded length 63 : ${name.length}`);
+  const lower = name.toLowerCase();
+  if (!/^[a-z][a-z\-0-9]*$/.test(lower)) {
+    throw invalidArgument(`invalid name format: ${lower}, does not match regex '^[a-z][a-z\\-0-9]*$'`);
+  }
+}
+
+export interface CreateOptions {
+  readonly sourceExecutionId?: string;
+  readonly parentNodeExecutionId?: string;
+}
+
+export class ExecutionLauncher {
+  constructor(
+    private readonly db: Knex,
+    private readonly data: DataStore,
+    private readonly projects: ProjectManager,
+    private readonly attributes: AttributesManager,
+    private readonly singleTask: SingleTaskLauncher,
+  ) {}
+
+  async createExecution(
+    req: ExecutionCreateRequest,
+    opts: CreateOptions = {},
+  ): Promise<WorkflowExecutionIdentifier> {
+    if (req.project === "") throw missingField("project");
+    if (req.domain === "") throw missingField("domain");
+    validateExecutionName(req.name);
+    await this.projects.assertWritable(req.project, req.domain);
+    if (req.spec === undefined) throw missingField("spec");
+    const ref = req.spec.launchPlan;
+    if (ref === undefined) throw missingField("id");
+    validateIdentifierFields(ref);
+    if (ref.resourceType !== ResourceType.LAUNCH_PLAN && ref.resourceType !== ResourceType.TASK) {
+      throw invalidArgument(
+        `Invalid reference entity resource type [${ResourceType[ref.resourceType]}], only [LAUNCH_PLAN, TASK] allowed`,
+      );
+    }
+    const userInputs =
+      req.inputs !== undefined && Object.keys(req.inputs.literals).length > 0 ? req.inputs : req.spec.inputs;
+    validateInputMap(userInputs);
+    if (req.spec.notificationOverrides.case === "notifications")
+      validateNotifications(req.spec.notificationOverrides.value.notifications);
+    validateLabels(req.spec.labels?.values ?? {});
+    const isTask = ref.resourceType === ResourceType.TASK;
+    const lpRow = isTask ? await this.singleTask.ensureWrapper(ref) : await getLaunchPlan(this.db, ref);
+    if (lpRow === undefined) throw launchPlanNotFound(ref);
+    const lpSpec = decodeLpSpec(lpRow);
+    const inputs = resolveInputs(decodeLpClosure(lpRow).expectedInputs, lpSpec.fixedInputs, userInputs);
+    await this.checkConcurrency(lpRow, lpSpec);
+    const spec = await this.mergeSpec(req.spec, lpSpec, lpRow, req.project, req.domain);
+    const name = req.name === "" ? generateExecutionName() : req.name;
+    const key = { project: req.project, domain: req.domain, name };
+    const inputsUri = dataUri("metadata", key.project, key.domain, name, "inputs");
+    const userInputsUri = dataUri("metadata", key.project, key.domain, name, "user_inputs");
+    const closure = create(ExecutionClosureSchema, {
+      phase: 0,
+      createdAt: timestampNow(),
+      updatedAt: timestampNow(),
+      workflowId: {
+        resourceType: ResourceType.WORKFLOW,
+        project: lpRow.project,
+        domain: lpRow.domain,
+        name: "",
+        version: "",
+      },
+      stateChangeDetails: {
+        state: ExecutionState.EXECUTION_ACTIVE,
+        occurredAt: timestampNow(),
+        principal: "",
+      },
+      notifications:
+        spec.notificationOverrides.case === "notifications"
+          ? spec.notificationOverrides.value.notifications
+          : spec.notificationOverrides.case === "disableAll"
+            ? []
+            : (lpSpec.entityMetadata?.notifications ?? []),
+    });
+    const wf = await this.db("workflows")
+      .select("project", "domain", "name", "version")
+      .where({ id: lpRow.workflow_id })
+      .first();
+    if (closure.workflowId !== undefined && wf !== undefined) Object.assign(closure.workflowId, wf);
+    const row = await this.db.transaction(async (trx) => {
+      await this.data.put(trx, inputsUri, encodeLiteralMap(inputs));
+      if (userInputs !== undefined) await this.data.put(trx, userInputsUri, encodeLiteralMap(userInputs));
+      const inserted = await execs.insertExecution(trx, {
+        execution_project: key.project,
+        execution_domain: key.domain,
+        execution_name: name,
+        launch_plan_id: lpRow.id,
+        workflow_id: lpRow.workflow_id,
+        task_id: isTask ? await this.singleTask.taskRowId(ref) : null,
+        phase: "UNDEFINED",
+        spec: encodeExecSpec(spec),
+        closure: encodeExecClosure(closure),
+        mode: spec.metadata?.mode ?? 0,
+        source_execution_id: opts.sourceExecutionId ?? null,
+        parent_node_execution_id: opts.parentNodeExecutionId ?? null,
+        inputs_uri: inputsUri,
+        user_inputs_uri: userInputs === undefined ? "" : userInputsUri,
+        user: spec.metadata?.principal ?? "",
+        launch_entity: isTask ? "task" : "launch_plan",
+      });
+      const tags = new Map(Object.entries(spec.labels?.values ?? {}));
+      for (const tag of spec.tags) tags.set(tag, tags.get(tag) ?? "");
+      await execs.insertTags(trx, inserted.id, tags);
+      await enqueueEvaluation(trx, inserted.id);
+      return inserted;
+    });
+    return executionId(row);
+  }
+
+  private async checkConcurrency(lp: LaunchPlanRow, spec: LaunchPlanSpec): Promise<void> {
+    const policy = spec.concurrencyPolicy;
+    if (policy === undefined || policy.behavior !== ConcurrencyLimitBehavior.SKIP) return;
+    const running = await execs.countRunningForLaunchPlan(this.db, lp).catch(() => 0);
+    if (running >= policy.max) {
+      throw alreadyExists(
+        `concurrency limit (${policy.max}) reached for launch plan ${lp.name}; skipping execution`,
+      );
+    }
+  }
+
+  /** request → launch plan → matchable attributes → defaults. */
+  private async mergeSpec(
+    reqSpec: ExecutionSpec,
+    lp: LaunchPlanSpec,
+    lpRow: LaunchPlanRow,
+    project: string,
+    domain: string,
+  ): Promise<ExecutionSpec> {
+    const spec = clone(ExecutionSpecSchema, reqSpec);
+    spec.inputs = undefined;
+    const wfName =
+      (await this.db("workflows").select("name").where({ id: lpRow.workflow_id }).first())?.name ?? "";
+    const attrs = await this.attributes.effective(
+      { project, domain, workflow: wfName },
+      MatchableResource.WORKFLOW_EXECUTION_CONFIG,
+    );
+    const cfg = attrs?.target.case === "workflowExecutionConfig" ? attrs.target.value : undefined;
+    const labels = {
+      ...(cfg?.labels?.values ?? {}),
+      ...(lp.labels?.values ?? {}),
+      ...(reqSpec.labels?.values ?? {}),
+    };
+    spec.labels = { $typeName: "flyteidl.admin.Labels", values: labels };
+    const annotations = {
+      ...(cfg?.annotations?.values ?? {}),
+      ...(lp.annotations?.values ?? {}),
+      ...(reqSpec.annotations?.values ?? {}),
+    };
+    spec.annotations = { $typeName: "flyteidl.admin.Annotations", values: annotations };
+    const envs = reqSpec.envs?.values.length ? reqSpec.envs : lp.envs?.values.length ? lp.envs : cfg?.envs;
+    if (envs !== undefined) spec.envs = envs;
+    spec.maxParallelism =
+      reqSpec.maxParallelism || lp.maxParallelism || cfg?.maxParallelism || DEFAULT_MAX_PARALLELISM;
+    const security = reqSpec.securityContext ?? lp.securityContext ?? cfg?.securityContext;
+    if (security !== undefined) spec.securityContext = security;
+    const raw = reqSpec.rawOutputDataConfig ?? lp.rawOutputDataConfig ?? cfg?.rawOutputDataConfig;
+    if (raw !== undefined) spec.rawOutputDataConfig = raw;
+    const interruptible = reqSpec.interruptible ?? lp.interruptible ?? cfg?.interruptible;
+    if (interruptible !== undefined) spec.interruptible = interruptible;
+    spec.overwriteCache = reqSpec.overwriteCache || lp.overwriteCache || cfg?.overwriteCache === true;
+    const metadata =
+      spec.metadata ?? create(ExecutionMetadataSchema, { mode: ExecutionMetadata_ExecutionMode.MANUAL });
+    metadata.principal = "";
+    metadata.artifactIds = [];
+    metadata.systemMetadata = {
+      $typeName: "flyteidl.admin.SystemMetadata",
+      executionCluster: "",
+      namespace: `${project}-${domain}`,
+    };
+    spec.metadata = metadata;
+    return spec;
+  }
+}

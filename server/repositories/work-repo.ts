@@ -1,0 +1,91 @@
+// The engine's work queue: enqueue (with NOTIFY in the same transaction), claim under a lease, complete.
+import type { Knex } from "knex";
+import { withDbErrors } from "./pg-errors.js";
+
+export const WORK_CHANNEL = "petrel_work";
+
+export type WorkKind = "evaluate" | "run_task";
+
+export interface WorkItemRow {
+  id: string;
+  execution_id: string;
+  kind: WorkKind;
+  node_id: string;
+  attempt: number;
+  run_after: Date;
+  leased_by: string | null;
+  lease_until: Date | null;
+}
+
+/** Asks for an evaluation of the execution; pending requests fold into one. */
+export function enqueueEvaluation(db: Knex, executionId: string, delayMs = 0): Promise<void> {
+  return withDbErrors(async () => {
+    await db.raw(
+      `INSERT INTO work_items (execution_id, kind, run_after) VALUES (?, 'evaluate', now() + (? || ' milliseconds')::interval)
+       ON CONFLICT (execution_id) WHERE kind = 'evaluate' AND leased_by IS NULL
+       DO UPDATE SET run_after = LEAST(work_items.run_after, EXCLUDED.run_after)`,
+      [executionId, String(delayMs)],
+    );
+    await db.raw(`NOTIFY ${WORK_CHANNEL}`);
+  });
+}
+
+export function enqueueTask(
+  db: Knex,
+  executionId: string,
+  nodeId: string,
+  attempt: number,
+  delayMs = 0,
+): Promise<void> {
+  return withDbErrors(async () => {
+    await db.raw(
+      `INSERT INTO work_items (execution_id, kind, node_id, attempt, run_after)
+       VALUES (?, 'run_task', ?, ?, now() + (? || ' milliseconds')::interval)`,
+      [executionId, nodeId, attempt, String(delayMs)],
+    );
+    await db.raw(`NOTIFY ${WORK_CHANNEL}`);
+  });
+}
+
+/** Claims up to `limit` ready items (or items whose lease expired) for `owner`. */
+export function claimWork(db: Knex, owner: string, limit: number, leaseMs: number): Promise<WorkItemRow[]> {
+  return withDbErrors(async () => {
+    const r = await db.raw(
+      `UPDATE work_items w SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
+        WHERE w.id IN (
+          SELECT id FROM work_items
+           WHERE run_after <= now() AND (lease_until IS NULL OR lease_until < now())
+           ORDER BY run_after, id
+           LIMIT ? FOR UPDATE SKIP LOCKED)
+       RETURNING w.*`,
+      [owner, String(leaseMs), limit],
+    );
+    return (r as { rows: WorkItemRow[] }).rows;
+  });
+}
+
+export function extendLease(db: Knex, id: string, owner: string, leaseMs: number): Promise<boolean> {
+  return withDbErrors(async () => {
+    const n = await db("work_items")
+      .where({ id, leased_by: owner })
+      .update({ lease_until: db.raw("now() + (? || ' milliseconds')::interval", [String(leaseMs)]) });
+    return n > 0;
+  });
+}
+
+/** Removes a finished item; false when the lease was lost (another owner took it over). */
+export function completeWork(db: Knex, id: string, owner: string): Promise<boolean> {
+  return withDbErrors(async () => (await db("work_items").where({ id, leased_by: owner }).delete()) > 0);
+}
+
+/** How long until the next item becomes ready (for the poll fallback), or undefined when the queue is empty. */
+export function nextReadyInMs(db: Knex): Promise<number | undefined> {
+  return withDbErrors(async () => {
+    const r = await db.raw(
+      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (MIN(COALESCE(GREATEST(run_after, lease_until), run_after)) - now())) * 1000) AS ms
+         FROM work_items`,
+    );
+    const ms = (r as { rows: { ms: string | null }[] }).rows[0]?.ms;
+    return ms === null || ms === undefined ? undefined : Number(ms);
+  });
+}

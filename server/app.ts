@@ -3,6 +3,8 @@ import type { Knex } from "knex";
 import type { PetrelConfig } from "./config.js";
 import { createDatabase, migrateDatabase } from "./db/database.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded-postgres.js";
+import { Engine } from "./engine/engine.js";
+import type { EngineOptions } from "./engine/engine-context.js";
 import type { Logger } from "./logger.js";
 import { createManagers } from "./managers/managers.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
@@ -23,6 +25,8 @@ export interface PetrelServer {
 export interface StartOptions {
   /** Embedded Postgres only: trade durability for speed (tests). */
   readonly unsafeFastDatabase?: boolean;
+  /** Engine tuning (tests shorten leases). */
+  readonly engine?: Partial<EngineOptions>;
 }
 
 export async function startPetrel(
@@ -41,15 +45,20 @@ export async function startPetrel(
     databaseUrl = embedded.url;
   }
   const db = createDatabase(databaseUrl, config.dbPoolMax);
+  let engine: Engine | undefined;
   try {
     const applied = await migrateDatabase(db, databaseUrl);
     if (applied.length > 0) logger.info("applied migrations", { migrations: applied.join(",") });
+    const managers = createManagers(db, config);
+    const started = new Engine(db, databaseUrl, managers.data, logger, opts.engine ?? {});
+    engine = started;
+    await started.start();
     const health = new HealthState(servedServiceNames());
     const listeners = await startListeners({
       host: config.host,
       grpcPort: config.grpcPort,
       httpPort: config.httpPort,
-      routes: buildRoutes({ managers: createManagers(db, config), health }),
+      routes: buildRoutes({ managers, health }),
       interceptors: [requestLogInterceptor(logger), errorInterceptor(logger)],
       logger,
       httpRoutes: healthzRoute(health),
@@ -65,6 +74,7 @@ export async function startPetrel(
         stopping ??= (async () => {
           health.setNotServing();
           await listeners.close(graceMs);
+          await started.stop(graceMs);
           await db.destroy();
           await embedded?.stop();
         })();
@@ -72,6 +82,7 @@ export async function startPetrel(
       },
     };
   } catch (err) {
+    await engine?.stop(0);
     await db.destroy();
     await embedded?.stop();
     throw err;

@@ -1,28 +1,61 @@
 // Builds every manager over one knex instance; the composition root owns the result.
 import type { Knex } from "knex";
 import type { PetrelConfig } from "../config.js";
+import { type DataStore, PostgresDataStore } from "../repositories/data-store.js";
 import { AttributesManager } from "./attributes-manager.js";
+import { EventManager } from "./event-manager.js";
+import { ExecutionLauncher } from "./execution-launcher.js";
+import { ExecutionManager } from "./execution-manager.js";
 import { LaunchPlanManager } from "./launch-plan-manager.js";
 import { NamedEntityManager } from "./named-entity-manager.js";
+import { NodeExecutionManager } from "./node-execution-manager.js";
 import { ProjectManager } from "./project-manager.js";
+import { SingleTaskLauncher } from "./single-task-launcher.js";
 import { TaskManager } from "./task-manager.js";
 import { WorkflowManager } from "./workflow-manager.js";
 
 export interface Managers {
+  readonly data: DataStore;
   readonly projects: ProjectManager;
   readonly tasks: TaskManager;
   readonly workflows: WorkflowManager;
   readonly launchPlans: LaunchPlanManager;
   readonly namedEntities: NamedEntityManager;
   readonly attributes: AttributesManager;
+  readonly launcher: ExecutionLauncher;
+  readonly executions: ExecutionManager;
+  readonly events: EventManager;
+  readonly nodeExecutions: NodeExecutionManager;
 }
 
-export function createManagers(db: Knex, config: PetrelConfig): Managers {
+export function createManagers(
+  db: Knex,
+  config: PetrelConfig,
+  data: DataStore = new PostgresDataStore(),
+): Managers {
   const projects = new ProjectManager(db, config.domains);
-  const tasks = new TaskManager(db, projects);
   const workflows = new WorkflowManager(db, projects);
   const launchPlans = new LaunchPlanManager(db, projects);
-  const namedEntities = new NamedEntityManager(db);
   const attributes = new AttributesManager(db, projects);
-  return { projects, tasks, workflows, launchPlans, namedEntities, attributes };
+  const launcher = new ExecutionLauncher(
+    db,
+    data,
+    projects,
+    attributes,
+    new SingleTaskLauncher(db, workflows, launchPlans),
+  );
+  const executions = new ExecutionManager(db, data, launcher);
+  return {
+    data,
+    projects,
+    tasks: new TaskManager(db, projects),
+    workflows,
+    launchPlans,
+    namedEntities: new NamedEntityManager(db),
+    attributes,
+    launcher,
+    executions,
+    events: new EventManager(db, data),
+    nodeExecutions: new NodeExecutionManager(db, data, executions),
+  };
 }

@@ -7,6 +7,7 @@ import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { Managers } from "../managers/managers.js";
 import { attributesHandlers } from "./admin/attributes-handlers.js";
+import { executionHandlers } from "./admin/execution-handlers.js";
 import { launchPlanHandlers } from "./admin/launch-plan-handlers.js";
 import { namedEntityHandlers } from "./admin/named-entity-handlers.js";
 import { projectHandlers } from "./admin/project-handlers.js";
@@ -34,6 +35,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       ...launchPlanHandlers(deps.managers.launchPlans),
       ...namedEntityHandlers(deps.managers.namedEntities),
       ...attributesHandlers(deps.managers.attributes),
+      ...executionHandlers(deps.managers),
     });
     router.service(SignalService, {});
     router.service(DataProxyService, {});

@@ -1,0 +1,137 @@
+// What the evaluator and the task runner share: the database, data store, compiled-workflow cache, and helpers
+// that record events through the same recorders the Create*Event rpcs use.
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import type { Knex } from "knex";
+import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
+import type {
+  ExecutionError,
+  NodeExecution_Phase,
+  TaskExecution_Phase,
+  WorkflowExecution_Phase,
+} from "../../gen/flyteidl/core/execution_pb.js";
+import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
+import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
+import {
+  NodeExecutionEventSchema,
+  TaskExecutionEventSchema,
+  WorkflowExecutionEventSchema,
+} from "../../gen/flyteidl/event/event_pb.js";
+import { AppError, Code } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { recordNodeEvent } from "../managers/node-event-recorder.js";
+import { recordTaskEvent } from "../managers/task-event-recorder.js";
+import { recordWorkflowEvent } from "../managers/workflow-event-recorder.js";
+import type { DataStore } from "../repositories/data-store.js";
+import { type ExecutionRow, getExecutionById } from "../repositories/execution-repo.js";
+import { executionId } from "../transformers/execution.js";
+import { decodeCompiledWorkflow } from "../transformers/workflow.js";
+import type { TaskPlugin } from "./plugins/plugin.js";
+
+export interface EngineOptions {
+  readonly leaseMs: number;
+  readonly concurrency: number;
+  readonly pollMs: number;
+  readonly workRoot: string;
+}
+
+/** Events that were already recorded (a replay after a crash) are fine; anything else is a real failure. */
+async function tolerant(op: () => Promise<void>): Promise<void> {
+  try {
+    await op();
+  } catch (err) {
+    if (err instanceof AppError && (err.code === Code.AlreadyExists || err.code === Code.FailedPrecondition))
+      return;
+    throw err;
+  }
+}
+
+export class EngineContext {
+  private readonly workflows = new Map<string, CompiledWorkflowClosure>();
+  /** Running attempts in this process, by `<execution id>/<node id>`: aborted when the node is. */
+  readonly running = new Map<string, AbortController>();
+
+  constructor(
+    readonly db: Knex,
+    readonly data: DataStore,
+    readonly logger: Logger,
+    readonly plugins: (template: {
+      type: string;
+      target: { case: string | undefined };
+    }) => TaskPlugin | undefined,
+    readonly options: EngineOptions,
+  ) {}
+
+  async compiledWorkflow(db: Knex, workflowRowId: string): Promise<CompiledWorkflowClosure> {
+    const cached = this.workflows.get(workflowRowId);
+    if (cached !== undefined) return cached;
+    const row = (await db("workflows").select("closure").where({ id: workflowRowId }).first()) as {
+      closure: Buffer;
+    };
+    const closure = decodeCompiledWorkflow(row);
+    this.workflows.set(workflowRowId, closure);
+    return closure;
+  }
+
+  lockExecution(trx: Knex, id: string): Promise<ExecutionRow | undefined> {
+    return getExecutionById(trx, id, true);
+  }
+
+  workflowEvent(
+    trx: Knex,
+    exec: ExecutionRow,
+    phase: WorkflowExecution_Phase,
+    out?: { outputs?: LiteralMap; error?: ExecutionError },
+  ) {
+    const event = create(WorkflowExecutionEventSchema, {
+      executionId: executionId(exec),
+      phase,
+      occurredAt: timestampNow(),
+      ...(out?.outputs !== undefined ? { outputResult: { case: "outputData", value: out.outputs } } : {}),
+      ...(out?.error !== undefined ? { outputResult: { case: "error", value: out.error } } : {}),
+    });
+    return tolerant(() => recordWorkflowEvent(trx, this.data, exec, event));
+  }
+
+  nodeEvent(
+    trx: Knex,
+    exec: ExecutionRow,
+    nodeId: string,
+    phase: NodeExecution_Phase,
+    extra: { inputs?: LiteralMap; outputs?: LiteralMap; error?: ExecutionError } = {},
+  ) {
+    const event = create(NodeExecutionEventSchema, {
+      id: { nodeId, executionId: executionId(exec) },
+      phase,
+      occurredAt: timestampNow(),
+      specNodeId: nodeId,
+      ...(extra.inputs !== undefined ? { inputValue: { case: "inputData", value: extra.inputs } } : {}),
+      ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
+      ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),
+    });
+    return tolerant(() => recordNodeEvent(trx, this.data, exec, event));
+  }
+
+  taskEvent(
+    trx: Knex,
+    exec: ExecutionRow,
+    nodeId: string,
+    taskId: Identifier,
+    attempt: number,
+    phase: TaskExecution_Phase,
+    extra: { outputs?: LiteralMap; error?: ExecutionError; taskType?: string; reason?: string } = {},
+  ) {
+    const event = create(TaskExecutionEventSchema, {
+      taskId,
+      parentNodeExecutionId: { nodeId, executionId: executionId(exec) },
+      retryAttempt: attempt,
+      phase,
+      occurredAt: timestampNow(),
+      taskType: extra.taskType ?? "",
+      reason: extra.reason ?? "",
+      ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
+      ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),
+    });
+    return tolerant(() => recordTaskEvent(trx, this.data, exec, event));
+  }
+}

@@ -1,0 +1,139 @@
+// The engine loop: claims work from Postgres (FOR UPDATE SKIP LOCKED, leased), woken by LISTEN/NOTIFY, with a
+// polling fallback. Any number of replicas can run it against one database.
+import { randomUUID } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import type { Knex } from "knex";
+import pg from "pg";
+import type { Logger } from "../logger.js";
+import type { DataStore } from "../repositories/data-store.js";
+import {
+  claimWork,
+  completeWork,
+  nextReadyInMs,
+  WORK_CHANNEL,
+  type WorkItemRow,
+} from "../repositories/work-repo.js";
+import { EngineContext, type EngineOptions } from "./engine-context.js";
+import { evaluateExecution } from "./evaluator.js";
+import { containerPlugin } from "./plugins/container-plugin.js";
+import { echoPlugin } from "./plugins/echo-plugin.js";
+import type { TaskPlugin } from "./plugins/plugin.js";
+import { runTaskItem } from "./task-runner.js";
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  leaseMs: 30_000,
+  concurrency: 32,
+  pollMs: 1_000,
+  workRoot: path.join(os.tmpdir(), "petrel-tasks"),
+};
+
+export function pluginFor(template: {
+  type: string;
+  target: { case: string | undefined };
+}): TaskPlugin | undefined {
+  if (template.type === "echo") return echoPlugin;
+  if (template.target.case === "container") return containerPlugin;
+  return undefined;
+}
+
+export class Engine {
+  readonly owner = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly ctx: EngineContext;
+  private listener: pg.Client | undefined;
+  private running = false;
+  private inflight = new Set<Promise<void>>();
+  private wake: (() => void) | undefined;
+  private loopDone: Promise<void> | undefined;
+
+  constructor(
+    db: Knex,
+    private readonly databaseUrl: string,
+    data: DataStore,
+    private readonly logger: Logger,
+    options: Partial<EngineOptions> = {},
+  ) {
+    this.ctx = new EngineContext(db, data, logger, pluginFor, { ...DEFAULT_ENGINE_OPTIONS, ...options });
+  }
+
+  async start(): Promise<void> {
+    this.listener = new pg.Client({
+      connectionString: this.databaseUrl,
+      application_name: "petrel-engine-listen",
+    });
+    this.listener.on("notification", () => this.wake?.());
+    this.listener.on("error", (err) =>
+      this.logger.warn("engine listener error; polling continues", { error: err }),
+    );
+    await this.listener.connect();
+    await this.listener.query(`LISTEN ${WORK_CHANNEL}`);
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+    const drained = Promise.all(this.inflight);
+    const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
+    await Promise.race([drained, timeout]);
+    for (const c of this.ctx.running.values()) c.abort();
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const free = this.ctx.options.concurrency - this.inflight.size;
+      let claimed: WorkItemRow[] = [];
+      if (free > 0) {
+        claimed = await claimWork(this.ctx.db, this.owner, free, this.ctx.options.leaseMs).catch(
+          (err: unknown) => {
+            this.logger.warn("claiming work failed", { error: err });
+            return [];
+          },
+        );
+      }
+      for (const item of claimed) this.track(this.process(item));
+      if (claimed.length === free && free > 0) continue;
+      const next = await nextReadyInMs(this.ctx.db).catch(() => undefined);
+      await this.sleep(Math.min(this.ctx.options.pollMs, next ?? this.ctx.options.pollMs));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => {
+      this.inflight.delete(p);
+      this.wake?.();
+    });
+  }
+
+  private async process(item: WorkItemRow): Promise<void> {
+    try {
+      if (item.kind === "evaluate") {
+        await evaluateExecution(this.ctx, item.execution_id);
+        await completeWork(this.ctx.db, item.id, this.owner);
+      } else {
+        await runTaskItem(this.ctx, item, this.owner);
+      }
+    } catch (err) {
+      this.logger.error("work item failed; it will be retried when its lease expires", {
+        item: item.id,
+        kind: item.kind,
+        error: err,
+      });
+    }
+  }
+}

@@ -1,0 +1,189 @@
+// The impure shell around planExecution: loads an execution's state under a row lock, plans, and applies the
+// actions (through the event recorders) in one transaction.
+import { create, fromBinary } from "@bufbuild/protobuf";
+import type { Knex } from "knex";
+import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
+import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
+import {
+  ExecutionError_ErrorKind,
+  ExecutionErrorSchema,
+  NodeExecution_Phase as NodePhase,
+  TaskExecution_Phase as TaskPhase,
+  WorkflowExecution_Phase as WfPhase,
+} from "../../gen/flyteidl/core/execution_pb.js";
+import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
+import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
+import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
+import {
+  getNodeExecution,
+  type NodeExecutionRow,
+  nodeExecutionsOf,
+} from "../repositories/node-execution-repo.js";
+import { enqueueEvaluation, enqueueTask } from "../repositories/work-repo.js";
+import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
+import { decodeLiteralMap } from "../transformers/literals.js";
+import type { EngineContext } from "./engine-context.js";
+import { type NodeState, type NodeStatus, planExecution } from "./plan.js";
+
+const STATUS: Readonly<Record<string, NodeStatus>> = {
+  SUCCEEDED: "succeeded",
+  RECOVERED: "succeeded",
+  FAILED: "failed",
+  TIMED_OUT: "failed",
+  ABORTED: "aborted",
+  SKIPPED: "skipped",
+};
+
+async function nodeState(ctx: EngineContext, trx: Knex, row: NodeExecutionRow): Promise<NodeState> {
+  const status = STATUS[row.phase] ?? "running";
+  const closure = fromBinary(NodeExecutionClosureSchema, row.closure);
+  if (status === "succeeded" && closure.outputResult.case === "outputUri") {
+    return { status, outputs: decodeLiteralMap(await ctx.data.get(trx, closure.outputResult.value)) };
+  }
+  if (closure.outputResult.case === "error") return { status, error: closure.outputResult.value };
+  return { status };
+}
+
+/** Outputs of the same node in the execution being recovered, when it succeeded there. */
+async function recoveredOutputs(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  nodeId: string,
+): Promise<LiteralMap | undefined> {
+  const spec = decodeExecSpec(exec);
+  const ref = spec.metadata?.referenceExecution;
+  if (spec.metadata?.mode !== ExecutionMetadata_ExecutionMode.RECOVERED || ref === undefined)
+    return undefined;
+  const original = await getExecution(trx, ref);
+  const node = original === undefined ? undefined : await getNodeExecution(trx, original.id, nodeId);
+  if (node === undefined || (node.phase !== "SUCCEEDED" && node.phase !== "RECOVERED")) return undefined;
+  const state = await nodeState(ctx, trx, node);
+  return state.outputs;
+}
+
+async function startNode(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  node: Node,
+  inputs: LiteralMap,
+  tasks: Map<string, string>,
+) {
+  const recovered = await recoveredOutputs(ctx, trx, exec, node.id);
+  if (recovered !== undefined) {
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.RECOVERED, { inputs, outputs: recovered });
+    return;
+  }
+  const t = node.target;
+  if (t.case !== "taskNode" || t.value.reference.case !== "referenceId") {
+    const error = create(ExecutionErrorSchema, {
+      code: "UnsupportedNode",
+      message: `node kind [${t.case}] is not supported by this engine yet`,
+      kind: ExecutionError_ErrorKind.SYSTEM,
+    });
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { inputs, error });
+    return;
+  }
+  const taskId = t.value.reference.value;
+  await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs });
+  await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
+  await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.QUEUED, {
+    taskType: tasks.get(node.id) ?? "",
+  });
+  await enqueueTask(trx, exec.id, node.id, 0);
+}
+
+async function abortNode(ctx: EngineContext, trx: Knex, exec: ExecutionRow, nodeId: string): Promise<void> {
+  ctx.running.get(`${exec.id}/${nodeId}`)?.abort();
+  await ctx.nodeEvent(trx, exec, nodeId, NodePhase.ABORTED);
+  const attempts = (await trx("task_executions as te")
+    .join("node_executions as ne", "ne.id", "te.node_execution_id")
+    .where({ "ne.execution_id": exec.id, "ne.node_id": nodeId })
+    .whereNotIn("te.phase", ["SUCCEEDED", "FAILED", "ABORTED"])
+    .select("te.project", "te.domain", "te.name", "te.version", "te.retry_attempt")) as {
+    project: string;
+    domain: string;
+    name: string;
+    version: string;
+    retry_attempt: number;
+  }[];
+  for (const a of attempts) {
+    const taskId = {
+      $typeName: "flyteidl.core.Identifier" as const,
+      resourceType: 1,
+      project: a.project,
+      domain: a.domain,
+      name: a.name,
+      version: a.version,
+      org: "",
+    };
+    await ctx.taskEvent(trx, exec, nodeId, taskId, a.retry_attempt, TaskPhase.ABORTED);
+  }
+}
+
+export async function evaluateExecution(ctx: EngineContext, executionId: string): Promise<void> {
+  await ctx.db.transaction(async (trx) => {
+    let exec = await ctx.lockExecution(trx, executionId);
+    if (exec === undefined || TERMINAL_WORKFLOW_PHASES.has(workflowPhase(exec.phase))) return;
+    if (exec.phase === "UNDEFINED") {
+      await ctx.workflowEvent(trx, exec, WfPhase.QUEUED);
+      exec = { ...exec, phase: "QUEUED" };
+      await ctx.workflowEvent(trx, exec, WfPhase.RUNNING);
+      exec = (await ctx.lockExecution(trx, executionId)) ?? exec;
+    }
+    const closure = await ctx.compiledWorkflow(trx, exec.workflow_id);
+    const workflow = closure.primary;
+    if (workflow === undefined) return;
+    const taskTypes = new Map<string, string>();
+    for (const n of workflow.template?.nodes ?? []) {
+      if (n.target.case === "taskNode" && n.target.value.reference.case === "referenceId") {
+        const ref = n.target.value.reference.value;
+        const task = closure.tasks.find(
+          (x) => x.template?.id?.name === ref.name && x.template.id.version === ref.version,
+        );
+        taskTypes.set(n.id, task?.template?.type ?? "");
+      }
+    }
+    const rows = (await nodeExecutionsOf(trx, exec.id)).filter(
+      (r) => r.parent_id === null && r.node_id !== "start-node" && r.node_id !== "end-node",
+    );
+    const nodes = new Map<string, NodeState>();
+    for (const r of rows) nodes.set(r.node_id, await nodeState(ctx, trx, r));
+    const inputs = decodeLiteralMap(
+      exec.inputs_uri === "" ? undefined : await ctx.data.get(trx, exec.inputs_uri),
+    );
+    const actions = planExecution({
+      workflow,
+      inputs,
+      nodes,
+      aborting: exec.phase === "ABORTING",
+      maxParallelism: decodeExecSpec(exec).maxParallelism,
+    });
+    for (const a of actions) {
+      switch (a.kind) {
+        case "start-node":
+          await startNode(ctx, trx, exec, a.node, a.inputs, taskTypes);
+          break;
+        case "abort-node":
+          await abortNode(ctx, trx, exec, a.nodeId);
+          break;
+        case "skip-node":
+          await ctx.nodeEvent(trx, exec, a.nodeId, NodePhase.SKIPPED);
+          break;
+        case "succeed":
+          await ctx.workflowEvent(trx, exec, WfPhase.SUCCEEDED, { outputs: a.outputs });
+          break;
+        case "fail":
+          await ctx.workflowEvent(trx, exec, WfPhase.FAILED, { error: a.error });
+          break;
+        case "aborted":
+          await ctx.workflowEvent(trx, exec, WfPhase.ABORTED);
+          break;
+      }
+    }
+    // Recovered, failed-at-start and aborted nodes change what the plan sees: look again.
+    if (actions.some((a) => a.kind === "start-node" || a.kind === "abort-node"))
+      await enqueueEvaluation(trx, exec.id);
+  });
+}

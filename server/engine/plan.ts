@@ -1,0 +1,148 @@
+// The engine's pure core: from a compiled workflow and the state of its nodes, decide what happens next.
+// No I/O here; the shell (evaluator.ts) loads state, calls planExecution, and applies the actions.
+import { create } from "@bufbuild/protobuf";
+import type { CompiledWorkflow } from "../../gen/flyteidl/core/compiler_pb.js";
+import {
+  type ExecutionError,
+  ExecutionError_ErrorKind,
+  ExecutionErrorSchema,
+} from "../../gen/flyteidl/core/execution_pb.js";
+import {
+  type Binding,
+  type BindingData,
+  type Literal,
+  type LiteralMap,
+  LiteralMapSchema,
+  LiteralSchema,
+} from "../../gen/flyteidl/core/literals_pb.js";
+import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
+
+export type NodeStatus = "running" | "succeeded" | "failed" | "aborted" | "skipped";
+
+export interface NodeState {
+  readonly status: NodeStatus;
+  readonly outputs?: LiteralMap;
+  readonly error?: ExecutionError;
+}
+
+export interface PlanInput {
+  readonly workflow: CompiledWorkflow;
+  readonly inputs: LiteralMap;
+  readonly nodes: ReadonlyMap<string, NodeState>;
+  readonly aborting: boolean;
+  /** Running task nodes allowed at once (max_parallelism); 0 = unlimited. */
+  readonly maxParallelism: number;
+}
+
+export type Action =
+  | { readonly kind: "start-node"; readonly node: Node; readonly inputs: LiteralMap }
+  | { readonly kind: "skip-node"; readonly nodeId: string }
+  | { readonly kind: "abort-node"; readonly nodeId: string }
+  | { readonly kind: "succeed"; readonly outputs: LiteralMap }
+  | { readonly kind: "fail"; readonly error: ExecutionError }
+  | { readonly kind: "aborted" };
+
+export class BindingError extends Error {}
+
+function resolveData(
+  d: BindingData | undefined,
+  nodes: ReadonlyMap<string, NodeState>,
+  inputs: LiteralMap,
+): Literal {
+  const v = d?.value;
+  switch (v?.case) {
+    case "scalar":
+      return create(LiteralSchema, { value: { case: "scalar", value: v.value } });
+    case "promise": {
+      const src =
+        v.value.nodeId === "" || v.value.nodeId === "start-node"
+          ? inputs
+          : nodes.get(v.value.nodeId)?.outputs;
+      const lit = src?.literals[v.value.var];
+      if (lit === undefined)
+        throw new BindingError(`output [${v.value.var}] of node [${v.value.nodeId}] is not available`);
+      return lit;
+    }
+    case "collection":
+      return create(LiteralSchema, {
+        value: {
+          case: "collection",
+          value: { literals: v.value.bindings.map((b) => resolveData(b, nodes, inputs)) },
+        },
+      });
+    case "map": {
+      const literals = Object.fromEntries(
+        Object.entries(v.value.bindings).map(([k, b]) => [k, resolveData(b, nodes, inputs)]),
+      );
+      return create(LiteralSchema, { value: { case: "map", value: { literals } } });
+    }
+    default:
+      throw new BindingError("unsupported binding");
+  }
+}
+
+/** The literal map a node (or the end-node) receives through its bindings. */
+export function resolveBindings(
+  bindings: readonly Binding[],
+  nodes: ReadonlyMap<string, NodeState>,
+  inputs: LiteralMap,
+): LiteralMap {
+  const literals: Record<string, Literal> = {};
+  for (const b of bindings) literals[b.var] = resolveData(b.binding, nodes, inputs);
+  return create(LiteralMapSchema, { literals });
+}
+
+const DONE: ReadonlySet<NodeStatus> = new Set(["succeeded", "skipped"]);
+
+export function planExecution(p: PlanInput): Action[] {
+  const up = p.workflow.connections?.upstream ?? {};
+  const userNodes = (p.workflow.template?.nodes ?? []).filter(
+    (n) => n.id !== "start-node" && n.id !== "end-node",
+  );
+  const running = userNodes.filter((n) => p.nodes.get(n.id)?.status === "running");
+  if (p.aborting) {
+    return running.length > 0
+      ? running.map((n) => ({ kind: "abort-node", nodeId: n.id }))
+      : [{ kind: "aborted" }];
+  }
+  const failed = userNodes.find((n) => p.nodes.get(n.id)?.status === "failed");
+  if (failed !== undefined) {
+    const cause = p.nodes.get(failed.id)?.error;
+    const error = create(ExecutionErrorSchema, {
+      code: cause?.code ?? "NodeFailed",
+      message: `failed at Node[${failed.id}]. ${cause?.message ?? ""}`.trim(),
+      kind: cause?.kind ?? ExecutionError_ErrorKind.USER,
+    });
+    return [...running.map((n): Action => ({ kind: "abort-node", nodeId: n.id })), { kind: "fail", error }];
+  }
+  const ready = (id: string) =>
+    (up[id]?.ids ?? []).every((u) => u === "start-node" || DONE.has(p.nodes.get(u)?.status ?? "running"));
+  const actions: Action[] = [];
+  let slots = p.maxParallelism > 0 ? p.maxParallelism - running.length : Number.POSITIVE_INFINITY;
+  for (const node of userNodes) {
+    if (p.nodes.has(node.id) || !ready(node.id) || slots <= 0) continue;
+    try {
+      actions.push({ kind: "start-node", node, inputs: resolveBindings(node.inputs, p.nodes, p.inputs) });
+      slots--;
+    } catch (err) {
+      if (!(err instanceof BindingError)) throw err;
+      const error = create(ExecutionErrorSchema, {
+        code: "BindingResolutionFailed",
+        message: err.message,
+        kind: ExecutionError_ErrorKind.USER,
+      });
+      return [{ kind: "fail", error }];
+    }
+  }
+  const allDone = userNodes.every((n) => DONE.has(p.nodes.get(n.id)?.status ?? "running"));
+  if (allDone && actions.length === 0) {
+    const end = p.workflow.template?.nodes.find((n) => n.id === "end-node");
+    return [
+      {
+        kind: "succeed",
+        outputs: resolveBindings(end?.inputs ?? p.workflow.template?.outputs ?? [], p.nodes, p.inputs),
+      },
+    ];
+  }
+  return actions;
+}

@@ -1,0 +1,176 @@
+// Container tasks run as local processes (Flyte's raw-container contract): template substitution, inputs written
+// as files (inputs.pb, inputs.json, one file per input), outputs read back from outputs.pb, outputs.json or one
+// file per output. The configured in-container paths are mapped to per-attempt directories.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  type ExecutionError,
+  ExecutionError_ErrorKind,
+  ExecutionErrorSchema,
+} from "../../../gen/flyteidl/core/execution_pb.js";
+import { type Literal, type LiteralMap, LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import type { Container } from "../../../gen/flyteidl/core/tasks_pb.js";
+import { literalToPlain, type Plain, plainToLiteral } from "../../transformers/plain-values.js";
+import type { TaskContext, TaskPlugin, TaskResult } from "./plugin.js";
+
+const TAIL = 2000;
+const KILL_GRACE_MS = 2000;
+
+interface Dirs {
+  readonly input: string;
+  readonly output: string;
+  readonly raw: string;
+}
+
+const userError = (code: string, message: string): ExecutionError =>
+  create(ExecutionErrorSchema, { code, message, kind: ExecutionError_ErrorKind.USER });
+
+function plainText(lit: Literal): string {
+  const v = literalToPlain(lit);
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+function writeInputs(dirs: Dirs, inputs: LiteralMap): void {
+  fs.writeFileSync(path.join(dirs.input, "inputs.pb"), toBinary(LiteralMapSchema, inputs));
+  const plain = Object.fromEntries(Object.entries(inputs.literals).map(([k, v]) => [k, literalToPlain(v)]));
+  fs.writeFileSync(path.join(dirs.input, "inputs.json"), JSON.stringify(plain));
+  for (const [k, v] of Object.entries(inputs.literals))
+    fs.writeFileSync(path.join(dirs.input, k), plainText(v));
+}
+
+/** Substitutes Flyte's template variables and maps the configured data paths onto this attempt's directories. */
+export function renderArgs(argv: readonly string[], c: Container, inputs: LiteralMap, dirs: Dirs): string[] {
+  const mapped: [string, string][] = [];
+  if (c.dataConfig?.enabled === true) {
+    if (c.dataConfig.inputPath !== "") mapped.push([c.dataConfig.inputPath, dirs.input]);
+    if (c.dataConfig.outputPath !== "") mapped.push([c.dataConfig.outputPath, dirs.output]);
+  }
+  return argv.map((arg) => {
+    let out = arg
+      .replace(/\{\{\s*\.inputs\.([A-Za-z0-9_]+)\s*\}\}/g, (_m, name: string) => {
+        const lit = inputs.literals[name];
+        return lit === undefined ? "" : plainText(lit);
+      })
+      .replace(/\{\{\s*\.input\s*\}\}/g, path.join(dirs.input, "inputs.pb"))
+      .replace(/\{\{\s*\.inputPrefix\s*\}\}/g, dirs.input)
+      .replace(/\{\{\s*\.outputPrefix\s*\}\}/g, dirs.output)
+      .replace(/\{\{\s*\.rawOutputDataPrefix\s*\}\}/g, dirs.raw);
+    for (const [from, to] of mapped) out = out.split(from).join(to);
+    return out;
+  });
+}
+
+/** Outputs from outputs.pb, else outputs.json, else one file per declared output. */
+export function readOutputs(ctx: TaskContext, dir: string): { outputs?: LiteralMap; error?: ExecutionError } {
+  const declared = ctx.template.interface?.outputs?.variables ?? {};
+  const pb = path.join(dir, "outputs.pb");
+  if (fs.existsSync(pb)) return { outputs: fromBinary(LiteralMapSchema, fs.readFileSync(pb)) };
+  let plain: Record<string, Plain> | undefined;
+  const json = path.join(dir, "outputs.json");
+  if (fs.existsSync(json)) {
+    try {
+      plain = JSON.parse(fs.readFileSync(json, "utf8")) as Record<string, Plain>;
+    } catch (err) {
+      return {
+        error: userError("OutputsParseError", `outputs.json is not valid JSON: ${(err as Error).message}`),
+      };
+    }
+  }
+  const literals: Record<string, Literal> = {};
+  for (const [name, variable] of Object.entries(declared)) {
+    const file = path.join(dir, name);
+    const value =
+      plain !== undefined ? plain[name] : fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+    if (value === undefined)
+      return {
+        error: userError(
+          "OutputsNotFound",
+          `output [${name}] was not written by the task (looked in ${dir})`,
+        ),
+      };
+    try {
+      literals[name] = plainToLiteral(value, variable.type);
+    } catch (err) {
+      return { error: userError("OutputTypeMismatch", `output [${name}]: ${(err as Error).message}`) };
+    }
+  }
+  return { outputs: create(LiteralMapSchema, { literals }) };
+}
+
+function runProcess(argv: string[], env: Record<string, string>, cwd: string, signal: AbortSignal) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string; spawnError?: Error }>(
+    (resolve) => {
+      const [cmd = "", ...args] = argv;
+      const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => {
+        stdout = (stdout + c.toString()).slice(-1_000_000);
+      });
+      child.stderr.on("data", (c: Buffer) => {
+        stderr = (stderr + c.toString()).slice(-1_000_000);
+      });
+      const kill = () => {
+        if (child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, "SIGTERM");
+          setTimeout(
+            () => child.exitCode === null && child.pid !== undefined && process.kill(-child.pid, "SIGKILL"),
+            KILL_GRACE_MS,
+          ).unref();
+        } catch {
+          // already gone
+        }
+      };
+      signal.addEventListener("abort", kill, { once: true });
+      child.once("error", (err) => resolve({ code: null, stdout, stderr, spawnError: err }));
+      child.once("close", (code) => {
+        signal.removeEventListener("abort", kill);
+        resolve({ code, stdout, stderr });
+      });
+    },
+  );
+}
+
+export const containerPlugin: TaskPlugin = {
+  name: "container",
+  async run(ctx: TaskContext): Promise<TaskResult> {
+    const c = ctx.template.target.case === "container" ? ctx.template.target.value : undefined;
+    if (c === undefined)
+      return { ok: false, error: userError("BadTaskSpecification", "task has no container") };
+    const dirs: Dirs = {
+      input: path.join(ctx.workDir, "inputs"),
+      output: path.join(ctx.workDir, "outputs"),
+      raw: path.join(ctx.workDir, "raw"),
+    };
+    for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
+    writeInputs(dirs, ctx.inputs);
+    const argv = renderArgs([...c.command, ...c.args], c, ctx.inputs, dirs);
+    if (argv.length === 0)
+      return { ok: false, error: userError("BadTaskSpecification", "container has no command or args") };
+    const env: Record<string, string> = {
+      PATH: ctx.envs.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      HOME: ctx.workDir,
+    };
+    for (const kv of c.env) env[kv.key] = kv.value;
+    Object.assign(env, ctx.envs);
+    const r = await runProcess(argv, env, ctx.workDir, ctx.signal);
+    const logs = { stdout: r.stdout, stderr: r.stderr };
+    if (ctx.signal.aborted) return { ok: false, error: userError("Aborted", "the task was stopped"), logs };
+    if (r.spawnError !== undefined)
+      return {
+        ok: false,
+        error: userError("CommandNotFound", `cannot start ${argv[0]}: ${r.spawnError.message}`),
+        logs,
+      };
+    if (r.code !== 0) {
+      const tail = r.stderr.trim().slice(-TAIL) || r.stdout.trim().slice(-TAIL);
+      return { ok: false, error: userError("NonZeroExitCode", `exit code ${r.code}: ${tail}`), logs };
+    }
+    const read = readOutputs(ctx, dirs.output);
+    if (read.error !== undefined) return { ok: false, error: read.error, logs };
+    return { ok: true, outputs: read.outputs ?? create(LiteralMapSchema), logs };
+  },
+};

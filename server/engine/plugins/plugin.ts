@@ -1,0 +1,31 @@
+// What a task plugin gets and returns. Task failures are data (an ExecutionError), never exceptions.
+import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
+import type { LiteralMap } from "../../../gen/flyteidl/core/literals_pb.js";
+import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
+
+export interface TaskContext {
+  readonly template: TaskTemplate;
+  readonly inputs: LiteralMap;
+  readonly executionName: string;
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly envs: Readonly<Record<string, string>>;
+  /** Aborted when the execution is terminated or the attempt times out. */
+  readonly signal: AbortSignal;
+  /** A scratch directory that belongs to this attempt. */
+  readonly workDir: string;
+}
+
+export type TaskResult =
+  | { readonly ok: true; readonly outputs: LiteralMap; readonly logs?: TaskLogs }
+  | { readonly ok: false; readonly error: ExecutionError; readonly logs?: TaskLogs };
+
+export interface TaskLogs {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface TaskPlugin {
+  readonly name: string;
+  run(ctx: TaskContext): Promise<TaskResult>;
+}

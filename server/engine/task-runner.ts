@@ -1,0 +1,191 @@
+// Runs one task attempt claimed from the queue: the plugin runs under a heartbeated lease, and the result is
+// recorded in one transaction that also proves this process still owns the lease (so a result is never
+// recorded twice, even when a crashed replica's work was taken over).
+import fs from "node:fs";
+import path from "node:path";
+import { create } from "@bufbuild/protobuf";
+import type { Knex } from "knex";
+import {
+  ExecutionError_ErrorKind,
+  ExecutionErrorSchema,
+  NodeExecution_Phase as NodePhase,
+  TaskExecution_Phase as TaskPhase,
+} from "../../gen/flyteidl/core/execution_pb.js";
+import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
+import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
+import { getNodeExecution } from "../repositories/node-execution-repo.js";
+import {
+  completeWork,
+  enqueueEvaluation,
+  enqueueTask,
+  extendLease,
+  type WorkItemRow,
+} from "../repositories/work-repo.js";
+import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
+import { decodeLiteralMap } from "../transformers/literals.js";
+import type { EngineContext } from "./engine-context.js";
+import type { TaskContext, TaskResult } from "./plugins/plugin.js";
+
+const RETRY_BACKOFF_MS = 200;
+
+async function taskOf(ctx: EngineContext, db: Knex, workflowRowId: string, nodeId: string) {
+  const closure = await ctx.compiledWorkflow(db, workflowRowId);
+  const node = closure.primary?.template?.nodes.find((n) => n.id === nodeId);
+  const ref =
+    node?.target.case === "taskNode" && node.target.value.reference.case === "referenceId"
+      ? node.target.value.reference.value
+      : undefined;
+  const template = closure.tasks.find(
+    (t) => t.template?.id?.name === ref?.name && t.template?.id?.version === ref?.version,
+  )?.template;
+  return { ref, template };
+}
+
+function timeoutMs(template: TaskTemplate): number | undefined {
+  const t = template.metadata?.timeout;
+  if (t === undefined) return undefined;
+  const ms = Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
+  return ms > 0 ? ms : undefined;
+}
+
+async function runPlugin(
+  ctx: EngineContext,
+  item: WorkItemRow,
+  owner: string,
+  template: TaskTemplate,
+  base: Omit<TaskContext, "signal" | "workDir">,
+): Promise<TaskResult> {
+  const plugin = ctx.plugins({ type: template.type, target: { case: template.target.case } });
+  if (plugin === undefined) {
+    return {
+      ok: false,
+      error: create(ExecutionErrorSchema, {
+        code: "NoPlugin",
+        message: `no task plugin handles task type [${template.type}]`,
+        kind: ExecutionError_ErrorKind.SYSTEM,
+      }),
+    };
+  }
+  const abort = new AbortController();
+  const key = `${item.execution_id}/${item.node_id}`;
+  ctx.running.set(key, abort);
+  const limit = timeoutMs(template);
+  let timedOut = false;
+  const timer =
+    limit === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          abort.abort();
+        }, limit);
+  const heartbeat = setInterval(
+    () => {
+      void (async () => {
+        const owned = await extendLease(ctx.db, item.id, owner, ctx.options.leaseMs).catch(() => true);
+        const node = await getNodeExecution(ctx.db, item.execution_id, item.node_id).catch(() => undefined);
+        if (!owned || node?.phase === "ABORTED") abort.abort();
+      })();
+    },
+    Math.max(200, Math.floor(ctx.options.leaseMs / 3)),
+  );
+  const workDir = path.join(ctx.options.workRoot, item.execution_id, item.node_id, String(item.attempt));
+  fs.mkdirSync(workDir, { recursive: true });
+  try {
+    const result = await plugin.run({ ...base, signal: abort.signal, workDir });
+    if (timedOut) {
+      return {
+        ok: false,
+        error: create(ExecutionErrorSchema, {
+          code: "TaskTimedOut",
+          message: `task exceeded its timeout of ${limit} ms`,
+          kind: ExecutionError_ErrorKind.USER,
+        }),
+      };
+    }
+    return result;
+  } finally {
+    clearInterval(heartbeat);
+    if (timer !== undefined) clearTimeout(timer);
+    ctx.running.delete(key);
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: string): Promise<void> {
+  const exec = await ctx.db("executions").where({ id: item.execution_id }).first();
+  const node = exec === undefined ? undefined : await getNodeExecution(ctx.db, exec.id, item.node_id);
+  if (
+    exec === undefined ||
+    node === undefined ||
+    TERMINAL_WORKFLOW_PHASES.has(workflowPhase(exec.phase)) ||
+    node.phase !== "RUNNING"
+  ) {
+    await completeWork(ctx.db, item.id, owner);
+    return;
+  }
+  const { ref, template } = await taskOf(ctx, ctx.db, exec.workflow_id, item.node_id);
+  if (ref === undefined || template === undefined)
+    throw new Error(`task of node ${item.node_id} not found in the compiled workflow`);
+  await ctx.db.transaction(async (trx) => {
+    const locked = await ctx.lockExecution(trx, exec.id);
+    if (locked !== undefined)
+      await ctx.taskEvent(trx, locked, item.node_id, ref, item.attempt, TaskPhase.RUNNING, {
+        taskType: template.type,
+      });
+  });
+  const inputs = decodeLiteralMap(
+    node.input_uri === "" ? undefined : await ctx.data.get(ctx.db, node.input_uri),
+  );
+  const envs = Object.fromEntries((decodeExecSpec(exec).envs?.values ?? []).map((kv) => [kv.key, kv.value]));
+  const result = await runPlugin(ctx, item, owner, template, {
+    template,
+    inputs,
+    executionName: exec.execution_name,
+    nodeId: item.node_id,
+    attempt: item.attempt,
+    envs,
+  });
+  await recordResult(ctx, item, owner, ref, template, result);
+}
+
+async function recordResult(
+  ctx: EngineContext,
+  item: WorkItemRow,
+  owner: string,
+  ref: Identifier,
+  template: TaskTemplate,
+  result: TaskResult,
+): Promise<void> {
+  await ctx.db.transaction(async (trx) => {
+    const exec = await ctx.lockExecution(trx, item.execution_id);
+    if (!(await completeWork(trx, item.id, owner)) || exec === undefined) return; // lease lost: the new owner records it
+    const node = await getNodeExecution(trx, exec.id, item.node_id, true);
+    if (node === undefined || node.phase !== "RUNNING") return; // aborted meanwhile
+    if (result.ok) {
+      await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.SUCCEEDED, {
+        outputs: result.outputs,
+        taskType: template.type,
+      });
+      await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.SUCCEEDED, { outputs: result.outputs });
+    } else {
+      const retries = template.metadata?.retries?.retries ?? 0;
+      if (item.attempt < retries) {
+        await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.RETRYABLE_FAILED, {
+          error: result.error,
+          taskType: template.type,
+        });
+        await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt + 1, TaskPhase.QUEUED, {
+          taskType: template.type,
+        });
+        await enqueueTask(trx, exec.id, item.node_id, item.attempt + 1, RETRY_BACKOFF_MS * 2 ** item.attempt);
+        return;
+      }
+      await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.FAILED, {
+        error: result.error,
+        taskType: template.type,
+      });
+      await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.FAILED, { error: result.error });
+    }
+    await enqueueEvaluation(trx, exec.id);
+  });
+}

@@ -1,0 +1,84 @@
+// The Create{Workflow,Node,Task}Event rpcs: validate, lock the execution, apply through the recorders the engine
+// itself uses.
+import type { Knex } from "knex";
+import type {
+  NodeExecutionEventRequest,
+  TaskExecutionEventRequest,
+  WorkflowExecutionEventRequest,
+} from "../../gen/flyteidl/admin/event_pb.js";
+import { WorkflowExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
+import { invalidArgument, missingField, notFound } from "../errors.js";
+import type { DataStore } from "../repositories/data-store.js";
+import { type ExecutionRow, getExecution, getExecutionById } from "../repositories/execution-repo.js";
+import { modelText } from "../transformers/model-text.js";
+import { validateExecutionId } from "./execution-manager.js";
+import { recordNodeEvent } from "./node-event-recorder.js";
+import { recordTaskEvent } from "./task-event-recorder.js";
+import { recordWorkflowEvent } from "./workflow-event-recorder.js";
+
+export class EventManager {
+  constructor(
+    private readonly db: Knex,
+    private readonly data: DataStore,
+  ) {}
+
+  private async locked<T>(
+    id: Parameters<typeof validateExecutionId>[0],
+    missing: (text: string) => Error,
+    fn: (trx: Knex, row: ExecutionRow) => Promise<T>,
+  ): Promise<T> {
+    const key = validateExecutionId(id);
+    return this.db.transaction(async (trx) => {
+      const found = await getExecution(trx, key);
+      if (found === undefined)
+        throw missing(
+          modelText(WorkflowExecutionIdentifierSchema, {
+            $typeName: "flyteidl.core.WorkflowExecutionIdentifier",
+            ...key,
+            org: "",
+          }),
+        );
+      const row = (await getExecutionById(trx, found.id, true)) ?? found;
+      return fn(trx, row);
+    });
+  }
+
+  async createWorkflowEvent(req: WorkflowExecutionEventRequest): Promise<void> {
+    const e = req.event;
+    if (e === undefined) throw invalidArgument("Workflow event handler was called without event");
+    if (e.executionId === undefined)
+      throw invalidArgument("Workflow event handler request event doesn't have an execution id - <nil>");
+    if (e.occurredAt === undefined) throw missingField("occurred_at");
+    await this.locked(
+      e.executionId,
+      (t) => notFound(`missing entity of type execution with identifier ${t}`),
+      (trx, row) => recordWorkflowEvent(trx, this.data, row, e),
+    );
+  }
+
+  async createNodeEvent(req: NodeExecutionEventRequest): Promise<void> {
+    const e = req.event;
+    if (e === undefined) throw missingField("event");
+    if (e.id === undefined || e.id.nodeId === "") throw missingField("node_id");
+    if (e.occurredAt === undefined) throw missingField("occurred_at");
+    await this.locked(
+      e.id.executionId,
+      (t) => notFound(`Failed to get existing execution id: [${t}] with err: entry not found`),
+      (trx, row) => recordNodeEvent(trx, this.data, row, e),
+    );
+  }
+
+  async createTaskEvent(req: TaskExecutionEventRequest): Promise<void> {
+    const e = req.event;
+    if (e === undefined) throw missingField("event");
+    if (e.occurredAt === undefined) throw missingField("occurred_at");
+    if (e.taskId === undefined) throw missingField("task_id");
+    if (e.parentNodeExecutionId === undefined || e.parentNodeExecutionId.nodeId === "")
+      throw missingField("node_execution_id");
+    await this.locked(
+      e.parentNodeExecutionId.executionId,
+      (t) => notFound(`missing entity of type execution with identifier ${t}`),
+      (trx, row) => recordTaskEvent(trx, this.data, row, e),
+    );
+  }
+}

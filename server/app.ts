@@ -52,7 +52,7 @@ export async function startPetrel(
     const managers = createManagers(db, config);
     const started = new Engine(db, databaseUrl, managers.data, logger, opts.engine ?? {});
     engine = started;
-    await started.start();
+    if (config.engine) await started.start();
     const health = new HealthState(servedServiceNames());
     const listeners = await startListeners({
       host: config.host,

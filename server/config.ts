@@ -19,6 +19,8 @@ export interface PetrelConfig {
   readonly logLevel: LogLevel;
   readonly taskRuntime: TaskRuntime;
   readonly dbPoolMax: number;
+  /** Run the engine in this process (off: an external engine drives executions through the event rpcs). */
+  readonly engine: boolean;
 }
 
 export class ConfigError extends Error {
@@ -43,6 +45,7 @@ const SETTINGS = {
   logLevel: { flag: "--log-level", env: "PETREL_LOG_LEVEL" },
   taskRuntime: { flag: "--task-runtime", env: "PETREL_TASK_RUNTIME" },
   dbPoolMax: { flag: "--db-pool-max", env: "PETREL_DB_POOL_MAX" },
+  engine: { flag: "--engine", env: "PETREL_ENGINE" },
 } as const satisfies Record<keyof PetrelConfig, Setting>;
 
 export const CONFIG_SETTINGS: Readonly<Record<string, Setting>> = SETTINGS;
@@ -133,6 +136,7 @@ export function loadConfig(
   const log = read("logLevel");
   const runtime = read("taskRuntime");
   const pool = read("dbPoolMax");
+  const engine = read("engine");
   const home = read("home")?.value ?? ".petrel";
 
   if (db !== undefined && !/^postgres(ql)?:\/\//.test(db.value)) {
@@ -156,6 +160,7 @@ export function loadConfig(
     taskRuntime:
       runtime === undefined ? "process" : oneOf(runtime.value, TASK_RUNTIMES, runtime.source, problems),
     dbPoolMax,
+    engine: engine === undefined ? true : oneOf(engine.value, ["on", "off"] as const, engine.source, problems) === "on",
   };
   if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {
     problems.push(`the gRPC and HTTP ports must differ (both ${config.grpcPort})`);

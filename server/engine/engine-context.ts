@@ -50,6 +50,8 @@ export class EngineContext {
   private readonly workflows = new Map<string, CompiledWorkflowClosure>();
   /** Running attempts in this process, by `<execution id>/<node id>`: aborted when the node is. */
   readonly running = new Map<string, AbortController>();
+  /** Set when the engine stops: interrupted attempts are handed back to the queue, not recorded as failures. */
+  stopping = false;
 
   constructor(
     readonly db: Knex,

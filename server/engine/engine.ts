@@ -78,7 +78,9 @@ export class Engine {
     const drained = Promise.all(this.inflight);
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([drained, timeout]);
+    this.ctx.stopping = true;
     for (const c of this.ctx.running.values()) c.abort();
+    await Promise.race([Promise.all(this.inflight), new Promise((r) => setTimeout(r, 2_000).unref())]);
     await this.listener?.end().catch(() => undefined);
   }
 

@@ -78,6 +78,14 @@ export function completeWork(db: Knex, id: string, owner: string): Promise<boole
   return withDbErrors(async () => (await db("work_items").where({ id, leased_by: owner }).delete()) > 0);
 }
 
+/** Hands an item back to the queue at once (this process is stopping before it finished). */
+export function releaseWork(db: Knex, id: string, owner: string): Promise<void> {
+  return withDbErrors(async () => {
+    await db("work_items").where({ id, leased_by: owner }).update({ leased_by: null, lease_until: null });
+    await db.raw(`NOTIFY ${WORK_CHANNEL}`);
+  });
+}
+
 /** How long until the next item becomes ready (for the poll fallback), or undefined when the queue is empty. */
 export function nextReadyInMs(db: Knex): Promise<number | undefined> {
   return withDbErrors(async () => {

@@ -1,0 +1,162 @@
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { WorkflowSpecSchema } from "../../../gen/flyteidl/admin/workflow_pb.js";
+import type { CompiledWorkflow } from "../../../gen/flyteidl/core/compiler_pb.js";
+import { ExecutionError_ErrorKind, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
+import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import { compileWorkflow } from "../../../server/compiler/compile-workflow.js";
+import { type NodeState, planExecution, resolveBindings } from "../../../server/engine/plan.js";
+import {
+  bind,
+  intType,
+  literalInt,
+  taskId,
+  taskNode,
+  taskTemplate,
+  workflowId,
+  workflowTemplate,
+} from "../../fixtures/flyte-builders.js";
+
+const add = taskTemplate({ id: taskId("add"), inputs: { a: intType() }, outputs: { o: intType() } });
+
+function compiled(nodes: ReturnType<typeof taskNode>[], outputs = [bind("out", "c", "o")]): CompiledWorkflow {
+  const template = workflowTemplate({
+    id: workflowId("wf"),
+    inputs: { x: intType() },
+    outputs: { out: intType() },
+    nodes,
+    outputBindings: outputs,
+  });
+  const r = compileWorkflow(create(WorkflowSpecSchema, { template }), { tasks: [add], launchPlans: [] });
+  if (!("closure" in r) || r.closure.primary === undefined) throw new Error("compile failed");
+  return r.closure.primary;
+}
+
+// a -> b -> c, and d independent
+const diamond = compiled([
+  taskNode("a", taskId("add"), [bind("a", "", "x")]),
+  taskNode("b", taskId("add"), [bind("a", "a", "o")]),
+  taskNode("c", taskId("add"), [bind("a", "b", "o")]),
+  taskNode("d", taskId("add"), [bind("a", "", "x")]),
+]);
+const inputs = create(LiteralMapSchema, { literals: { x: literalInt(1) } });
+const out = (n: number) => create(LiteralMapSchema, { literals: { o: literalInt(n) } });
+const plan = (nodes: [string, NodeState][], extra: { aborting?: boolean; maxParallelism?: number } = {}) =>
+  planExecution({
+    workflow: diamond,
+    inputs,
+    nodes: new Map(nodes),
+    aborting: extra.aborting ?? false,
+    maxParallelism: extra.maxParallelism ?? 0,
+  });
+const started = (actions: ReturnType<typeof plan>) =>
+  actions.flatMap((a) => (a.kind === "start-node" ? [a.node.id] : []));
+
+describe("planExecution", () => {
+  it("starts every node whose upstream nodes are done, with resolved inputs", () => {
+    const actions = plan([]);
+    expect(started(actions)).toEqual(["a", "d"]);
+    const first = actions[0];
+    expect(first?.kind === "start-node" && first.inputs.literals.a).toEqual(literalInt(1));
+    expect(
+      started(
+        plan([
+          ["a", { status: "succeeded", outputs: out(2) }],
+          ["d", { status: "running" }],
+        ]),
+      ),
+    ).toEqual(["b"]);
+  });
+
+  it("waits while nodes run and starts nothing twice", () => {
+    expect(
+      plan([
+        ["a", { status: "running" }],
+        ["d", { status: "running" }],
+      ]),
+    ).toEqual([]);
+  });
+
+  it("caps running nodes at max parallelism", () => {
+    expect(started(plan([], { maxParallelism: 1 }))).toEqual(["a"]);
+    expect(started(plan([["a", { status: "running" }]], { maxParallelism: 1 }))).toEqual([]);
+  });
+
+  it("succeeds with the end-node's outputs once every node is done", () => {
+    const actions = plan([
+      ["a", { status: "succeeded", outputs: out(2) }],
+      ["b", { status: "succeeded", outputs: out(3) }],
+      ["c", { status: "succeeded", outputs: out(4) }],
+      ["d", { status: "skipped" }],
+    ]);
+    expect(actions).toHaveLength(1);
+    const a = actions[0];
+    expect(a?.kind === "succeed" && a.outputs.literals.out).toEqual(literalInt(4));
+  });
+
+  it("fails immediately on a failed node and aborts the running ones", () => {
+    const error = create(ExecutionErrorSchema, {
+      code: "Boom",
+      message: "bad",
+      kind: ExecutionError_ErrorKind.USER,
+    });
+    const actions = plan([
+      ["a", { status: "failed", error }],
+      ["d", { status: "running" }],
+    ]);
+    expect(actions.map((a) => a.kind)).toEqual(["abort-node", "fail"]);
+    const f = actions[1];
+    expect(f?.kind === "fail" && f.error).toMatchObject({ code: "Boom", message: "failed at Node[a]. bad" });
+  });
+
+  it("aborts running nodes first, then reports the workflow aborted", () => {
+    expect(
+      plan(
+        [
+          ["a", { status: "running" }],
+          ["d", { status: "succeeded", outputs: out(1) }],
+        ],
+        { aborting: true },
+      ),
+    ).toEqual([{ kind: "abort-node", nodeId: "a" }]);
+    expect(plan([["a", { status: "aborted" }]], { aborting: true })).toEqual([{ kind: "aborted" }]);
+  });
+
+  it("fails the workflow when a binding cannot be resolved", () => {
+    const broken = compiled([taskNode("c", taskId("add"), [bind("a", "", "x")])]);
+    const actions = planExecution({
+      workflow: broken,
+      inputs: create(LiteralMapSchema),
+      nodes: new Map(),
+      aborting: false,
+      maxParallelism: 0,
+    });
+    expect(actions.map((a) => a.kind)).toEqual(["fail"]);
+  });
+
+  it("resolves collections and maps of promises", () => {
+    const nodes = new Map<string, NodeState>([["a", { status: "succeeded", outputs: out(7) }]]);
+    const lm = resolveBindings(
+      [
+        {
+          $typeName: "flyteidl.core.Binding",
+          var: "xs",
+          binding: {
+            $typeName: "flyteidl.core.BindingData",
+            value: {
+              case: "collection",
+              value: {
+                $typeName: "flyteidl.core.BindingDataCollection",
+                bindings: [bind("", "a", "o").binding!, bind("", "", "x").binding!],
+              },
+            },
+          },
+        },
+      ],
+      nodes,
+      inputs,
+    );
+    const xs = lm.literals.xs?.value;
+    expect(xs?.case === "collection" && xs.value.literals).toEqual([literalInt(7), literalInt(1)]);
+  });
+});

@@ -160,7 +160,10 @@ export function loadConfig(
     taskRuntime:
       runtime === undefined ? "process" : oneOf(runtime.value, TASK_RUNTIMES, runtime.source, problems),
     dbPoolMax,
-    engine: engine === undefined ? true : oneOf(engine.value, ["on", "off"] as const, engine.source, problems) === "on",
+    engine:
+      engine === undefined
+        ? true
+        : oneOf(engine.value, ["on", "off"] as const, engine.source, problems) === "on",
   };
   if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {
     problems.push(`the gRPC and HTTP ports must differ (both ${config.grpcPort})`);

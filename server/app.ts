@@ -50,7 +50,10 @@ export async function startPetrel(
     const applied = await migrateDatabase(db, databaseUrl);
     if (applied.length > 0) logger.info("applied migrations", { migrations: applied.join(",") });
     const managers = createManagers(db, config);
-    const started = new Engine(db, databaseUrl, managers.data, logger, opts.engine ?? {});
+    const started = new Engine(db, databaseUrl, managers.data, logger, {
+      leaseMs: config.engineLeaseMs,
+      ...opts.engine,
+    });
     engine = started;
     if (config.engine) await started.start();
     const health = new HealthState(servedServiceNames());

@@ -21,6 +21,8 @@ export interface PetrelConfig {
   readonly dbPoolMax: number;
   /** Run the engine in this process (off: an external engine drives executions through the event rpcs). */
   readonly engine: boolean;
+  /** How long a claimed work item stays leased without a heartbeat (a crashed replica's work is retaken after). */
+  readonly engineLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +48,7 @@ const SETTINGS = {
   taskRuntime: { flag: "--task-runtime", env: "PETREL_TASK_RUNTIME" },
   dbPoolMax: { flag: "--db-pool-max", env: "PETREL_DB_POOL_MAX" },
   engine: { flag: "--engine", env: "PETREL_ENGINE" },
+  engineLeaseMs: { flag: "--engine-lease-ms", env: "PETREL_ENGINE_LEASE_MS" },
 } as const satisfies Record<keyof PetrelConfig, Setting>;
 
 export const CONFIG_SETTINGS: Readonly<Record<string, Setting>> = SETTINGS;
@@ -137,6 +140,11 @@ export function loadConfig(
   const runtime = read("taskRuntime");
   const pool = read("dbPoolMax");
   const engine = read("engine");
+  const lease = read("engineLeaseMs");
+  const engineLeaseMs = lease === undefined ? 30_000 : Number(lease.value);
+  if (!Number.isInteger(engineLeaseMs) || engineLeaseMs < 500) {
+    problems.push(`${lease?.source}: "${lease?.value}" must be an integer of at least 500 (milliseconds)`);
+  }
   const home = read("home")?.value ?? ".petrel";
 
   if (db !== undefined && !/^postgres(ql)?:\/\//.test(db.value)) {
@@ -160,6 +168,7 @@ export function loadConfig(
     taskRuntime:
       runtime === undefined ? "process" : oneOf(runtime.value, TASK_RUNTIMES, runtime.source, problems),
     dbPoolMax,
+    engineLeaseMs,
     engine:
       engine === undefined
         ? true

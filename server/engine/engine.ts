@@ -21,6 +21,8 @@ import { echoPlugin } from "./plugins/echo-plugin.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
 import { runTaskItem } from "./task-runner.js";
 
+const MIN_SLEEP_MS = 2;
+
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   leaseMs: 30_000,
   concurrency: 32,
@@ -98,8 +100,11 @@ export class Engine {
       }
       for (const item of claimed) this.track(this.process(item));
       if (claimed.length === free && free > 0) continue;
-      const next = await nextReadyInMs(this.ctx.db).catch(() => undefined);
-      await this.sleep(Math.min(this.ctx.options.pollMs, next ?? this.ctx.options.pollMs));
+      // At capacity: wait for a slot. Otherwise sleep until the next item is due (or a NOTIFY), never spinning.
+      const next = free > 0 ? await nextReadyInMs(this.ctx.db).catch(() => undefined) : undefined;
+      await this.sleep(
+        Math.max(MIN_SLEEP_MS, Math.min(this.ctx.options.pollMs, next ?? this.ctx.options.pollMs)),
+      );
     }
   }
 

@@ -90,10 +90,10 @@ export function releaseWork(db: Knex, id: string, owner: string): Promise<void> 
 export function nextReadyInMs(db: Knex): Promise<number | undefined> {
   return withDbErrors(async () => {
     const r = await db.raw(
-      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (MIN(COALESCE(GREATEST(run_after, lease_until), run_after)) - now())) * 1000) AS ms
+      `SELECT EXTRACT(EPOCH FROM (MIN(GREATEST(run_after, COALESCE(lease_until, run_after))) - now())) * 1000 AS ms
          FROM work_items`,
     );
     const ms = (r as { rows: { ms: string | null }[] }).rows[0]?.ms;
-    return ms === null || ms === undefined ? undefined : Number(ms);
+    return ms === null || ms === undefined ? undefined : Math.max(0, Number(ms));
   });
 }

@@ -38,7 +38,10 @@ export async function startServerProcess(
     out += c.toString();
   });
   const ports = await new Promise<{ grpc: number; http: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start (exit ${child.exitCode}):\n${out}`)),
+      60_000,
+    );
     child.stderr?.on("data", (c: Buffer) => {
       out += c.toString();
       const m = /petrel is serving grpc=[^ ]+:(\d+) http=[^ ]+:(\d+)/.exec(out);

@@ -3,10 +3,13 @@ import type { Knex } from "knex";
 import type { PetrelConfig } from "./config.js";
 import { createDatabase, migrateDatabase } from "./db/database.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded-postgres.js";
+import { NotificationHub } from "./db/notifications.js";
 import { Engine } from "./engine/engine.js";
 import type { EngineOptions } from "./engine/engine-context.js";
 import type { Logger } from "./logger.js";
 import { createManagers } from "./managers/managers.js";
+import { WatchManager } from "./managers/watch-manager.js";
+import { WATCH_CHANNEL } from "./managers/workflow-event-recorder.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
 import { errorInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
 import { buildRoutes, servedServiceNames } from "./transport/router.js";
@@ -46,6 +49,7 @@ export async function startPetrel(
   }
   const db = createDatabase(databaseUrl, config.dbPoolMax);
   let engine: Engine | undefined;
+  let notifications: NotificationHub | undefined;
   try {
     const applied = await migrateDatabase(db, databaseUrl);
     if (applied.length > 0) logger.info("applied migrations", { migrations: applied.join(",") });
@@ -56,12 +60,16 @@ export async function startPetrel(
     });
     engine = started;
     if (config.engine) await started.start();
+    const hub = new NotificationHub(databaseUrl, [WATCH_CHANNEL], logger);
+    notifications = hub;
+    await hub.start();
+    const watch = new WatchManager(db, hub, managers.executions);
     const health = new HealthState(servedServiceNames());
     const listeners = await startListeners({
       host: config.host,
       grpcPort: config.grpcPort,
       httpPort: config.httpPort,
-      routes: buildRoutes({ managers, health }),
+      routes: buildRoutes({ managers, watch, health }),
       interceptors: [requestLogInterceptor(logger), errorInterceptor(logger)],
       logger,
       httpRoutes: healthzRoute(health),
@@ -78,6 +86,7 @@ export async function startPetrel(
           health.setNotServing();
           await listeners.close(graceMs);
           await started.stop(graceMs);
+          await hub.stop();
           await db.destroy();
           await embedded?.stop();
         })();
@@ -86,6 +95,7 @@ export async function startPetrel(
     };
   } catch (err) {
     await engine?.stop(0);
+    await notifications?.stop();
     await db.destroy();
     await embedded?.stop();
     throw err;

@@ -23,6 +23,7 @@ import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as repo from "../repositories/node-execution-repo.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
+import { nodePhase } from "../transformers/node-execution.js";
 import { notifyWatchers } from "./workflow-event-recorder.js";
 
 export const TERMINAL_NODE_PHASES: ReadonlySet<Phase> = new Set([
@@ -33,9 +34,6 @@ export const TERMINAL_NODE_PHASES: ReadonlySet<Phase> = new Set([
   Phase.SKIPPED,
   Phase.RECOVERED,
 ]);
-
-export const nodePhase = (name: string): Phase =>
-  (Phase as unknown as Record<string, number>)[name] ?? Phase.UNDEFINED;
 
 function mergeMetadata(existing: Buffer | null, e: NodeExecutionEvent): NodeExecutionMetaData {
   const m =

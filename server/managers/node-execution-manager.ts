@@ -10,8 +10,6 @@ import {
   type NodeExecutionList,
   type NodeExecutionListRequest,
   NodeExecutionListSchema,
-  NodeExecutionMetaDataSchema,
-  NodeExecutionSchema,
 } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import {
   type TaskExecution,
@@ -21,12 +19,10 @@ import {
   type TaskExecutionList,
   type TaskExecutionListRequest,
   TaskExecutionListSchema,
-  TaskExecutionSchema,
 } from "../../gen/flyteidl/admin/task_execution_pb.js";
 import {
   type NodeExecutionIdentifier,
   NodeExecutionIdentifierSchema,
-  ResourceType,
   type TaskExecutionIdentifier,
   TaskExecutionIdentifierSchema,
 } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -35,43 +31,10 @@ import type { DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as nodes from "../repositories/node-execution-repo.js";
 import * as tasks from "../repositories/task-execution-repo.js";
-import { executionId } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
+import { toNodeExecution, toTaskExecution } from "../transformers/node-execution.js";
 import type { ExecutionManager } from "./execution-manager.js";
-import { nodePhase } from "./node-event-recorder.js";
-import { taskPhase } from "./task-event-recorder.js";
-
-function toNodeExecution(exec: ExecutionRow, row: nodes.NodeExecutionRow): NodeExecution {
-  const closure = fromBinary(NodeExecutionClosureSchema, row.closure);
-  closure.phase = nodePhase(row.phase);
-  return create(NodeExecutionSchema, {
-    id: { nodeId: row.node_id, executionId: executionId(exec) },
-    inputUri: row.input_uri,
-    closure,
-    ...(row.metadata === null ? {} : { metadata: fromBinary(NodeExecutionMetaDataSchema, row.metadata) }),
-  });
-}
-
-function toTaskExecution(exec: ExecutionRow, nodeId: string, row: tasks.TaskExecutionRow): TaskExecution {
-  const closure = fromBinary(TaskExecutionClosureSchema, row.closure);
-  closure.phase = taskPhase(row.phase);
-  return create(TaskExecutionSchema, {
-    id: {
-      taskId: {
-        resourceType: ResourceType.TASK,
-        project: row.project,
-        domain: row.domain,
-        name: row.name,
-        version: row.version,
-      },
-      nodeExecutionId: { nodeId, executionId: executionId(exec) },
-      retryAttempt: row.retry_attempt,
-    },
-    inputUri: row.input_uri,
-    closure,
-  });
-}
 
 const flyteUrl = (exec: ExecutionRow, ...parts: string[]) =>
   `flyte://v1/${[exec.execution_project, exec.execution_domain, exec.execution_name, ...parts].join("/")}`;

@@ -14,6 +14,7 @@ import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import * as repo from "../repositories/task-execution-repo.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
+import { taskPhase } from "../transformers/node-execution.js";
 import { notifyWatchers } from "./workflow-event-recorder.js";
 
 export const TERMINAL_TASK_PHASES: ReadonlySet<Phase> = new Set([
@@ -21,8 +22,6 @@ export const TERMINAL_TASK_PHASES: ReadonlySet<Phase> = new Set([
   Phase.FAILED,
   Phase.ABORTED,
 ]);
-export const taskPhase = (name: string): Phase =>
-  (Phase as unknown as Record<string, number>)[name] ?? Phase.UNDEFINED;
 
 function mergeLogs(fresh: readonly TaskLog[], old: readonly TaskLog[]): TaskLog[] {
   const kept = old.filter((o) => !fresh.some((n) => n.uri === o.uri && n.name === o.name));

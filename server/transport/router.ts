@@ -5,7 +5,9 @@ import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { WatchService } from "../../gen/petrel/v1/watch_pb.js";
 import type { Managers } from "../managers/managers.js";
+import type { WatchManager } from "../managers/watch-manager.js";
 import { attributesHandlers } from "./admin/attributes-handlers.js";
 import { executionHandlers } from "./admin/execution-handlers.js";
 import { launchPlanHandlers } from "./admin/launch-plan-handlers.js";
@@ -15,14 +17,22 @@ import { systemHandlers } from "./admin/system-handlers.js";
 import { taskHandlers } from "./admin/task-handlers.js";
 import { workflowHandlers } from "./admin/workflow-handlers.js";
 import { type HealthState, registerHealth } from "./health.js";
+import { watchHandlers } from "./petrel/watch-handlers.js";
 
 export interface RouteDeps {
   readonly managers: Managers;
+  readonly watch: WatchManager;
   readonly health: HealthState;
 }
 
 export function servedServiceNames(): ReadonlySet<string> {
-  return new Set([AdminService.typeName, SignalService.typeName, DataProxyService.typeName, Health.typeName]);
+  return new Set([
+    AdminService.typeName,
+    SignalService.typeName,
+    DataProxyService.typeName,
+    WatchService.typeName,
+    Health.typeName,
+  ]);
 }
 
 export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
@@ -39,6 +49,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     });
     router.service(SignalService, {});
     router.service(DataProxyService, {});
+    router.service(WatchService, watchHandlers(deps.watch));
     registerHealth(router, deps.health);
   };
 }

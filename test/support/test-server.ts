@@ -3,6 +3,7 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
+import { WatchService } from "../../gen/petrel/v1/watch_pb.js";
 import { type PetrelServer, startPetrel } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
 import { createLogger } from "../../server/logger.js";
@@ -14,6 +15,7 @@ export interface TestServer {
   readonly database: TestDatabase;
   readonly admin: Client<typeof AdminService>;
   readonly signal: Client<typeof SignalService>;
+  readonly watch: Client<typeof WatchService>;
   readonly grpcJs: GrpcJsClient<typeof AdminService>;
   readonly grpcAddress: string;
   readonly httpBaseUrl: string;
@@ -50,6 +52,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     database,
     admin: createClient(AdminService, transport),
     signal: createClient(SignalService, transport),
+    watch: createClient(WatchService, transport),
     grpcJs,
     grpcAddress,
     httpBaseUrl: `http://127.0.0.1:${server.httpPort}`,

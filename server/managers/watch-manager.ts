@@ -1,0 +1,157 @@
+// WatchExecution / WatchExecutions: the current state, then every committed change, pushed as it happens.
+// Changes are found by comparing (phase, updated_at) with what this stream already sent.
+import { create } from "@bufbuild/protobuf";
+import type { Knex } from "knex";
+import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
+import { type WatchEvent, WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
+import type { NotificationHub } from "../db/notifications.js";
+import { missingField } from "../errors.js";
+import { EXECUTION_LIST, type ExecutionRow, getExecutionById } from "../repositories/execution-repo.js";
+import { applyFilters, filterScope } from "../repositories/list-page.js";
+import { nodeExecutionsOf } from "../repositories/node-execution-repo.js";
+import type { TaskExecutionRow } from "../repositories/task-execution-repo.js";
+import { rowToExecution, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
+import { toNodeExecution, toTaskExecution } from "../transformers/node-execution.js";
+import { parseFilters } from "../validation/filter-grammar.js";
+import type { ExecutionManager } from "./execution-manager.js";
+import { WATCH_CHANNEL } from "./workflow-event-recorder.js";
+
+/** Resolves when `wake` is called or the signal aborts; `wake` before the wait counts. */
+class Doorbell {
+  private rung = false;
+  private resolve: (() => void) | undefined;
+  ring = () => {
+    this.rung = true;
+    this.resolve?.();
+  };
+  wait(signal: AbortSignal): Promise<void> {
+    if (this.rung || signal.aborted) {
+      this.rung = false;
+      return Promise.resolve();
+    }
+    return new Promise((r) => {
+      this.resolve = () => {
+        this.rung = false;
+        this.resolve = undefined;
+        r();
+      };
+      signal.addEventListener("abort", () => r(), { once: true });
+    });
+  }
+}
+
+const version = (phase: string, updated: Date) => `${phase}@${updated.getTime()}`;
+
+export class WatchManager {
+  constructor(
+    private readonly db: Knex,
+    private readonly hub: NotificationHub,
+    private readonly executions: ExecutionManager,
+  ) {}
+
+  async *watchExecution(
+    id: WorkflowExecutionIdentifier | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchEvent> {
+    const first = await this.executions.load(id);
+    const bell = new Doorbell();
+    const unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => payload === first.id && bell.ring());
+    const sent = new Map<string, string>();
+    try {
+      while (!signal.aborted) {
+        const { events, done } = await this.changes(first.id, sent);
+        yield* events;
+        if (done) return;
+        await bell.wait(signal);
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  private async changes(
+    executionRowId: string,
+    sent: Map<string, string>,
+  ): Promise<{ events: WatchEvent[]; done: boolean }> {
+    const exec = await getExecutionById(this.db, executionRowId);
+    if (exec === undefined) return { events: [], done: true };
+    const events: WatchEvent[] = [];
+    const initial = sent.size === 0;
+    const execEvent = this.diff(sent, "exec", version(exec.phase, exec.updated_at), () =>
+      create(WatchEventSchema, { kind: { case: "execution", value: rowToExecution(exec) } }),
+    );
+    if (initial && execEvent !== undefined) events.push(execEvent);
+    const nodes = await nodeExecutionsOf(this.db, exec.id);
+    const byId = new Map(nodes.map((n) => [n.id, n.node_id]));
+    for (const n of nodes) {
+      const e = this.diff(sent, `n:${n.id}`, version(n.phase, n.updated_at), () =>
+        create(WatchEventSchema, { kind: { case: "nodeExecution", value: toNodeExecution(exec, n) } }),
+      );
+      if (e !== undefined) events.push(e);
+    }
+    const tasks = (await this.db("task_executions as te")
+      .join("node_executions as ne", "ne.id", "te.node_execution_id")
+      .where("ne.execution_id", exec.id)
+      .select("te.*")
+      .orderBy("te.id")) as TaskExecutionRow[];
+    for (const t of tasks) {
+      const e = this.diff(sent, `t:${t.id}`, version(t.phase, t.updated_at), () =>
+        create(WatchEventSchema, {
+          kind: {
+            case: "taskExecution",
+            value: toTaskExecution(exec, byId.get(t.node_execution_id) ?? "", t),
+          },
+        }),
+      );
+      if (e !== undefined) events.push(e);
+    }
+    if (!initial && execEvent !== undefined) events.push(execEvent);
+    return { events, done: TERMINAL_WORKFLOW_PHASES.has(workflowPhase(exec.phase)) };
+  }
+
+  private diff(
+    sent: Map<string, string>,
+    key: string,
+    v: string,
+    make: () => WatchEvent,
+  ): WatchEvent | undefined {
+    if (sent.get(key) === v) return undefined;
+    sent.set(key, v);
+    return make();
+  }
+
+  async *watchExecutions(
+    req: { project: string; domain: string; filters: string },
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchEvent> {
+    if (req.project === "") throw missingField("project");
+    if (req.domain === "") throw missingField("domain");
+    const filters = parseFilters(req.filters, filterScope(EXECUTION_LIST));
+    const pending: string[] = [];
+    const bell = new Doorbell();
+    const unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => {
+      pending.push(payload);
+      bell.ring();
+    });
+    const sent = new Map<string, string>();
+    try {
+      while (!signal.aborted) {
+        await bell.wait(signal);
+        for (const execId of pending.splice(0)) {
+          const qb = this.db("executions as e")
+            .select("e.*")
+            .where({ "e.id": execId, "e.execution_project": req.project, "e.execution_domain": req.domain });
+          applyFilters(qb, filters, EXECUTION_LIST);
+          const row = (await qb.first()) as ExecutionRow | undefined;
+          if (row === undefined) continue;
+          const e = this.diff(sent, row.id, version(row.phase, row.updated_at), () =>
+            create(WatchEventSchema, { kind: { case: "execution", value: rowToExecution(row) } }),
+          );
+          if (e !== undefined) yield e;
+        }
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+}

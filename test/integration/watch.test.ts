@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
+import { type WatchEvent, WatchService } from "../../gen/petrel/v1/watch_pb.js";
+import {
+  bind,
+  intType,
+  launchPlanId,
+  literalInt,
+  taskId,
+  taskNode,
+  taskTemplate,
+  workflowId,
+  workflowTemplate,
+} from "../fixtures/flyte-builders.js";
+import { createGrpcJsClient } from "../support/grpc-js-client.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+let a: TestServer;
+let b: TestServer;
+const P = { project: "flytesnacks", domain: "development" };
+
+beforeAll(async () => {
+  a = await startTestServer();
+  // A second replica on the same database with its engine off: what it streams comes over NOTIFY.
+  b = await startTestServer({ database: a.database, env: { PETREL_ENGINE: "off" } });
+  await a.admin.registerProject({ project: { id: "flytesnacks", name: "flytesnacks" } });
+  await a.admin.createTask({
+    id: taskId("echo"),
+    spec: { template: taskTemplate({ type: "echo", inputs: { a: intType() }, outputs: { a: intType() } }) },
+  });
+  const wf = workflowTemplate({
+    inputs: { x: intType() },
+    outputs: { o: intType() },
+    nodes: [
+      taskNode("n0", taskId("echo"), [bind("a", "", "x")]),
+      taskNode("n1", taskId("echo"), [bind("a", "n0", "a")]),
+    ],
+    outputBindings: [bind("o", "n1", "a")],
+  });
+  await a.admin.createWorkflow({ id: workflowId("two"), spec: { template: wf } });
+  await a.admin.createLaunchPlan({ id: launchPlanId("two"), spec: { workflowId: workflowId("two") } });
+});
+afterAll(async () => {
+  await b?.server.stop();
+  await a?.stop();
+});
+
+const describeEvent = (e: WatchEvent): string => {
+  switch (e.kind.case) {
+    case "execution":
+      return `exec:${W[e.kind.value.closure?.phase ?? 0]}`;
+    case "nodeExecution":
+      return `node:${e.kind.value.id?.nodeId}`;
+    case "taskExecution":
+      return `task:${e.kind.value.id?.nodeExecutionId?.nodeId}`;
+    default:
+      return "?";
+  }
+};
+
+describe("WatchExecution", () => {
+  it("streams the current state, every change, and ends at the terminal phase (from another replica)", async () => {
+    await a.admin.createExecution({
+      ...P,
+      name: "watched",
+      spec: { launchPlan: launchPlanId("two") },
+      inputs: { literals: { x: literalInt(3) } },
+    });
+    const seen: string[] = [];
+    for await (const e of b.watch.watchExecution({ id: { ...P, name: "watched" } }))
+      seen.push(describeEvent(e));
+    expect(seen[0]).toMatch(/^exec:/);
+    expect(seen[seen.length - 1]).toBe("exec:SUCCEEDED");
+    expect(seen).toEqual(expect.arrayContaining(["node:n0", "node:n1", "task:n0", "task:n1"]));
+  });
+
+  it("works over grpc-js, and a finished execution sends its state and ends", async () => {
+    const client = createGrpcJsClient(WatchService, b.grpcAddress);
+    try {
+      const seen: string[] = [];
+      for await (const e of client.serverStream("watchExecution", { id: { ...P, name: "watched" } }))
+        seen.push(describeEvent(e));
+      expect(seen[0]).toBe("exec:SUCCEEDED");
+      expect(seen.filter((s) => s.startsWith("node:"))).toHaveLength(2);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("WatchExecutions reports executions of a project/domain as they change", async () => {
+    const abort = new AbortController();
+    const seen: string[] = [];
+    const stream = (async () => {
+      try {
+        for await (const e of b.watch.watchExecutions(
+          { ...P, filters: "eq(phase,SUCCEEDED)" },
+          { signal: abort.signal },
+        )) {
+          if (e.kind.case === "execution")
+            seen.push(`${e.kind.value.id?.name}:${W[e.kind.value.closure?.phase ?? 0]}`);
+          if (seen.length >= 2) abort.abort();
+        }
+      } catch {
+        // cancelled
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    for (const name of ["w1", "w2"]) {
+      await a.admin.createExecution({
+        ...P,
+        name,
+        spec: { launchPlan: launchPlanId("two") },
+        inputs: { literals: { x: literalInt(1) } },
+      });
+    }
+    await stream;
+    expect(seen.sort()).toEqual(["w1:SUCCEEDED", "w2:SUCCEEDED"]);
+  });
+});

@@ -11,6 +11,7 @@ import { createManagers } from "./managers/managers.js";
 import { WatchManager } from "./managers/watch-manager.js";
 import { WATCH_CHANNEL } from "./managers/workflow-event-recorder.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
+import { combineRoutes, logsRoute } from "./transport/http-routes.js";
 import { errorInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
 import { buildRoutes, servedServiceNames } from "./transport/router.js";
 import { startListeners } from "./transport/servers.js";
@@ -72,8 +73,10 @@ export async function startPetrel(
       routes: buildRoutes({ managers, watch, health }),
       interceptors: [requestLogInterceptor(logger), errorInterceptor(logger)],
       logger,
-      httpRoutes: healthzRoute(health),
+      httpRoutes: combineRoutes(healthzRoute(health), logsRoute(db, managers.data)),
     });
+    const publicHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+    started.setLogBaseUrl(`http://${publicHost}:${listeners.httpPort}`);
     let stopping: Promise<void> | undefined;
     return {
       grpcPort: listeners.grpcPort,

@@ -8,6 +8,7 @@ import type {
   ExecutionError,
   NodeExecution_Phase,
   TaskExecution_Phase,
+  TaskLog,
   WorkflowExecution_Phase,
 } from "../../gen/flyteidl/core/execution_pb.js";
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -52,6 +53,8 @@ export class EngineContext {
   readonly running = new Map<string, AbortController>();
   /** Set when the engine stops: interrupted attempts are handed back to the queue, not recorded as failures. */
   stopping = false;
+  /** Where the HTTP port serves task logs (set once the listeners are up). */
+  logBaseUrl = "";
 
   constructor(
     readonly db: Knex,
@@ -121,7 +124,13 @@ export class EngineContext {
     taskId: Identifier,
     attempt: number,
     phase: TaskExecution_Phase,
-    extra: { outputs?: LiteralMap; error?: ExecutionError; taskType?: string; reason?: string } = {},
+    extra: {
+      outputs?: LiteralMap;
+      error?: ExecutionError;
+      taskType?: string;
+      reason?: string;
+      logs?: TaskLog[];
+    } = {},
   ) {
     const event = create(TaskExecutionEventSchema, {
       taskId,
@@ -131,6 +140,7 @@ export class EngineContext {
       occurredAt: timestampNow(),
       taskType: extra.taskType ?? "",
       reason: extra.reason ?? "",
+      logs: extra.logs ?? [],
       ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
       ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),
     });

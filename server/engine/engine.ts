@@ -58,6 +58,11 @@ export class Engine {
     this.ctx = new EngineContext(db, data, logger, pluginFor, { ...DEFAULT_ENGINE_OPTIONS, ...options });
   }
 
+  /** Task log links point at this HTTP base URL. */
+  setLogBaseUrl(url: string): void {
+    this.ctx.logBaseUrl = url;
+  }
+
   async start(): Promise<void> {
     this.listener = new pg.Client({
       connectionString: this.databaseUrl,

@@ -9,10 +9,14 @@ import {
   ExecutionError_ErrorKind,
   ExecutionErrorSchema,
   NodeExecution_Phase as NodePhase,
+  type TaskLog,
+  TaskLogSchema,
   TaskExecution_Phase as TaskPhase,
 } from "../../gen/flyteidl/core/execution_pb.js";
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
+import { dataUri } from "../repositories/data-store.js";
+import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import {
   completeWork,
@@ -148,6 +152,36 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
   await recordResult(ctx, item, owner, ref, template, result);
 }
 
+/** Stores stdout/stderr of an attempt and returns TaskLog links served by the HTTP port. */
+async function storeLogs(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  item: WorkItemRow,
+  result: TaskResult,
+): Promise<TaskLog[]> {
+  if (result.logs === undefined) return [];
+  const links: TaskLog[] = [];
+  for (const stream of ["stdout", "stderr"] as const) {
+    const parts = [
+      exec.execution_project,
+      exec.execution_domain,
+      exec.execution_name,
+      item.node_id,
+      String(item.attempt),
+      stream,
+    ];
+    await ctx.data.put(trx, dataUri("logs", ...parts), new TextEncoder().encode(result.logs[stream]));
+    links.push(
+      create(TaskLogSchema, {
+        name: stream,
+        uri: `${ctx.logBaseUrl}/api/v1/logs/${parts.map(encodeURIComponent).join("/")}`,
+      }),
+    );
+  }
+  return links;
+}
+
 async function recordResult(
   ctx: EngineContext,
   item: WorkItemRow,
@@ -161,10 +195,12 @@ async function recordResult(
     if (!(await completeWork(trx, item.id, owner)) || exec === undefined) return; // lease lost: the new owner records it
     const node = await getNodeExecution(trx, exec.id, item.node_id, true);
     if (node === undefined || node.phase !== "RUNNING") return; // aborted meanwhile
+    const logs = await storeLogs(ctx, trx, exec, item, result);
     if (result.ok) {
       await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.SUCCEEDED, {
         outputs: result.outputs,
         taskType: template.type,
+        logs,
       });
       await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.SUCCEEDED, { outputs: result.outputs });
     } else {
@@ -173,6 +209,7 @@ async function recordResult(
         await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.RETRYABLE_FAILED, {
           error: result.error,
           taskType: template.type,
+          logs,
         });
         await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt + 1, TaskPhase.QUEUED, {
           taskType: template.type,
@@ -183,6 +220,7 @@ async function recordResult(
       await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.FAILED, {
         error: result.error,
         taskType: template.type,
+        logs,
       });
       await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.FAILED, { error: result.error });
     }

@@ -3,10 +3,12 @@ import type { Knex } from "knex";
 import type { PetrelConfig } from "../config.js";
 import { type DataStore, PostgresDataStore } from "../repositories/data-store.js";
 import { AttributesManager } from "./attributes-manager.js";
+import { DataProxyManager } from "./data-proxy-manager.js";
 import { EventManager } from "./event-manager.js";
 import { ExecutionLauncher } from "./execution-launcher.js";
 import { ExecutionManager } from "./execution-manager.js";
 import { LaunchPlanManager } from "./launch-plan-manager.js";
+import { MetricsManager } from "./metrics-manager.js";
 import { NamedEntityManager } from "./named-entity-manager.js";
 import { NodeExecutionManager } from "./node-execution-manager.js";
 import { ProjectManager } from "./project-manager.js";
@@ -26,6 +28,8 @@ export interface Managers {
   readonly executions: ExecutionManager;
   readonly events: EventManager;
   readonly nodeExecutions: NodeExecutionManager;
+  readonly dataProxy: DataProxyManager;
+  readonly metrics: MetricsManager;
 }
 
 export function createManagers(
@@ -45,6 +49,7 @@ export function createManagers(
     new SingleTaskLauncher(db, workflows, launchPlans),
   );
   const executions = new ExecutionManager(db, data, launcher);
+  const nodeExecutions = new NodeExecutionManager(db, data, executions);
   return {
     data,
     projects,
@@ -56,6 +61,8 @@ export function createManagers(
     launcher,
     executions,
     events: new EventManager(db, data),
-    nodeExecutions: new NodeExecutionManager(db, data, executions),
+    nodeExecutions,
+    dataProxy: new DataProxyManager(nodeExecutions),
+    metrics: new MetricsManager(db, executions),
   };
 }

@@ -9,6 +9,7 @@ import { WatchService } from "../../gen/petrel/v1/watch_pb.js";
 import type { Managers } from "../managers/managers.js";
 import type { WatchManager } from "../managers/watch-manager.js";
 import { attributesHandlers } from "./admin/attributes-handlers.js";
+import { dataProxyHandlers } from "./admin/data-proxy-handlers.js";
 import { executionHandlers } from "./admin/execution-handlers.js";
 import { launchPlanHandlers } from "./admin/launch-plan-handlers.js";
 import { namedEntityHandlers } from "./admin/named-entity-handlers.js";
@@ -48,7 +49,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       ...executionHandlers(deps.managers),
     });
     router.service(SignalService, {});
-    router.service(DataProxyService, {});
+    router.service(DataProxyService, dataProxyHandlers(deps.managers.dataProxy));
     router.service(WatchService, watchHandlers(deps.watch));
     registerHealth(router, deps.health);
   };

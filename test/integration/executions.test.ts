@@ -285,4 +285,160 @@ describe("executions", () => {
     const archived = await t.admin.listExecutions({ id: P, limit: 100, filters: "eq(state,1)" });
     expect(archived.executions.map((e) => e.id?.name)).toEqual(["again-run"]);
   });
+
+  it("serves data by flyte:// URL, task logs over HTTP, and a metrics span tree", async () => {
+    const id = { ...P, name: "first-run" };
+    const whole = await t.dataProxy.getData({
+      flyteUrl: "flyte://v1/flytesnacks/development/first-run/n1/o",
+    });
+    expect(whole.data.case === "literalMap" && whole.data.value.literals.o).toEqual(literalInt(15));
+    const one = await t.dataProxy.getData({
+      flyteUrl: "flyte://v1/flytesnacks/development/first-run/n1/0/i/a",
+    });
+    expect(one.data).toEqual({ case: "literal", value: literalInt(5) });
+    await expectCode(
+      t.dataProxy.getData({ flyteUrl: "s3://bucket/x" }),
+      Code.InvalidArgument,
+      /^unsupported URL/,
+    );
+    const attempt = (
+      await t.admin.listTaskExecutions({ nodeExecutionId: { nodeId: "n1", executionId: id }, limit: 1 })
+    ).taskExecutions[0];
+    const stdout = attempt?.closure?.logs.find((l) => l.name === "stdout");
+    expect(stdout?.uri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs\//);
+    const res = await fetch(stdout?.uri ?? "");
+    expect(res.status).toBe(200);
+    const boom = (await t.admin.listExecutions({ id: P, limit: 50, filters: "eq(phase,FAILED)" }))
+      .executions[0];
+    const failed = (
+      await t.admin.listTaskExecutions({
+        nodeExecutionId: { nodeId: "boom", executionId: boom?.id },
+        limit: 1,
+      })
+    ).taskExecutions[0];
+    const stderr = failed?.closure?.logs.find((l) => l.name === "stderr");
+    expect(await (await fetch(stderr?.uri ?? "")).text()).toContain("something broke");
+    const metrics = await t.admin.getExecutionMetrics({ id, depth: 10 });
+    expect(metrics.span?.id.case).toBe("workflowId");
+    expect(metrics.span?.spans.map((s) => (s.id.case === "nodeId" ? s.id.value.nodeId : ""))).toEqual([
+      "n0",
+      "n1",
+    ]);
+    expect(metrics.span?.spans[1]?.spans.some((s) => s.id.case === "taskId")).toBe(true);
+  });
+
+  it("recovers: nodes that succeeded are not re-run but reported RECOVERED with their outputs", async () => {
+    await t.admin.createTask({
+      id: taskId("flaky"),
+      spec: {
+        template: taskTemplate({
+          inputs: { a: intType() },
+          outputs: { o: intType() },
+          command: ["sh", "-c", "test -f /tmp/petrel-recover-ok || exit 1; echo 7 > {{.outputPrefix}}/o"],
+        }),
+      },
+    });
+    const wf = workflowTemplate({
+      inputs: { x: intType() },
+      outputs: { o: intType() },
+      nodes: [
+        taskNode("first", taskId("echo"), [bind("a", "", "x")]),
+        taskNode("second", taskId("flaky"), [bind("a", "first", "a")]),
+      ],
+      outputBindings: [bind("o", "second", "o")],
+    });
+    await t.admin.createWorkflow({ id: workflowId("recoverable"), spec: { template: wf } });
+    await t.admin.createLaunchPlan({
+      id: launchPlanId("recoverable"),
+      spec: { workflowId: workflowId("recoverable") },
+    });
+    const { rmSync, writeFileSync } = await import("node:fs");
+    rmSync("/tmp/petrel-recover-ok", { force: true });
+    await t.admin.createExecution({
+      ...P,
+      name: "to-recover",
+      spec: { launchPlan: launchPlanId("recoverable") },
+      inputs: { literals: { x: literalInt(1) } },
+    });
+    expect((await waitDone("to-recover")).closure?.phase).toBe(WorkflowExecution_Phase.FAILED);
+    writeFileSync("/tmp/petrel-recover-ok", "");
+    const res = await t.admin.recoverExecution({ id: { ...P, name: "to-recover" }, name: "recovered" });
+    const done = await waitDone("recovered");
+    rmSync("/tmp/petrel-recover-ok", { force: true });
+    expect(done.closure?.phase).toBe(WorkflowExecution_Phase.SUCCEEDED);
+    expect(done.spec?.metadata?.mode).toBe(ExecutionMetadata_ExecutionMode.RECOVERED);
+    const nodes = await t.admin.listNodeExecutions({ workflowExecutionId: res.id, limit: 10 });
+    expect(nodes.nodeExecutions.map((n) => [n.id?.nodeId, n.closure?.phase])).toEqual([
+      ["first", NodeExecution_Phase.RECOVERED],
+      ["second", NodeExecution_Phase.SUCCEEDED],
+    ]);
+    const firstAttempts = await t.admin.listTaskExecutions({
+      nodeExecutionId: { nodeId: "first", executionId: res.id },
+      limit: 10,
+    });
+    expect(firstAttempts.taskExecutions).toEqual([]);
+  });
+
+  it("follows the data_config contract: files in, files out, paths mapped to the attempt", async () => {
+    await t.admin.createTask({
+      id: taskId("raw"),
+      spec: {
+        template: taskTemplate({
+          type: "raw-container",
+          inputs: { n: intType(), who: stringType() },
+          outputs: { doubled: intType(), greeting: stringType() },
+          command: [
+            "sh",
+            "-c",
+            'echo $(( $(cat /var/inputs/n) * 2 )) > /var/outputs/doubled && printf "hi %s" "$(cat /var/inputs/who)" > /var/outputs/greeting && test -s /var/inputs/inputs.pb && test -s /var/inputs/inputs.json',
+          ],
+          edit: (x) => {
+            if (x.target.case === "container") {
+              x.target.value.dataConfig = {
+                $typeName: "flyteidl.core.DataLoadingConfig",
+                enabled: true,
+                inputPath: "/var/inputs",
+                outputPath: "/var/outputs",
+                format: 0,
+              };
+            }
+          },
+        }),
+      },
+    });
+    const res = await t.admin.createExecution({
+      ...P,
+      spec: { launchPlan: taskId("raw") },
+      inputs: { literals: { n: literalInt(21), who: literalString("flyte") } },
+    });
+    const done = await waitDone(res.id?.name ?? "");
+    expect(done.closure?.phase, JSON.stringify(done.closure?.outputResult.value)).toBe(
+      WorkflowExecution_Phase.SUCCEEDED,
+    );
+    const out = await t.admin.getExecutionData({ id: res.id });
+    expect(out.fullOutputs?.literals.doubled).toEqual(literalInt(42));
+    expect(out.fullOutputs?.literals.greeting).toEqual(literalString("hi flyte"));
+  });
+
+  it("reports missing or ill-typed outputs as a clear user error", async () => {
+    await t.admin.createTask({
+      id: taskId("liar"),
+      spec: {
+        template: taskTemplate({
+          inputs: { a: intType() },
+          outputs: { o: intType() },
+          command: ["sh", "-c", "echo nope > {{.outputPrefix}}/o"],
+        }),
+      },
+    });
+    const res = await t.admin.createExecution({
+      ...P,
+      spec: { launchPlan: taskId("liar") },
+      inputs: { literals: { a: literalInt(1) } },
+    });
+    const done = await waitDone(res.id?.name ?? "");
+    const err = done.closure?.outputResult.case === "error" ? done.closure.outputResult.value : undefined;
+    expect(err?.code).toBe("OutputTypeMismatch");
+    expect(err?.message).toContain("output [o]: expected an integer");
+  });
 });

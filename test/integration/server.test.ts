@@ -54,7 +54,9 @@ describe("server skeleton", () => {
     expect((err as ConnectError).code).toBe(Code.Unimplemented);
     const dataProxy = createGrpcJsClient(DataProxyService, t.grpcAddress);
     try {
-      const e2 = await dataProxy.unary("getData", { flyteUrl: "flyte://v1/x" }).catch((e: unknown) => e);
+      const e2 = await dataProxy
+        .unary("createUploadLocation", { project: "p", domain: "d" })
+        .catch((e: unknown) => e);
       expect((e2 as grpc.ServiceError).code).toBe(grpc.status.UNIMPLEMENTED);
     } finally {
       dataProxy.close();

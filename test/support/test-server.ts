@@ -2,6 +2,7 @@
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { WatchService } from "../../gen/petrel/v1/watch_pb.js";
 import { type PetrelServer, startPetrel } from "../../server/app.js";
@@ -16,6 +17,7 @@ export interface TestServer {
   readonly admin: Client<typeof AdminService>;
   readonly signal: Client<typeof SignalService>;
   readonly watch: Client<typeof WatchService>;
+  readonly dataProxy: Client<typeof DataProxyService>;
   readonly grpcJs: GrpcJsClient<typeof AdminService>;
   readonly grpcAddress: string;
   readonly httpBaseUrl: string;
@@ -53,6 +55,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     admin: createClient(AdminService, transport),
     signal: createClient(SignalService, transport),
     watch: createClient(WatchService, transport),
+    dataProxy: createClient(DataProxyService, transport),
     grpcJs,
     grpcAddress,
     httpBaseUrl: `http://127.0.0.1:${server.httpPort}`,

@@ -27,6 +27,7 @@ export function executionHandlers(m: Managers): Partial<ServiceImpl<typeof Admin
     getExecution: (req) => x.getExecution(req),
     listExecutions: (req) => x.listExecutions(req),
     getExecutionData: (req) => x.getExecutionData(req),
+    getExecutionMetrics: (req) => m.metrics.getExecutionMetrics(req),
     async updateExecution(req) {
       await x.updateExecution(req);
       return create(ExecutionUpdateResponseSchema);

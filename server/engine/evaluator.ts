@@ -12,6 +12,7 @@ import {
   WorkflowExecution_Phase as WfPhase,
 } from "../../gen/flyteidl/core/execution_pb.js";
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
+import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
 import {
@@ -24,6 +25,9 @@ import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../tran
 import { decodeLiteralMap } from "../transformers/literals.js";
 import type { EngineContext } from "./engine-context.js";
 import { type NodeState, type NodeStatus, planExecution } from "./plan.js";
+import { echoPlugin } from "./plugins/echo-plugin.js";
+
+const MAX_ROUNDS = 100;
 
 const STATUS: Readonly<Record<string, NodeStatus>> = {
   SUCCEEDED: "succeeded",
@@ -68,12 +72,12 @@ async function startNode(
   exec: ExecutionRow,
   node: Node,
   inputs: LiteralMap,
-  tasks: Map<string, string>,
-) {
+  tasks: Map<string, TaskTemplate>,
+): Promise<boolean> {
   const recovered = await recoveredOutputs(ctx, trx, exec, node.id);
   if (recovered !== undefined) {
     await ctx.nodeEvent(trx, exec, node.id, NodePhase.RECOVERED, { inputs, outputs: recovered });
-    return;
+    return true;
   }
   const t = node.target;
   if (t.case !== "taskNode" || t.value.reference.case !== "referenceId") {
@@ -83,15 +87,38 @@ async function startNode(
       kind: ExecutionError_ErrorKind.SYSTEM,
     });
     await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { inputs, error });
-    return;
+    return true;
   }
   const taskId = t.value.reference.value;
+  const template = tasks.get(node.id);
+  const taskType = template?.type ?? "";
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs });
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
-  await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.QUEUED, {
-    taskType: tasks.get(node.id) ?? "",
-  });
+  await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.QUEUED, { taskType });
+  if (template !== undefined && ctx.plugins(template) === echoPlugin) {
+    // A synchronous plugin finishes inside this transaction: no queue round trip.
+    const r = await echoPlugin.run({
+      template,
+      inputs,
+      executionName: exec.execution_name,
+      nodeId: node.id,
+      attempt: 0,
+      envs: {},
+      signal: new AbortController().signal,
+      workDir: "",
+    });
+    if (r.ok) {
+      await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.RUNNING, { taskType });
+      await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.SUCCEEDED, {
+        taskType,
+        outputs: r.outputs,
+      });
+      await ctx.nodeEvent(trx, exec, node.id, NodePhase.SUCCEEDED, { outputs: r.outputs });
+      return true;
+    }
+  }
   await enqueueTask(trx, exec.id, node.id, 0);
+  return false;
 }
 
 async function abortNode(ctx: EngineContext, trx: Knex, exec: ExecutionRow, nodeId: string): Promise<void> {
@@ -135,55 +162,62 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
     const closure = await ctx.compiledWorkflow(trx, exec.workflow_id);
     const workflow = closure.primary;
     if (workflow === undefined) return;
-    const taskTypes = new Map<string, string>();
+    const taskTypes = new Map<string, TaskTemplate>();
     for (const n of workflow.template?.nodes ?? []) {
       if (n.target.case === "taskNode" && n.target.value.reference.case === "referenceId") {
         const ref = n.target.value.reference.value;
         const task = closure.tasks.find(
           (x) => x.template?.id?.name === ref.name && x.template.id.version === ref.version,
         );
-        taskTypes.set(n.id, task?.template?.type ?? "");
+        if (task?.template !== undefined) taskTypes.set(n.id, task.template);
       }
     }
-    const rows = (await nodeExecutionsOf(trx, exec.id)).filter(
-      (r) => r.parent_id === null && r.node_id !== "start-node" && r.node_id !== "end-node",
-    );
-    const nodes = new Map<string, NodeState>();
-    for (const r of rows) nodes.set(r.node_id, await nodeState(ctx, trx, r));
     const inputs = decodeLiteralMap(
       exec.inputs_uri === "" ? undefined : await ctx.data.get(trx, exec.inputs_uri),
     );
-    const actions = planExecution({
-      workflow,
-      inputs,
-      nodes,
-      aborting: exec.phase === "ABORTING",
-      maxParallelism: decodeExecSpec(exec).maxParallelism,
-    });
-    for (const a of actions) {
-      switch (a.kind) {
-        case "start-node":
-          await startNode(ctx, trx, exec, a.node, a.inputs, taskTypes);
-          break;
-        case "abort-node":
-          await abortNode(ctx, trx, exec, a.nodeId);
-          break;
-        case "skip-node":
-          await ctx.nodeEvent(trx, exec, a.nodeId, NodePhase.SKIPPED);
-          break;
-        case "succeed":
-          await ctx.workflowEvent(trx, exec, WfPhase.SUCCEEDED, { outputs: a.outputs });
-          break;
-        case "fail":
-          await ctx.workflowEvent(trx, exec, WfPhase.FAILED, { error: a.error });
-          break;
-        case "aborted":
-          await ctx.workflowEvent(trx, exec, WfPhase.ABORTED);
-          break;
+    const maxParallelism = decodeExecSpec(exec).maxParallelism;
+    // Nodes that finish inside this transaction (sync plugins, recovered or failed-at-start nodes) let the plan
+    // move on at once, so a chain of echo tasks completes in one evaluation.
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const rows = (await nodeExecutionsOf(trx, exec.id)).filter(
+        (r) => r.parent_id === null && r.node_id !== "start-node" && r.node_id !== "end-node",
+      );
+      const nodes = new Map<string, NodeState>();
+      for (const r of rows) nodes.set(r.node_id, await nodeState(ctx, trx, r));
+      const actions = planExecution({
+        workflow,
+        inputs,
+        nodes,
+        aborting: exec.phase === "ABORTING",
+        maxParallelism,
+      });
+      let progressed = false;
+      for (const a of actions) {
+        switch (a.kind) {
+          case "start-node":
+            progressed = (await startNode(ctx, trx, exec, a.node, a.inputs, taskTypes)) || progressed;
+            break;
+          case "abort-node":
+            await abortNode(ctx, trx, exec, a.nodeId);
+            progressed = true;
+            break;
+          case "skip-node":
+            await ctx.nodeEvent(trx, exec, a.nodeId, NodePhase.SKIPPED);
+            progressed = true;
+            break;
+          case "succeed":
+            await ctx.workflowEvent(trx, exec, WfPhase.SUCCEEDED, { outputs: a.outputs });
+            return;
+          case "fail":
+            await ctx.workflowEvent(trx, exec, WfPhase.FAILED, { error: a.error });
+            return;
+          case "aborted":
+            await ctx.workflowEvent(trx, exec, WfPhase.ABORTED);
+            return;
+        }
       }
+      if (!progressed) return;
     }
-    // Recovered, failed-at-start and aborted nodes change what the plan sees: look again.
-    if (actions.some((a) => a.kind === "start-node" || a.kind === "abort-node"))
-      await enqueueEvaluation(trx, exec.id);
+    await enqueueEvaluation(trx, exec.id);
   });
 }

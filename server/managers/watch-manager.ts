@@ -16,16 +16,19 @@ import { parseFilters } from "../validation/filter-grammar.js";
 import type { ExecutionManager } from "./execution-manager.js";
 import { WATCH_CHANNEL } from "./workflow-event-recorder.js";
 
-/** Resolves when `wake` is called or the signal aborts; `wake` before the wait counts. */
+/** Resolves when rung (a ring before the wait counts) or when the stream's signal aborts. */
 class Doorbell {
   private rung = false;
   private resolve: (() => void) | undefined;
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener("abort", () => this.resolve?.(), { once: true });
+  }
   ring = () => {
     this.rung = true;
     this.resolve?.();
   };
-  wait(signal: AbortSignal): Promise<void> {
-    if (this.rung || signal.aborted) {
+  wait(): Promise<void> {
+    if (this.rung || this.signal.aborted) {
       this.rung = false;
       return Promise.resolve();
     }
@@ -35,7 +38,6 @@ class Doorbell {
         this.resolve = undefined;
         r();
       };
-      signal.addEventListener("abort", () => r(), { once: true });
     });
   }
 }
@@ -54,7 +56,7 @@ export class WatchManager {
     signal: AbortSignal,
   ): AsyncGenerator<WatchEvent> {
     const first = await this.executions.load(id);
-    const bell = new Doorbell();
+    const bell = new Doorbell(signal);
     const unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => payload === first.id && bell.ring());
     const sent = new Map<string, string>();
     try {
@@ -62,7 +64,7 @@ export class WatchManager {
         const { events, done } = await this.changes(first.id, sent);
         yield* events;
         if (done) return;
-        await bell.wait(signal);
+        await bell.wait();
       }
     } finally {
       unsubscribe();
@@ -128,7 +130,7 @@ export class WatchManager {
     if (req.domain === "") throw missingField("domain");
     const filters = parseFilters(req.filters, filterScope(EXECUTION_LIST));
     const pending: string[] = [];
-    const bell = new Doorbell();
+    const bell = new Doorbell(signal);
     const unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => {
       pending.push(payload);
       bell.ring();
@@ -136,7 +138,7 @@ export class WatchManager {
     const sent = new Map<string, string>();
     try {
       while (!signal.aborted) {
-        await bell.wait(signal);
+        await bell.wait();
         for (const execId of pending.splice(0)) {
           const qb = this.db("executions as e")
             .select("e.*")

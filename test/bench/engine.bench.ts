@@ -3,11 +3,21 @@
 // Postgres in the same run. Run: npm run bench:engine
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { run, type Runner } from "graphile-worker";
+import { type Runner, run } from "graphile-worker";
 import pg from "pg";
 import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
 import { WatchService } from "../../gen/petrel/v1/watch_pb.js";
-import { bind, intType, launchPlanId, literalInt, taskId, taskNode, taskTemplate, workflowId, workflowTemplate } from "../fixtures/flyte-builders.js";
+import {
+  bind,
+  intType,
+  launchPlanId,
+  literalInt,
+  taskId,
+  taskNode,
+  taskTemplate,
+  workflowId,
+  workflowTemplate,
+} from "../fixtures/flyte-builders.js";
 import { ms, startBenchServer, writeSection } from "./bench-support.js";
 
 const CLIENTS = 32;
@@ -28,14 +38,21 @@ async function concurrently(clients: number, perClient: number, one: () => Promi
   );
   const seconds = (performance.now() - started) / 1000;
   samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), perSecond: samples.length / seconds };
+  return {
+    p50: percentile(samples, 0.5),
+    p99: percentile(samples, 0.99),
+    perSecond: samples.length / seconds,
+  };
 }
 
 const bench = await startBenchServer();
 let runner: Runner | undefined;
 try {
   const { admin, server } = bench;
-  const watch = createClient(WatchService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
+  const watch = createClient(
+    WatchService,
+    createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }),
+  );
   await admin.registerProject({ project: { id: "bench", name: "bench" } });
   await admin.createTask({
     id: taskId("echo", "v1", "bench"),
@@ -43,18 +60,34 @@ try {
   });
   for (const size of [1, 5]) {
     const nodes = Array.from({ length: size }, (_, i) =>
-      taskNode(`n${i}`, taskId("echo", "v1", "bench"), [bind("a", i === 0 ? "" : `n${i - 1}`, i === 0 ? "x" : "a")]),
+      taskNode(`n${i}`, taskId("echo", "v1", "bench"), [
+        bind("a", i === 0 ? "" : `n${i - 1}`, i === 0 ? "x" : "a"),
+      ]),
     );
-    const template = workflowTemplate({ inputs: { x: intType() }, outputs: { o: intType() }, nodes, outputBindings: [bind("o", `n${size - 1}`, "a")] });
+    const template = workflowTemplate({
+      inputs: { x: intType() },
+      outputs: { o: intType() },
+      nodes,
+      outputBindings: [bind("o", `n${size - 1}`, "a")],
+    });
     await admin.createWorkflow({ id: workflowId(`chain${size}`, "v1", "bench"), spec: { template } });
-    await admin.createLaunchPlan({ id: launchPlanId(`chain${size}`, "v1", "bench"), spec: { workflowId: workflowId(`chain${size}`, "v1", "bench") } });
+    await admin.createLaunchPlan({
+      id: launchPlanId(`chain${size}`, "v1", "bench"),
+      spec: { workflowId: workflowId(`chain${size}`, "v1", "bench") },
+    });
   }
   let n = 0;
   const oneExecution = (size: number) => async () => {
     const start = performance.now();
-    const res = await admin.createExecution({ ...P, name: `e${size}-${n++}`, spec: { launchPlan: launchPlanId(`chain${size}`, "v1", "bench") }, inputs: { literals: { x: literalInt(1) } } });
+    const res = await admin.createExecution({
+      ...P,
+      name: `e${size}-${n++}`,
+      spec: { launchPlan: launchPlanId(`chain${size}`, "v1", "bench") },
+      inputs: { literals: { x: literalInt(1) } },
+    });
     for await (const e of watch.watchExecution({ id: res.id })) {
-      if (e.kind.case === "execution" && e.kind.value.closure?.phase === W.FAILED) throw new Error("execution failed");
+      if (e.kind.case === "execution" && e.kind.value.closure?.phase === W.FAILED)
+        throw new Error("execution failed");
     }
     return performance.now() - start;
   };

@@ -16,7 +16,7 @@ import {
 } from "../repositories/work-repo.js";
 import { EngineContext, type EngineOptions } from "./engine-context.js";
 import { evaluateExecution } from "./evaluator.js";
-import { containerPlugin } from "./plugins/container-plugin.js";
+import { type ContainerRuntime, createContainerPlugin } from "./plugins/container-plugin.js";
 import { echoPlugin } from "./plugins/echo-plugin.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
 import { runTaskItem } from "./task-runner.js";
@@ -30,13 +30,14 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   workRoot: path.join(os.tmpdir(), "petrel-tasks"),
 };
 
-export function pluginFor(template: {
-  type: string;
-  target: { case: string | undefined };
-}): TaskPlugin | undefined {
-  if (template.type === "echo") return echoPlugin;
-  if (template.target.case === "container") return containerPlugin;
-  return undefined;
+/** Chooses the plugin for a task template: `echo` by type, container tasks by target. */
+export function pluginSelector(runtime: ContainerRuntime) {
+  const container = createContainerPlugin(runtime);
+  return (template: { type: string; target: { case: string | undefined } }): TaskPlugin | undefined => {
+    if (template.type === "echo") return echoPlugin;
+    if (template.target.case === "container") return container;
+    return undefined;
+  };
 }
 
 export class Engine {
@@ -53,9 +54,13 @@ export class Engine {
     private readonly databaseUrl: string,
     data: DataStore,
     private readonly logger: Logger,
-    options: Partial<EngineOptions> = {},
+    options: Partial<EngineOptions> & { taskRuntime?: ContainerRuntime } = {},
   ) {
-    this.ctx = new EngineContext(db, data, logger, pluginFor, { ...DEFAULT_ENGINE_OPTIONS, ...options });
+    const { taskRuntime = "process", ...rest } = options;
+    this.ctx = new EngineContext(db, data, logger, pluginSelector(taskRuntime), {
+      ...DEFAULT_ENGINE_OPTIONS,
+      ...rest,
+    });
   }
 
   /** Task log links point at this HTTP base URL. */

@@ -40,10 +40,29 @@ function writeInputs(dirs: Dirs, inputs: LiteralMap): void {
     fs.writeFileSync(path.join(dirs.input, k), plainText(v));
 }
 
-/** Substitutes Flyte's template variables and maps the configured data paths onto this attempt's directories. */
-export function renderArgs(argv: readonly string[], c: Container, inputs: LiteralMap, dirs: Dirs): string[] {
+export type ContainerRuntime = "process" | "docker";
+
+/** Paths as the task sees them: the container's (docker) or this attempt's directories (process). */
+export function taskPaths(c: Container, dirs: Dirs, runtime: ContainerRuntime): Dirs {
+  if (runtime === "process") return dirs;
+  const dc = c.dataConfig;
+  return {
+    input: dc?.enabled === true && dc.inputPath !== "" ? dc.inputPath : "/var/flyte/inputs",
+    output: dc?.enabled === true && dc.outputPath !== "" ? dc.outputPath : "/var/flyte/outputs",
+    raw: "/var/flyte/raw",
+  };
+}
+
+/** Substitutes Flyte's template variables; as a process, the configured data paths are mapped onto `dirs`. */
+export function renderArgs(
+  argv: readonly string[],
+  c: Container,
+  inputs: LiteralMap,
+  dirs: Dirs,
+  rewrite = true,
+): string[] {
   const mapped: [string, string][] = [];
-  if (c.dataConfig?.enabled === true) {
+  if (rewrite && c.dataConfig?.enabled === true) {
     if (c.dataConfig.inputPath !== "") mapped.push([c.dataConfig.inputPath, dirs.input]);
     if (c.dataConfig.outputPath !== "") mapped.push([c.dataConfig.outputPath, dirs.output]);
   }
@@ -134,43 +153,73 @@ function runProcess(argv: string[], env: Record<string, string>, cwd: string, si
   );
 }
 
-export const containerPlugin: TaskPlugin = {
-  name: "container",
-  async run(ctx: TaskContext): Promise<TaskResult> {
-    const c = ctx.template.target.case === "container" ? ctx.template.target.value : undefined;
-    if (c === undefined)
-      return { ok: false, error: userError("BadTaskSpecification", "task has no container") };
-    const dirs: Dirs = {
-      input: path.join(ctx.workDir, "inputs"),
-      output: path.join(ctx.workDir, "outputs"),
-      raw: path.join(ctx.workDir, "raw"),
+/** `docker run` of the task's image with this attempt's directories mounted where the task expects them. */
+export function dockerArgv(
+  c: Container,
+  argv: readonly string[],
+  dirs: Dirs,
+  paths: Dirs,
+  env: Record<string, string>,
+  name: string,
+): string[] {
+  const mounts = [
+    ["-v", `${dirs.input}:${paths.input}`],
+    ["-v", `${dirs.output}:${paths.output}`],
+    ["-v", `${dirs.raw}:${paths.raw}`],
+  ].flat();
+  const envs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  const entry = c.command.length > 0 ? ["--entrypoint", argv[0] ?? ""] : [];
+  const rest = c.command.length > 0 ? argv.slice(1) : argv;
+  return ["docker", "run", "--rm", "--name", name, ...mounts, ...envs, ...entry, c.image, ...rest];
+}
+
+export function createContainerPlugin(runtime: ContainerRuntime): TaskPlugin {
+  return { name: `container-${runtime}`, run: (ctx) => runContainer(ctx, runtime) };
+}
+
+async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promise<TaskResult> {
+  const c = ctx.template.target.case === "container" ? ctx.template.target.value : undefined;
+  if (c === undefined)
+    return { ok: false, error: userError("BadTaskSpecification", "task has no container") };
+  const dirs: Dirs = {
+    input: path.join(ctx.workDir, "inputs"),
+    output: path.join(ctx.workDir, "outputs"),
+    raw: path.join(ctx.workDir, "raw"),
+  };
+  for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
+  writeInputs(dirs, ctx.inputs);
+  const paths = taskPaths(c, dirs, runtime);
+  const rendered = renderArgs([...c.command, ...c.args], c, ctx.inputs, paths, runtime === "process");
+  if (rendered.length === 0)
+    return { ok: false, error: userError("BadTaskSpecification", "container has no command or args") };
+  const env: Record<string, string> = {
+    PATH: ctx.envs.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    HOME: ctx.workDir,
+  };
+  const taskEnv: Record<string, string> = {};
+  for (const kv of c.env) taskEnv[kv.key] = kv.value;
+  Object.assign(taskEnv, ctx.envs);
+  const name = `petrel-${ctx.executionName}-${ctx.nodeId}-${ctx.attempt}`.replace(/[^a-zA-Z0-9_.-]/g, "-");
+  const argv = runtime === "docker" ? dockerArgv(c, rendered, dirs, paths, taskEnv, name) : rendered;
+  const r = await runProcess(
+    argv,
+    { ...env, ...(runtime === "process" ? taskEnv : {}) },
+    ctx.workDir,
+    ctx.signal,
+  );
+  const logs = { stdout: r.stdout, stderr: r.stderr };
+  if (ctx.signal.aborted) return { ok: false, error: userError("Aborted", "the task was stopped"), logs };
+  if (r.spawnError !== undefined)
+    return {
+      ok: false,
+      error: userError("CommandNotFound", `cannot start ${argv[0]}: ${r.spawnError.message}`),
+      logs,
     };
-    for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
-    writeInputs(dirs, ctx.inputs);
-    const argv = renderArgs([...c.command, ...c.args], c, ctx.inputs, dirs);
-    if (argv.length === 0)
-      return { ok: false, error: userError("BadTaskSpecification", "container has no command or args") };
-    const env: Record<string, string> = {
-      PATH: ctx.envs.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-      HOME: ctx.workDir,
-    };
-    for (const kv of c.env) env[kv.key] = kv.value;
-    Object.assign(env, ctx.envs);
-    const r = await runProcess(argv, env, ctx.workDir, ctx.signal);
-    const logs = { stdout: r.stdout, stderr: r.stderr };
-    if (ctx.signal.aborted) return { ok: false, error: userError("Aborted", "the task was stopped"), logs };
-    if (r.spawnError !== undefined)
-      return {
-        ok: false,
-        error: userError("CommandNotFound", `cannot start ${argv[0]}: ${r.spawnError.message}`),
-        logs,
-      };
-    if (r.code !== 0) {
-      const tail = r.stderr.trim().slice(-TAIL) || r.stdout.trim().slice(-TAIL);
-      return { ok: false, error: userError("NonZeroExitCode", `exit code ${r.code}: ${tail}`), logs };
-    }
-    const read = readOutputs(ctx, dirs.output);
-    if (read.error !== undefined) return { ok: false, error: read.error, logs };
-    return { ok: true, outputs: read.outputs ?? create(LiteralMapSchema), logs };
-  },
-};
+  if (r.code !== 0) {
+    const tail = r.stderr.trim().slice(-TAIL) || r.stdout.trim().slice(-TAIL);
+    return { ok: false, error: userError("NonZeroExitCode", `exit code ${r.code}: ${tail}`), logs };
+  }
+  const read = readOutputs(ctx, dirs.output);
+  if (read.error !== undefined) return { ok: false, error: read.error, logs };
+  return { ok: true, outputs: read.outputs ?? create(LiteralMapSchema), logs };
+}

@@ -69,9 +69,17 @@ function compileTemplate(
   const wfIface = fromTypedInterface(template.interface);
   scope.outputs.set(START_NODE, new Map([...wfIface.inputs].map(([k, v]) => [k, v.type] as const)));
   const nodeDeps = new Map<string, Set<string>>();
-  // Approve gates take their outputs from what they are bound to, so they come after everything else.
-  const order = [...template.nodes].sort((a, b) => Number(isApprove(a)) - Number(isApprove(b)));
-  for (const node of order) {
+  // Some outputs depend on bindings (approve gates pass their inputs through), so node outputs are first resolved
+  // in scratch passes, in any order, before the real pass reports errors.
+  for (let pass = 0; pass < 2; pass++) {
+    const scratch = new Scope(deps, []);
+    for (const [k, v] of scope.outputs) scratch.outputs.set(k, v);
+    for (const node of template.nodes) {
+      const r = compileNode(node, scratch);
+      if (r.iface !== undefined) scope.outputs.set(node.id, r.iface.outputs);
+    }
+  }
+  for (const node of template.nodes) {
     const r = compileNode(node, scope);
     if (r.iface !== undefined) scope.outputs.set(node.id, r.iface.outputs);
     r.deps.delete(START_NODE);
@@ -97,10 +105,6 @@ function compileTemplate(
     ...template.nodes,
   ];
   return create(CompiledWorkflowSchema, { template, connections });
-}
-
-function isApprove(n: Node): boolean {
-  return n.target.case === "gateNode" && n.target.value.condition.case === "approve";
 }
 
 export function compileWorkflow(

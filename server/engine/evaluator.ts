@@ -24,6 +24,7 @@ import { enqueueEvaluation, enqueueTask } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import type { EngineContext } from "./engine-context.js";
+import { checkGate, startGate } from "./gates.js";
 import { type NodeState, type NodeStatus, planExecution } from "./plan.js";
 import { echoPlugin } from "./plugins/echo-plugin.js";
 
@@ -80,6 +81,10 @@ async function startNode(
     return true;
   }
   const t = node.target;
+  if (t.case === "gateNode") {
+    await startGate(ctx, trx, exec, node, inputs);
+    return false;
+  }
   if (t.case !== "taskNode" || t.value.reference.case !== "referenceId") {
     const error = create(ExecutionErrorSchema, {
       code: "UnsupportedNode",
@@ -178,10 +183,19 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
     const maxParallelism = decodeExecSpec(exec).maxParallelism;
     // Nodes that finish inside this transaction (sync plugins, recovered or failed-at-start nodes) let the plan
     // move on at once, so a chain of echo tasks completes in one evaluation.
+    const byId = new Map((workflow.template?.nodes ?? []).map((n) => [n.id, n]));
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const rows = (await nodeExecutionsOf(trx, exec.id)).filter(
         (r) => r.parent_id === null && r.node_id !== "start-node" && r.node_id !== "end-node",
       );
+      let gatesFinished = false;
+      for (const r of rows) {
+        const spec = byId.get(r.node_id);
+        if (r.phase === "RUNNING" && spec?.target.case === "gateNode" && exec.phase !== "ABORTING") {
+          gatesFinished = (await checkGate(ctx, trx, exec, spec, r)) || gatesFinished;
+        }
+      }
+      if (gatesFinished) continue;
       const nodes = new Map<string, NodeState>();
       for (const r of rows) nodes.set(r.node_id, await nodeState(ctx, trx, r));
       const actions = planExecution({

@@ -12,6 +12,7 @@ import { MetricsManager } from "./metrics-manager.js";
 import { NamedEntityManager } from "./named-entity-manager.js";
 import { NodeExecutionManager } from "./node-execution-manager.js";
 import { ProjectManager } from "./project-manager.js";
+import { SignalManager } from "./signal-manager.js";
 import { SingleTaskLauncher } from "./single-task-launcher.js";
 import { TaskManager } from "./task-manager.js";
 import { WorkflowManager } from "./workflow-manager.js";
@@ -30,6 +31,7 @@ export interface Managers {
   readonly nodeExecutions: NodeExecutionManager;
   readonly dataProxy: DataProxyManager;
   readonly metrics: MetricsManager;
+  readonly signals: SignalManager;
 }
 
 export function createManagers(
@@ -64,5 +66,6 @@ export function createManagers(
     nodeExecutions,
     dataProxy: new DataProxyManager(nodeExecutions),
     metrics: new MetricsManager(db, executions),
+    signals: new SignalManager(db),
   };
 }

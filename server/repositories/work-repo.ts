@@ -21,7 +21,7 @@ export interface WorkItemRow {
 export function enqueueEvaluation(db: Knex, executionId: string, delayMs = 0): Promise<void> {
   return withDbErrors(async () => {
     await db.raw(
-      `INSERT INTO work_items (execution_id, kind, run_after) VALUES (?, 'evaluate', now() + (? || ' milliseconds')::interval)
+      `INSERT INTO work_items (execution_id, kind, run_after) VALUES (?, 'evaluate', clock_timestamp() + (? || ' milliseconds')::interval)
        ON CONFLICT (execution_id) WHERE kind = 'evaluate' AND leased_by IS NULL
        DO UPDATE SET run_after = LEAST(work_items.run_after, EXCLUDED.run_after)`,
       [executionId, String(delayMs)],
@@ -40,7 +40,7 @@ export function enqueueTask(
   return withDbErrors(async () => {
     await db.raw(
       `INSERT INTO work_items (execution_id, kind, node_id, attempt, run_after)
-       VALUES (?, 'run_task', ?, ?, now() + (? || ' milliseconds')::interval)`,
+       VALUES (?, 'run_task', ?, ?, clock_timestamp() + (? || ' milliseconds')::interval)`,
       [executionId, nodeId, attempt, String(delayMs)],
     );
     await db.raw(`NOTIFY ${WORK_CHANNEL}`);

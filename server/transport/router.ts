@@ -14,6 +14,7 @@ import { executionHandlers } from "./admin/execution-handlers.js";
 import { launchPlanHandlers } from "./admin/launch-plan-handlers.js";
 import { namedEntityHandlers } from "./admin/named-entity-handlers.js";
 import { projectHandlers } from "./admin/project-handlers.js";
+import { signalHandlers } from "./admin/signal-handlers.js";
 import { systemHandlers } from "./admin/system-handlers.js";
 import { taskHandlers } from "./admin/task-handlers.js";
 import { workflowHandlers } from "./admin/workflow-handlers.js";
@@ -48,7 +49,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       ...attributesHandlers(deps.managers.attributes),
       ...executionHandlers(deps.managers),
     });
-    router.service(SignalService, {});
+    router.service(SignalService, signalHandlers(deps.managers.signals));
     router.service(DataProxyService, dataProxyHandlers(deps.managers.dataProxy));
     router.service(WatchService, watchHandlers(deps.watch));
     registerHealth(router, deps.health);

@@ -49,7 +49,7 @@ describe("server skeleton", () => {
   });
 
   it("answers UNIMPLEMENTED for rpcs that are not built, on both clients", async () => {
-    const err = await t.signal.listSignals({ limit: 1 }).catch((e: unknown) => e);
+    const err = await t.dataProxy.createDownloadLocation({ nativeUrl: "s3://x" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.Unimplemented);
     const dataProxy = createGrpcJsClient(DataProxyService, t.grpcAddress);

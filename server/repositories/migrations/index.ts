@@ -6,6 +6,7 @@ import * as m0003 from "./0003-named-entities.js";
 import * as m0004 from "./0004-resource-attributes.js";
 import * as m0005 from "./0005-executions.js";
 import * as m0006 from "./0006-work-items.js";
+import * as m0007 from "./0007-signals.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -18,6 +19,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0004-resource-attributes", m0004],
   ["0005-executions", m0005],
   ["0006-work-items", m0006],
+  ["0007-signals", m0007],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -1,0 +1,98 @@
+// SignalService: gate nodes create signals; clients list and set them. Setting a value wakes the execution at once.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { Knex } from "knex";
+import {
+  type Signal,
+  type SignalGetOrCreateRequest,
+  type SignalList,
+  type SignalListRequest,
+  SignalListSchema,
+  SignalSchema,
+  type SignalSetRequest,
+} from "../../gen/flyteidl/admin/signal_pb.js";
+import { type SignalIdentifier, SignalIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
+import { type Literal, LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import { type LiteralType, LiteralTypeSchema } from "../../gen/flyteidl/core/types_pb.js";
+import { formatType, isLiteralCastable } from "../compiler/type-cast.js";
+import { invalidArgument, invalidField, missingField } from "../errors.js";
+import { getExecution } from "../repositories/execution-repo.js";
+import * as repo from "../repositories/signal-repo.js";
+import { enqueueEvaluation } from "../repositories/work-repo.js";
+import { modelText } from "../transformers/model-text.js";
+import { validateExecutionId } from "./execution-manager.js";
+
+function keyOf(id: SignalIdentifier | undefined): repo.SignalKey {
+  if (id === undefined) throw missingField("id");
+  if (id.signalId === "") throw missingField("signal_id");
+  const e = validateExecutionId(id.executionId);
+  return {
+    execution_project: e.project,
+    execution_domain: e.domain,
+    execution_name: e.name,
+    signal_id: id.signalId,
+  };
+}
+
+export function rowToSignal(row: repo.SignalRow): Signal {
+  return create(SignalSchema, {
+    id: {
+      signalId: row.signal_id,
+      executionId: { project: row.execution_project, domain: row.execution_domain, name: row.execution_name },
+    },
+    type: fromBinary(LiteralTypeSchema, row.type),
+    ...(row.value === null ? {} : { value: fromBinary(LiteralSchema, row.value) }),
+  });
+}
+
+export class SignalManager {
+  constructor(private readonly db: Knex) {}
+
+  async getOrCreateSignal(req: SignalGetOrCreateRequest, db: Knex = this.db): Promise<Signal> {
+    const key = keyOf(req.id);
+    if (req.type === undefined) throw missingField("type");
+    return rowToSignal(
+      await repo.getOrCreateSignal(db, key, Buffer.from(toBinary(LiteralTypeSchema, req.type))),
+    );
+  }
+
+  /** The engine's side: create the gate's signal if needed and return its value, if set. */
+  async awaitSignal(db: Knex, key: repo.SignalKey, type: LiteralType): Promise<Literal | undefined> {
+    const row = await repo.getOrCreateSignal(db, key, Buffer.from(toBinary(LiteralTypeSchema, type)));
+    return row.value === null ? undefined : fromBinary(LiteralSchema, row.value);
+  }
+
+  async listSignals(req: SignalListRequest): Promise<SignalList> {
+    if (req.workflowExecutionId === undefined) throw missingField("execution_id");
+    const e = validateExecutionId(req.workflowExecutionId);
+    if (req.limit === 0) throw invalidField("limit");
+    const page = await repo.listSignals(this.db, e, req);
+    return create(SignalListSchema, { signals: page.rows.map(rowToSignal), token: page.token });
+  }
+
+  async setSignal(req: SignalSetRequest): Promise<void> {
+    const key = keyOf(req.id);
+    if (req.value === undefined) throw missingField("value");
+    const value = req.value;
+    await this.db.transaction(async (trx) => {
+      const row = await repo.getSignal(trx, key, true);
+      const text = req.id === undefined ? "" : modelText(SignalIdentifierSchema, req.id);
+      if (row === undefined)
+        throw invalidArgument(
+          `failed to validate that signal [${text}] exists, err: [signal does not exist]`,
+        );
+      const type = fromBinary(LiteralTypeSchema, row.type);
+      if (!isLiteralCastable(value, type)) {
+        throw invalidArgument(
+          `requested signal value [${modelText(LiteralSchema, value)}] is not castable to existing signal type [${formatType(type)}]`,
+        );
+      }
+      await repo.setSignalValue(trx, row.id, Buffer.from(toBinary(LiteralSchema, value)));
+      const exec = await getExecution(trx, {
+        project: key.execution_project,
+        domain: key.execution_domain,
+        name: key.execution_name,
+      });
+      if (exec !== undefined) await enqueueEvaluation(trx, exec.id);
+    });
+  }
+}

@@ -1,0 +1,85 @@
+// SQL for signals.
+import type { Knex } from "knex";
+import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
+import { withDbErrors } from "./pg-errors.js";
+
+export interface SignalKey {
+  readonly execution_project: string;
+  readonly execution_domain: string;
+  readonly execution_name: string;
+  readonly signal_id: string;
+}
+
+export interface SignalRow extends SignalKey {
+  id: string;
+  type: Buffer;
+  value: Buffer | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const c = (sql: string, kind?: "int" | "timestamp" | "bytes") =>
+  kind === undefined ? { sql } : { sql, kind };
+
+const SIGNAL_LIST: ListSpec = {
+  rpcName: "ListSignals",
+  primary: "s",
+  entities: {
+    s: {
+      id: c("s.id", "int"),
+      created_at: c("s.created_at", "timestamp"),
+      updated_at: c("s.updated_at", "timestamp"),
+      execution_project: c("s.execution_project"),
+      execution_domain: c("s.execution_domain"),
+      execution_name: c("s.execution_name"),
+      signal_id: c("s.signal_id"),
+      type: c("s.type", "bytes"),
+      value: c("s.value", "bytes"),
+    },
+  },
+  sortKeys: {
+    id: { sql: "s.id", type: "bigint" },
+    created_at: { sql: "s.created_at", type: "timestamptz" },
+    updated_at: { sql: "s.updated_at", type: "timestamptz" },
+    signal_id: { sql: "s.signal_id", type: "text" },
+  },
+  defaultSort: { key: "created_at", direction: "asc" },
+  tieBreaker: { sql: "s.id", type: "bigint" },
+};
+
+/** Inserts the signal unless it exists; returns the stored row either way. */
+export function getOrCreateSignal(db: Knex, key: SignalKey, type: Buffer): Promise<SignalRow> {
+  return withDbErrors(async () => {
+    await db("signals")
+      .insert({ ...key, type })
+      .onConflict(["execution_project", "execution_domain", "execution_name", "signal_id"])
+      .ignore();
+    return (await db("signals").where(key).first()) as SignalRow;
+  });
+}
+
+export function getSignal(db: Knex, key: SignalKey, forUpdate = false): Promise<SignalRow | undefined> {
+  return withDbErrors(() => {
+    const q = db("signals").where(key).first();
+    return (forUpdate ? q.forUpdate() : q) as Promise<SignalRow | undefined>;
+  });
+}
+
+export function setSignalValue(db: Knex, id: string, value: Buffer): Promise<void> {
+  return withDbErrors(async () => {
+    await db("signals").where({ id }).update({ value, updated_at: db.fn.now() });
+  });
+}
+
+export function listSignals(
+  db: Knex,
+  execution: { project: string; domain: string; name: string },
+  req: PageRequest,
+): Promise<Page<SignalRow>> {
+  const qb = db("signals as s").select("s.*").where({
+    "s.execution_project": execution.project,
+    "s.execution_domain": execution.domain,
+    "s.execution_name": execution.name,
+  });
+  return listPage<SignalRow>(qb, req, SIGNAL_LIST);
+}

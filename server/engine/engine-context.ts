@@ -103,13 +103,21 @@ export class EngineContext {
     exec: ExecutionRow,
     nodeId: string,
     phase: NodeExecution_Phase,
-    extra: { inputs?: LiteralMap; outputs?: LiteralMap; error?: ExecutionError } = {},
+    extra: {
+      inputs?: LiteralMap;
+      outputs?: LiteralMap;
+      error?: ExecutionError;
+      parentNodeId?: string;
+      isParent?: boolean;
+    } = {},
   ) {
     const event = create(NodeExecutionEventSchema, {
       id: { nodeId, executionId: executionId(exec) },
       phase,
       occurredAt: timestampNow(),
       specNodeId: nodeId,
+      isParent: extra.isParent === true,
+      ...(extra.parentNodeId !== undefined ? { parentNodeMetadata: { nodeId: extra.parentNodeId } } : {}),
       ...(extra.inputs !== undefined ? { inputValue: { case: "inputData", value: extra.inputs } } : {}),
       ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
       ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),

@@ -14,6 +14,7 @@ import {
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
+import { walkNodes } from "../compiler/requirements.js";
 import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
 import {
   getNodeExecution,
@@ -23,12 +24,20 @@ import {
 import { enqueueEvaluation, enqueueTask } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
+import { checkBranch, startBranch } from "./branches.js";
 import type { EngineContext } from "./engine-context.js";
 import { checkGate, startGate } from "./gates.js";
-import { type NodeState, type NodeStatus, planExecution } from "./plan.js";
+import { type NodeState, type NodeStatus, planExecution, resolveBindings } from "./plan.js";
 import { echoPlugin } from "./plugins/echo-plugin.js";
 
 const MAX_ROUNDS = 100;
+
+/** What starting a node needs beyond the node: task templates, the top-level node states and workflow inputs. */
+interface RunState {
+  readonly tasks: Map<string, TaskTemplate>;
+  readonly states: ReadonlyMap<string, NodeState>;
+  readonly inputs: LiteralMap;
+}
 
 const STATUS: Readonly<Record<string, NodeStatus>> = {
   SUCCEEDED: "succeeded",
@@ -73,17 +82,32 @@ async function startNode(
   exec: ExecutionRow,
   node: Node,
   inputs: LiteralMap,
-  tasks: Map<string, TaskTemplate>,
+  run: RunState,
+  parent?: string,
 ): Promise<boolean> {
+  const under = parent === undefined ? {} : { parentNodeId: parent };
+  const tasks = run.tasks;
   const recovered = await recoveredOutputs(ctx, trx, exec, node.id);
   if (recovered !== undefined) {
-    await ctx.nodeEvent(trx, exec, node.id, NodePhase.RECOVERED, { inputs, outputs: recovered });
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.RECOVERED, { inputs, outputs: recovered, ...under });
     return true;
   }
   const t = node.target;
   if (t.case === "gateNode") {
-    await startGate(ctx, trx, exec, node, inputs);
+    await startGate(ctx, trx, exec, node, inputs, parent);
     return false;
+  }
+  if (t.case === "branchNode") {
+    return startBranch(
+      ctx,
+      trx,
+      exec,
+      node,
+      inputs,
+      parent,
+      (child, childInputs) => startNode(ctx, trx, exec, child, childInputs, run, node.id),
+      (bindings) => resolveBindings(bindings, run.states, run.inputs),
+    );
   }
   if (t.case !== "taskNode" || t.value.reference.case !== "referenceId") {
     const error = create(ExecutionErrorSchema, {
@@ -91,13 +115,13 @@ async function startNode(
       message: `node kind [${t.case}] is not supported by this engine yet`,
       kind: ExecutionError_ErrorKind.SYSTEM,
     });
-    await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { inputs, error });
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { inputs, error, ...under });
     return true;
   }
   const taskId = t.value.reference.value;
   const template = tasks.get(node.id);
   const taskType = template?.type ?? "";
-  await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs });
+  await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
   await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.QUEUED, { taskType });
   if (template !== undefined && ctx.plugins(template) === echoPlugin) {
@@ -127,6 +151,13 @@ async function startNode(
 }
 
 async function abortNode(ctx: EngineContext, trx: Knex, exec: ExecutionRow, nodeId: string): Promise<void> {
+  const row = await getNodeExecution(trx, exec.id, nodeId);
+  if (row !== undefined) {
+    const children = (await trx("node_executions")
+      .where({ parent_id: row.id })
+      .whereIn("phase", ["QUEUED", "RUNNING"])) as NodeExecutionRow[];
+    for (const child of children) await abortNode(ctx, trx, exec, child.node_id);
+  }
   ctx.running.get(`${exec.id}/${nodeId}`)?.abort();
   await ctx.nodeEvent(trx, exec, nodeId, NodePhase.ABORTED);
   const attempts = (await trx("task_executions as te")
@@ -183,21 +214,30 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
     const maxParallelism = decodeExecSpec(exec).maxParallelism;
     // Nodes that finish inside this transaction (sync plugins, recovered or failed-at-start nodes) let the plan
     // move on at once, so a chain of echo tasks completes in one evaluation.
-    const byId = new Map((workflow.template?.nodes ?? []).map((n) => [n.id, n]));
+    const byId = new Map(
+      (workflow.template?.nodes ?? []).flatMap((n) => [...walkNodes(n)]).map((n) => [n.id, n]),
+    );
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const rows = (await nodeExecutionsOf(trx, exec.id)).filter(
-        (r) => r.parent_id === null && r.node_id !== "start-node" && r.node_id !== "end-node",
+      const all = (await nodeExecutionsOf(trx, exec.id)).filter(
+        (r) => r.node_id !== "start-node" && r.node_id !== "end-node",
       );
-      let gatesFinished = false;
-      for (const r of rows) {
-        const spec = byId.get(r.node_id);
-        if (r.phase === "RUNNING" && spec?.target.case === "gateNode" && exec.phase !== "ABORTING") {
-          gatesFinished = (await checkGate(ctx, trx, exec, spec, r)) || gatesFinished;
+      // Gates and branches that finished since the last look move the plan forward first.
+      let finished = false;
+      if (exec.phase !== "ABORTING") {
+        for (const r of all) {
+          const spec = byId.get(r.node_id);
+          if (r.phase !== "RUNNING" || spec === undefined) continue;
+          if (spec.target.case === "gateNode")
+            finished = (await checkGate(ctx, trx, exec, spec, r)) || finished;
+          if (spec.target.case === "branchNode")
+            finished = (await checkBranch(ctx, trx, exec, r, all)) || finished;
         }
       }
-      if (gatesFinished) continue;
+      if (finished) continue;
+      const rows = all.filter((r) => r.parent_id === null);
       const nodes = new Map<string, NodeState>();
       for (const r of rows) nodes.set(r.node_id, await nodeState(ctx, trx, r));
+      const run: RunState = { tasks: taskTypes, states: nodes, inputs };
       const actions = planExecution({
         workflow,
         inputs,
@@ -209,7 +249,7 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
       for (const a of actions) {
         switch (a.kind) {
           case "start-node":
-            progressed = (await startNode(ctx, trx, exec, a.node, a.inputs, taskTypes)) || progressed;
+            progressed = (await startNode(ctx, trx, exec, a.node, a.inputs, run)) || progressed;
             break;
           case "abort-node":
             await abortNode(ctx, trx, exec, a.nodeId);

@@ -52,9 +52,11 @@ export async function startGate(
   exec: ExecutionRow,
   node: Node,
   inputs: LiteralMap,
+  parent?: string,
 ): Promise<void> {
   const gate = node.target.case === "gateNode" ? node.target.value : undefined;
-  await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs });
+  const under = parent === undefined ? {} : { parentNodeId: parent };
+  await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
   if (gate?.condition.case === "sleep")
     await enqueueEvaluation(trx, exec.id, durationMs(gate.condition.value.duration));

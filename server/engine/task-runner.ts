@@ -15,6 +15,7 @@ import {
 } from "../../gen/flyteidl/core/execution_pb.js";
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
+import { walkNodes } from "../compiler/requirements.js";
 import { dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
@@ -34,7 +35,9 @@ const RETRY_BACKOFF_MS = 200;
 
 async function taskOf(ctx: EngineContext, db: Knex, workflowRowId: string, nodeId: string) {
   const closure = await ctx.compiledWorkflow(db, workflowRowId);
-  const node = closure.primary?.template?.nodes.find((n) => n.id === nodeId);
+  const node = (closure.primary?.template?.nodes ?? [])
+    .flatMap((n) => [...walkNodes(n)])
+    .find((n) => n.id === nodeId);
   const ref =
     node?.target.case === "taskNode" && node.target.value.reference.case === "referenceId"
       ? node.target.value.reference.value

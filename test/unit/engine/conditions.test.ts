@@ -4,6 +4,7 @@ import {
   BooleanExpressionSchema,
   ConjunctionExpression_LogicalOperator as Logic,
   ComparisonExpression_Operator as Op,
+  type OperandSchema,
 } from "../../../gen/flyteidl/core/condition_pb.js";
 import { LiteralMapSchema, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { ConditionError, evaluateCondition } from "../../../server/engine/conditions.js";

@@ -2,6 +2,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import {
   BooleanExpressionSchema,
+  ComparisonExpressionSchema,
   ConjunctionExpression_LogicalOperator as Logic,
   ComparisonExpression_Operator as Op,
   type OperandSchema,
@@ -20,7 +21,11 @@ const cmp = (operator: Op, v: string, right: MessageInitShape<typeof OperandSche
   create(BooleanExpressionSchema, {
     expr: {
       case: "comparison",
-      value: { operator, leftValue: { val: { case: "var", value: v } }, rightValue: { val: right } },
+      value: create(ComparisonExpressionSchema, {
+        operator,
+        leftValue: create(OperandSchema, { val: { case: "var", value: v } }),
+        rightValue: create(OperandSchema, right === undefined ? {} : { val: right }),
+      }),
     },
   });
 const int = (n: number) => ({

@@ -5,7 +5,7 @@ import {
   ComparisonExpressionSchema,
   ConjunctionExpression_LogicalOperator as Logic,
   ComparisonExpression_Operator as Op,
-  type OperandSchema,
+  OperandSchema,
 } from "../../../gen/flyteidl/core/condition_pb.js";
 import { LiteralMapSchema, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { ConditionError, evaluateCondition } from "../../../server/engine/conditions.js";

@@ -3,6 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Knex } from "knex";
+import type { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
 import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
 import type {
   ExecutionError,
@@ -108,6 +109,7 @@ export class EngineContext {
       outputs?: LiteralMap;
       error?: ExecutionError;
       parentNodeId?: string;
+      cacheStatus?: CatalogCacheStatus;
       isParent?: boolean;
     } = {},
   ) {
@@ -117,6 +119,9 @@ export class EngineContext {
       occurredAt: timestampNow(),
       specNodeId: nodeId,
       isParent: extra.isParent === true,
+      ...(extra.cacheStatus !== undefined
+        ? { targetMetadata: { case: "taskNodeMetadata", value: { cacheStatus: extra.cacheStatus } } }
+        : {}),
       ...(extra.parentNodeId !== undefined ? { parentNodeMetadata: { nodeId: extra.parentNodeId } } : {}),
       ...(extra.inputs !== undefined ? { inputValue: { case: "inputData", value: extra.inputs } } : {}),
       ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),

@@ -4,6 +4,7 @@ import { create, fromBinary } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
 import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
+import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
 import {
   ExecutionError_ErrorKind,
   ExecutionErrorSchema,
@@ -21,10 +22,12 @@ import {
   type NodeExecutionRow,
   nodeExecutionsOf,
 } from "../repositories/node-execution-repo.js";
+import { getCachedOutputs, putCachedOutputs } from "../repositories/task-cache-repo.js";
 import { enqueueEvaluation, enqueueTask } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
-import { decodeLiteralMap } from "../transformers/literals.js";
+import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
 import { checkBranch, startBranch } from "./branches.js";
+import { cacheKey } from "./cache-key.js";
 import type { EngineContext } from "./engine-context.js";
 import { checkGate, startGate } from "./gates.js";
 import { type NodeState, type NodeStatus, planExecution, resolveBindings } from "./plan.js";
@@ -121,6 +124,19 @@ async function startNode(
   const taskId = t.value.reference.value;
   const template = tasks.get(node.id);
   const taskType = template?.type ?? "";
+  const key = template === undefined ? undefined : cacheKey(taskId, template, inputs);
+  if (key !== undefined && !decodeExecSpec(exec).overwriteCache) {
+    const cached = await getCachedOutputs(trx, key);
+    if (cached !== undefined) {
+      await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
+      const outputs = decodeLiteralMap(cached);
+      await ctx.nodeEvent(trx, exec, node.id, NodePhase.SUCCEEDED, {
+        outputs,
+        cacheStatus: CatalogCacheStatus.CACHE_HIT,
+      });
+      return true;
+    }
+  }
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
   await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.QUEUED, { taskType });
@@ -142,7 +158,12 @@ async function startNode(
         taskType,
         outputs: r.outputs,
       });
-      await ctx.nodeEvent(trx, exec, node.id, NodePhase.SUCCEEDED, { outputs: r.outputs });
+      if (key !== undefined)
+        await putCachedOutputs(trx, key, Buffer.from(encodeLiteralMap(r.outputs)), exec.execution_name);
+      await ctx.nodeEvent(trx, exec, node.id, NodePhase.SUCCEEDED, {
+        outputs: r.outputs,
+        ...(key === undefined ? {} : { cacheStatus: CatalogCacheStatus.CACHE_POPULATED }),
+      });
       return true;
     }
   }

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
+import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
 import {
   ExecutionError_ErrorKind,
   ExecutionErrorSchema,
@@ -19,6 +20,7 @@ import { walkNodes } from "../compiler/requirements.js";
 import { dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
+import { putCachedOutputs } from "../repositories/task-cache-repo.js";
 import {
   completeWork,
   enqueueEvaluation,
@@ -27,7 +29,8 @@ import {
   type WorkItemRow,
 } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
-import { decodeLiteralMap } from "../transformers/literals.js";
+import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
+import { cacheKey } from "./cache-key.js";
 import type { EngineContext } from "./engine-context.js";
 import type { TaskContext, TaskResult } from "./plugins/plugin.js";
 
@@ -205,7 +208,17 @@ async function recordResult(
         taskType: template.type,
         logs,
       });
-      await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.SUCCEEDED, { outputs: result.outputs });
+      const node = await getNodeExecution(trx, exec.id, item.node_id);
+      const inputs = decodeLiteralMap(
+        node === undefined || node.input_uri === "" ? undefined : await ctx.data.get(trx, node.input_uri),
+      );
+      const key = cacheKey(ref, template, inputs);
+      if (key !== undefined)
+        await putCachedOutputs(trx, key, Buffer.from(encodeLiteralMap(result.outputs)), exec.execution_name);
+      await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.SUCCEEDED, {
+        outputs: result.outputs,
+        ...(key === undefined ? {} : { cacheStatus: CatalogCacheStatus.CACHE_POPULATED }),
+      });
     } else {
       const retries = template.metadata?.retries?.retries ?? 0;
       if (item.attempt < retries) {

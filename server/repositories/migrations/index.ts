@@ -7,6 +7,7 @@ import * as m0004 from "./0004-resource-attributes.js";
 import * as m0005 from "./0005-executions.js";
 import * as m0006 from "./0006-work-items.js";
 import * as m0007 from "./0007-signals.js";
+import * as m0008 from "./0008-task-cache.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -20,6 +21,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0005-executions", m0005],
   ["0006-work-items", m0006],
   ["0007-signals", m0007],
+  ["0008-task-cache", m0008],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -60,6 +60,7 @@ export async function startPetrel(
       ...opts.engine,
     });
     engine = started;
+    started.setChildLauncher((req, o) => managers.launcher.createExecution(req, o));
     if (config.engine) await started.start();
     const hub = new NotificationHub(databaseUrl, [WATCH_CHANNEL], logger);
     notifications = hub;

@@ -28,6 +28,7 @@ import type { DataStore } from "../repositories/data-store.js";
 import { type ExecutionRow, getExecutionById } from "../repositories/execution-repo.js";
 import { executionId } from "../transformers/execution.js";
 import { decodeCompiledWorkflow } from "../transformers/workflow.js";
+import type { LaunchChild } from "./child-executions.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
 
 export interface EngineOptions {
@@ -54,6 +55,8 @@ export class EngineContext {
   readonly running = new Map<string, AbortController>();
   /** Set when the engine stops: interrupted attempts are handed back to the queue, not recorded as failures. */
   stopping = false;
+  /** Starts child executions for launch-plan nodes (the execution launcher; set by the composition root). */
+  launchChild: LaunchChild | undefined;
   /** Where the HTTP port serves task logs (set once the listeners are up). */
   logBaseUrl = "";
 
@@ -111,6 +114,7 @@ export class EngineContext {
       parentNodeId?: string;
       cacheStatus?: CatalogCacheStatus;
       isParent?: boolean;
+      childExecution?: { project: string; domain: string; name: string };
     } = {},
   ) {
     const event = create(NodeExecutionEventSchema, {
@@ -119,6 +123,9 @@ export class EngineContext {
       occurredAt: timestampNow(),
       specNodeId: nodeId,
       isParent: extra.isParent === true,
+      ...(extra.childExecution !== undefined
+        ? { targetMetadata: { case: "workflowNodeMetadata", value: { executionId: extra.childExecution } } }
+        : {}),
       ...(extra.cacheStatus !== undefined
         ? { targetMetadata: { case: "taskNodeMetadata", value: { cacheStatus: extra.cacheStatus } } }
         : {}),

@@ -14,6 +14,7 @@ import {
   WORK_CHANNEL,
   type WorkItemRow,
 } from "../repositories/work-repo.js";
+import type { LaunchChild } from "./child-executions.js";
 import { EngineContext, type EngineOptions } from "./engine-context.js";
 import { evaluateExecution } from "./evaluator.js";
 import { type ContainerRuntime, createContainerPlugin } from "./plugins/container-plugin.js";
@@ -61,6 +62,11 @@ export class Engine {
       ...DEFAULT_ENGINE_OPTIONS,
       ...rest,
     });
+  }
+
+  /** Launch-plan nodes start child executions through this. */
+  setChildLauncher(launch: LaunchChild): void {
+    this.ctx.launchChild = launch;
   }
 
   /** Task log links point at this HTTP base URL. */

@@ -28,6 +28,7 @@ import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../tran
 import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
 import { checkBranch, startBranch } from "./branches.js";
 import { cacheKey } from "./cache-key.js";
+import { abortChild, checkLaunchPlanNode, startLaunchPlanNode, wakeParent } from "./child-executions.js";
 import type { EngineContext } from "./engine-context.js";
 import { checkGate, startGate } from "./gates.js";
 import { type NodeState, type NodeStatus, planExecution, resolveBindings } from "./plan.js";
@@ -99,6 +100,9 @@ async function startNode(
   if (t.case === "gateNode") {
     await startGate(ctx, trx, exec, node, inputs, parent);
     return false;
+  }
+  if (t.case === "workflowNode" && t.value.reference.case === "launchplanRef") {
+    return startLaunchPlanNode(ctx, trx, exec, node, inputs, parent);
   }
   if (t.case === "branchNode") {
     return startBranch(
@@ -179,6 +183,7 @@ async function abortNode(ctx: EngineContext, trx: Knex, exec: ExecutionRow, node
       .whereIn("phase", ["QUEUED", "RUNNING"])) as NodeExecutionRow[];
     for (const child of children) await abortNode(ctx, trx, exec, child.node_id);
   }
+  if (row !== undefined) await abortChild(trx, row, exec.abort_cause || "parent execution stopped");
   ctx.running.get(`${exec.id}/${nodeId}`)?.abort();
   await ctx.nodeEvent(trx, exec, nodeId, NodePhase.ABORTED);
   const attempts = (await trx("task_executions as te")
@@ -252,6 +257,8 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
             finished = (await checkGate(ctx, trx, exec, spec, r)) || finished;
           if (spec.target.case === "branchNode")
             finished = (await checkBranch(ctx, trx, exec, r, all)) || finished;
+          if (spec.target.case === "workflowNode")
+            finished = (await checkLaunchPlanNode(ctx, trx, exec, r)) || finished;
         }
       }
       if (finished) continue;
@@ -282,12 +289,15 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
             break;
           case "succeed":
             await ctx.workflowEvent(trx, exec, WfPhase.SUCCEEDED, { outputs: a.outputs });
+            await wakeParent(trx, exec);
             return;
           case "fail":
             await ctx.workflowEvent(trx, exec, WfPhase.FAILED, { error: a.error });
+            await wakeParent(trx, exec);
             return;
           case "aborted":
             await ctx.workflowEvent(trx, exec, WfPhase.ABORTED);
+            await wakeParent(trx, exec);
             return;
         }
       }

@@ -1,0 +1,192 @@
+// Launch-plan nodes: each runs a child execution (mode CHILD_WORKFLOW, a deterministic name, linked to the node);
+// the node finishes with the child, and aborting the node terminates the child.
+import { create, fromBinary } from "@bufbuild/protobuf";
+import type { Knex } from "knex";
+import {
+  type ExecutionCreateRequest,
+  ExecutionCreateRequestSchema,
+  ExecutionMetadata_ExecutionMode,
+} from "../../gen/flyteidl/admin/execution_pb.js";
+import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
+import {
+  ExecutionError_ErrorKind,
+  ExecutionErrorSchema,
+  NodeExecution_Phase as NodePhase,
+} from "../../gen/flyteidl/core/execution_pb.js";
+import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
+import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
+import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
+import { AppError, Code } from "../errors.js";
+import { type ExecutionRow, getExecution, updateExecution } from "../repositories/execution-repo.js";
+import { getNodeExecution, type NodeExecutionRow } from "../repositories/node-execution-repo.js";
+import { enqueueEvaluation } from "../repositories/work-repo.js";
+import {
+  decodeExecClosure,
+  decodeExecSpec,
+  executionId,
+  TERMINAL_WORKFLOW_PHASES,
+  workflowPhase,
+} from "../transformers/execution.js";
+import { decodeLiteralMap } from "../transformers/literals.js";
+import type { EngineContext } from "./engine-context.js";
+
+export type LaunchChild = (
+  req: ExecutionCreateRequest,
+  opts: { parentNodeExecutionId: string },
+) => Promise<WorkflowExecutionIdentifier>;
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz123456";
+
+function fnv1a64(text: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(text, "utf8")) {
+    h ^= BigInt(b);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h;
+}
+
+/** `<parent>-<node>-<attempt>`, or `f` + base32 of its FNV-1a hash when longer than 20 characters (as propeller does). */
+export function childExecutionName(parent: string, nodeId: string, attempt: number): string {
+  const joined = [parent, nodeId, String(attempt)].join("-");
+  if (joined.length <= 20) return joined;
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(fnv1a64(joined));
+  let bits = 0;
+  let value = 0;
+  let out = "";
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return `f${out}`;
+}
+
+export async function startLaunchPlanNode(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  node: Node,
+  inputs: LiteralMap,
+  parent: string | undefined,
+): Promise<boolean> {
+  const ref =
+    node.target.case === "workflowNode" && node.target.value.reference.case === "launchplanRef"
+      ? node.target.value.reference.value
+      : undefined;
+  await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, {
+    inputs,
+    ...(parent === undefined ? {} : { parentNodeId: parent }),
+  });
+  const row = await getNodeExecution(trx, exec.id, node.id);
+  if (ref === undefined || row === undefined || ctx.launchChild === undefined) return false;
+  const name = childExecutionName(exec.execution_name, node.id, 0);
+  const spec = decodeExecSpec(exec);
+  const req = create(ExecutionCreateRequestSchema, {
+    project: exec.execution_project,
+    domain: exec.execution_domain,
+    name,
+    inputs,
+    spec: {
+      launchPlan: ref,
+      metadata: {
+        mode: ExecutionMetadata_ExecutionMode.CHILD_WORKFLOW,
+        nesting: (spec.metadata?.nesting ?? 0) + 1,
+        parentNodeExecution: { nodeId: node.id, executionId: executionId(exec) },
+      },
+    },
+  });
+  try {
+    await ctx.launchChild(req, { parentNodeExecutionId: row.id });
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    if (err.code !== Code.AlreadyExists) {
+      const error = create(ExecutionErrorSchema, {
+        code: "ChildLaunchFailed",
+        message: err.message,
+        kind: ExecutionError_ErrorKind.USER,
+      });
+      await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { error });
+      return true;
+    }
+  }
+  const child = { project: exec.execution_project, domain: exec.execution_domain, name };
+  await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING, { childExecution: child });
+  return false;
+}
+
+function childOf(row: NodeExecutionRow) {
+  const closure = fromBinary(NodeExecutionClosureSchema, row.closure);
+  return closure.targetMetadata.case === "workflowNodeMetadata"
+    ? closure.targetMetadata.value.executionId
+    : undefined;
+}
+
+/** Finishes a running launch-plan node whose child execution has finished. */
+export async function checkLaunchPlanNode(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  row: NodeExecutionRow,
+): Promise<boolean> {
+  const id = childOf(row);
+  const child = id === undefined ? undefined : await getExecution(trx, id);
+  if (child === undefined || !TERMINAL_WORKFLOW_PHASES.has(workflowPhase(child.phase))) return false;
+  const closure = decodeExecClosure(child);
+  if (child.phase === "SUCCEEDED") {
+    const out = closure.outputResult;
+    const uri = out.case === "outputs" && out.value.data.case === "uri" ? out.value.data.value : "";
+    const outputs = decodeLiteralMap(uri === "" ? undefined : await ctx.data.get(trx, uri));
+    await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, { outputs });
+    return true;
+  }
+  const error =
+    closure.outputResult.case === "error"
+      ? closure.outputResult.value
+      : create(ExecutionErrorSchema, {
+          code: "ChildExecution",
+          message: `child execution ${child.execution_name} ${child.phase.toLowerCase()}`,
+          kind: ExecutionError_ErrorKind.USER,
+        });
+  await ctx.nodeEvent(
+    trx,
+    exec,
+    row.node_id,
+    child.phase === "ABORTED" ? NodePhase.ABORTED : NodePhase.FAILED,
+    { error },
+  );
+  return true;
+}
+
+/** Terminating a parent terminates its running child execution. */
+export async function abortChild(trx: Knex, row: NodeExecutionRow, cause: string): Promise<void> {
+  const id = childOf(row);
+  const child = id === undefined ? undefined : await getExecution(trx, id);
+  if (
+    child === undefined ||
+    TERMINAL_WORKFLOW_PHASES.has(workflowPhase(child.phase)) ||
+    child.phase === "ABORTING"
+  )
+    return;
+  await updateExecution(trx, child.id, {
+    phase: "ABORTING",
+    abort_cause: cause,
+    execution_updated_at: new Date(),
+  });
+  await enqueueEvaluation(trx, child.id);
+}
+
+/** A finished child wakes its parent execution. */
+export async function wakeParent(trx: Knex, exec: ExecutionRow): Promise<void> {
+  if (exec.parent_node_execution_id === null) return;
+  const parent = (await trx("node_executions")
+    .select("execution_id")
+    .where({ id: exec.parent_node_execution_id })
+    .first()) as { execution_id: string } | undefined;
+  if (parent !== undefined) await enqueueEvaluation(trx, parent.execution_id);
+}

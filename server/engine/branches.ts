@@ -14,7 +14,7 @@ import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { ConditionError, evaluateCondition } from "./conditions.js";
-import type { EngineContext } from "./engine-context.js";
+import type { EngineContext, Placement } from "./engine-context.js";
 import { BindingError } from "./plan.js";
 
 type StartChild = (child: Node, inputs: LiteralMap) => Promise<boolean>;
@@ -41,14 +41,14 @@ export async function startBranch(
   exec: ExecutionRow,
   node: Node,
   inputs: LiteralMap,
-  parent: string | undefined,
+  placement: Placement,
   startChild: StartChild,
   resolve: Resolve,
 ): Promise<boolean> {
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, {
     inputs,
     isParent: true,
-    ...(parent === undefined ? {} : { parentNodeId: parent }),
+    ...placement,
   });
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
   let choice: ReturnType<typeof chooseCase>;

@@ -28,7 +28,7 @@ import {
   workflowPhase,
 } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
-import type { EngineContext } from "./engine-context.js";
+import type { EngineContext, Placement } from "./engine-context.js";
 
 export type LaunchChild = (
   req: ExecutionCreateRequest,
@@ -73,7 +73,7 @@ export async function startLaunchPlanNode(
   exec: ExecutionRow,
   node: Node,
   inputs: LiteralMap,
-  parent: string | undefined,
+  placement: Placement,
 ): Promise<boolean> {
   const ref =
     node.target.case === "workflowNode" && node.target.value.reference.case === "launchplanRef"
@@ -81,7 +81,7 @@ export async function startLaunchPlanNode(
       : undefined;
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, {
     inputs,
-    ...(parent === undefined ? {} : { parentNodeId: parent }),
+    ...placement,
   });
   const row = await getNodeExecution(trx, exec.id, node.id);
   if (ref === undefined || row === undefined || ctx.launchChild === undefined) return false;

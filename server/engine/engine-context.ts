@@ -31,6 +31,12 @@ import { decodeCompiledWorkflow } from "../transformers/workflow.js";
 import type { LaunchChild } from "./child-executions.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
 
+/** Where a node execution sits: under a parent node, and which template node it runs (when its id differs). */
+export interface Placement {
+  readonly parentNodeId?: string;
+  readonly specNodeId?: string;
+}
+
 export interface EngineOptions {
   readonly leaseMs: number;
   readonly concurrency: number;
@@ -112,6 +118,7 @@ export class EngineContext {
       outputs?: LiteralMap;
       error?: ExecutionError;
       parentNodeId?: string;
+      specNodeId?: string;
       cacheStatus?: CatalogCacheStatus;
       isParent?: boolean;
       childExecution?: { project: string; domain: string; name: string };
@@ -121,7 +128,7 @@ export class EngineContext {
       id: { nodeId, executionId: executionId(exec) },
       phase,
       occurredAt: timestampNow(),
-      specNodeId: nodeId,
+      specNodeId: extra.specNodeId ?? "",
       isParent: extra.isParent === true,
       ...(extra.childExecution !== undefined
         ? { targetMetadata: { case: "workflowNodeMetadata", value: { executionId: extra.childExecution } } }

@@ -5,6 +5,7 @@ import type { Knex } from "knex";
 import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
 import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
+import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
 import {
   ExecutionError_ErrorKind,
   ExecutionErrorSchema,
@@ -15,7 +16,7 @@ import {
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
-import { walkNodes } from "../compiler/requirements.js";
+import { idKey } from "../compiler/interfaces.js";
 import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
 import {
   getNodeExecution,
@@ -29,10 +30,11 @@ import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js"
 import { checkBranch, startBranch } from "./branches.js";
 import { cacheKey } from "./cache-key.js";
 import { abortChild, checkLaunchPlanNode, startLaunchPlanNode, wakeParent } from "./child-executions.js";
-import type { EngineContext } from "./engine-context.js";
+import type { EngineContext, Placement } from "./engine-context.js";
 import { checkGate, startGate } from "./gates.js";
 import { type NodeState, type NodeStatus, planExecution, resolveBindings } from "./plan.js";
 import { echoPlugin } from "./plugins/echo-plugin.js";
+import { childNodeId, findSpec, specNodeId, subWorkflowOf } from "./specs.js";
 
 const MAX_ROUNDS = 100;
 
@@ -87,9 +89,9 @@ async function startNode(
   node: Node,
   inputs: LiteralMap,
   run: RunState,
-  parent?: string,
+  placement: Placement = {},
 ): Promise<boolean> {
-  const under = parent === undefined ? {} : { parentNodeId: parent };
+  const under: Placement = { specNodeId: node.id, ...placement };
   const tasks = run.tasks;
   const recovered = await recoveredOutputs(ctx, trx, exec, node.id);
   if (recovered !== undefined) {
@@ -98,11 +100,16 @@ async function startNode(
   }
   const t = node.target;
   if (t.case === "gateNode") {
-    await startGate(ctx, trx, exec, node, inputs, parent);
+    await startGate(ctx, trx, exec, node, inputs, under);
     return false;
   }
+  if (t.case === "workflowNode" && t.value.reference.case === "subWorkflowRef") {
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, isParent: true, ...under });
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
+    return true;
+  }
   if (t.case === "workflowNode" && t.value.reference.case === "launchplanRef") {
-    return startLaunchPlanNode(ctx, trx, exec, node, inputs, parent);
+    return startLaunchPlanNode(ctx, trx, exec, node, inputs, under);
   }
   if (t.case === "branchNode") {
     return startBranch(
@@ -111,8 +118,8 @@ async function startNode(
       exec,
       node,
       inputs,
-      parent,
-      (child, childInputs) => startNode(ctx, trx, exec, child, childInputs, run, node.id),
+      under,
+      (child, childInputs) => startNode(ctx, trx, exec, child, childInputs, run, { parentNodeId: node.id }),
       (bindings) => resolveBindings(bindings, run.states, run.inputs),
     );
   }
@@ -126,7 +133,7 @@ async function startNode(
     return true;
   }
   const taskId = t.value.reference.value;
-  const template = tasks.get(node.id);
+  const template = tasks.get(idKey(taskId));
   const taskType = template?.type ?? "";
   const key = template === undefined ? undefined : cacheKey(taskId, template, inputs);
   if (key !== undefined && !decodeExecSpec(exec).overwriteCache) {
@@ -211,6 +218,57 @@ async function abortNode(ctx: EngineContext, trx: Knex, exec: ExecutionRow, node
   }
 }
 
+/** Runs one planning step of an inline sub-workflow under its (RUNNING) node; true when anything changed. */
+async function stepSubWorkflow(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  row: NodeExecutionRow,
+  all: readonly NodeExecutionRow[],
+  spec: Node,
+  closure: CompiledWorkflowClosure,
+  tasks: Map<string, TaskTemplate>,
+  maxParallelism: number,
+): Promise<boolean> {
+  const sub = subWorkflowOf(closure, spec);
+  if (sub === undefined) return false;
+  const children = all.filter((c) => c.parent_id === row.id);
+  const nodes = new Map<string, NodeState>();
+  for (const c of children) nodes.set(specNodeId(c), await nodeState(ctx, trx, c));
+  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.data.get(trx, row.input_uri));
+  const run: RunState = { tasks, states: nodes, inputs };
+  let changed = false;
+  for (const a of planExecution({ workflow: sub, inputs, nodes, aborting: false, maxParallelism })) {
+    switch (a.kind) {
+      case "start-node": {
+        const placed = { ...a.node, id: childNodeId(row.node_id, a.node.id) };
+        await startNode(ctx, trx, exec, placed, a.inputs, run, {
+          parentNodeId: row.node_id,
+          specNodeId: a.node.id,
+        });
+        changed = true;
+        break;
+      }
+      case "abort-node":
+        await abortNode(ctx, trx, exec, childNodeId(row.node_id, a.nodeId));
+        changed = true;
+        break;
+      case "skip-node":
+        break;
+      case "succeed":
+        await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, { outputs: a.outputs });
+        return true;
+      case "fail":
+        await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.FAILED, { error: a.error });
+        return true;
+      case "aborted":
+        await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.ABORTED);
+        return true;
+    }
+  }
+  return changed;
+}
+
 export async function evaluateExecution(ctx: EngineContext, executionId: string): Promise<void> {
   await ctx.db.transaction(async (trx) => {
     let exec = await ctx.lockExecution(trx, executionId);
@@ -225,24 +283,14 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
     const workflow = closure.primary;
     if (workflow === undefined) return;
     const taskTypes = new Map<string, TaskTemplate>();
-    for (const n of workflow.template?.nodes ?? []) {
-      if (n.target.case === "taskNode" && n.target.value.reference.case === "referenceId") {
-        const ref = n.target.value.reference.value;
-        const task = closure.tasks.find(
-          (x) => x.template?.id?.name === ref.name && x.template.id.version === ref.version,
-        );
-        if (task?.template !== undefined) taskTypes.set(n.id, task.template);
-      }
-    }
+    for (const task of closure.tasks)
+      if (task.template?.id !== undefined) taskTypes.set(idKey(task.template.id), task.template);
     const inputs = decodeLiteralMap(
       exec.inputs_uri === "" ? undefined : await ctx.data.get(trx, exec.inputs_uri),
     );
     const maxParallelism = decodeExecSpec(exec).maxParallelism;
     // Nodes that finish inside this transaction (sync plugins, recovered or failed-at-start nodes) let the plan
     // move on at once, so a chain of echo tasks completes in one evaluation.
-    const byId = new Map(
-      (workflow.template?.nodes ?? []).flatMap((n) => [...walkNodes(n)]).map((n) => [n.id, n]),
-    );
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const all = (await nodeExecutionsOf(trx, exec.id)).filter(
         (r) => r.node_id !== "start-node" && r.node_id !== "end-node",
@@ -251,13 +299,17 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
       let finished = false;
       if (exec.phase !== "ABORTING") {
         for (const r of all) {
-          const spec = byId.get(r.node_id);
+          const spec = findSpec(closure, all, r);
           if (r.phase !== "RUNNING" || spec === undefined) continue;
           if (spec.target.case === "gateNode")
             finished = (await checkGate(ctx, trx, exec, spec, r)) || finished;
           if (spec.target.case === "branchNode")
             finished = (await checkBranch(ctx, trx, exec, r, all)) || finished;
-          if (spec.target.case === "workflowNode")
+          if (subWorkflowOf(closure, spec) !== undefined) {
+            finished =
+              (await stepSubWorkflow(ctx, trx, exec, r, all, spec, closure, taskTypes, maxParallelism)) ||
+              finished;
+          } else if (spec.target.case === "workflowNode")
             finished = (await checkLaunchPlanNode(ctx, trx, exec, r)) || finished;
         }
       }

@@ -16,7 +16,7 @@ import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { getOrCreateSignal } from "../repositories/signal-repo.js";
 import { enqueueEvaluation } from "../repositories/work-repo.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
-import type { EngineContext } from "./engine-context.js";
+import type { EngineContext, Placement } from "./engine-context.js";
 
 const durationMs = (d: { seconds: bigint; nanos: number } | undefined): number =>
   d === undefined ? 0 : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
@@ -52,10 +52,10 @@ export async function startGate(
   exec: ExecutionRow,
   node: Node,
   inputs: LiteralMap,
-  parent?: string,
+  placement: Placement = {},
 ): Promise<void> {
   const gate = node.target.case === "gateNode" ? node.target.value : undefined;
-  const under = parent === undefined ? {} : { parentNodeId: parent };
+  const under = placement;
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
   if (gate?.condition.case === "sleep")

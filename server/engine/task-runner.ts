@@ -16,10 +16,10 @@ import {
 } from "../../gen/flyteidl/core/execution_pb.js";
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
-import { walkNodes } from "../compiler/requirements.js";
+import { idKey } from "../compiler/interfaces.js";
 import { dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
-import { getNodeExecution } from "../repositories/node-execution-repo.js";
+import { getNodeExecution, nodeExecutionsOf } from "../repositories/node-execution-repo.js";
 import { putCachedOutputs } from "../repositories/task-cache-repo.js";
 import {
   completeWork,
@@ -33,20 +33,27 @@ import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js"
 import { cacheKey } from "./cache-key.js";
 import type { EngineContext } from "./engine-context.js";
 import type { TaskContext, TaskResult } from "./plugins/plugin.js";
+import { findSpec } from "./specs.js";
 
 const RETRY_BACKOFF_MS = 200;
 
-async function taskOf(ctx: EngineContext, db: Knex, workflowRowId: string, nodeId: string) {
+async function taskOf(
+  ctx: EngineContext,
+  db: Knex,
+  workflowRowId: string,
+  executionId: string,
+  nodeId: string,
+) {
   const closure = await ctx.compiledWorkflow(db, workflowRowId);
-  const node = (closure.primary?.template?.nodes ?? [])
-    .flatMap((n) => [...walkNodes(n)])
-    .find((n) => n.id === nodeId);
+  const rows = await nodeExecutionsOf(db, executionId);
+  const row = rows.find((r) => r.node_id === nodeId);
+  const node = row === undefined ? undefined : findSpec(closure, rows, row);
   const ref =
     node?.target.case === "taskNode" && node.target.value.reference.case === "referenceId"
       ? node.target.value.reference.value
       : undefined;
   const template = closure.tasks.find(
-    (t) => t.template?.id?.name === ref?.name && t.template?.id?.version === ref?.version,
+    (t) => ref !== undefined && idKey(t.template?.id) === idKey(ref),
   )?.template;
   return { ref, template };
 }
@@ -133,7 +140,7 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     await completeWork(ctx.db, item.id, owner);
     return;
   }
-  const { ref, template } = await taskOf(ctx, ctx.db, exec.workflow_id, item.node_id);
+  const { ref, template } = await taskOf(ctx, ctx.db, exec.workflow_id, exec.id, item.node_id);
   if (ref === undefined || template === undefined)
     throw new Error(`task of node ${item.node_id} not found in the compiled workflow`);
   await ctx.db.transaction(async (trx) => {

@@ -13,7 +13,7 @@ import {
   TaskExecution_Phase as TaskPhase,
   WorkflowExecution_Phase as WfPhase,
 } from "../../gen/flyteidl/core/execution_pb.js";
-import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
+import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import { idKey } from "../compiler/interfaces.js";
@@ -27,6 +27,7 @@ import { getCachedOutputs, putCachedOutputs } from "../repositories/task-cache-r
 import { enqueueEvaluation, enqueueTask } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
+import { stepArray } from "./arrays.js";
 import { checkBranch, startBranch } from "./branches.js";
 import { cacheKey } from "./cache-key.js";
 import { abortChild, checkLaunchPlanNode, startLaunchPlanNode, wakeParent } from "./child-executions.js";
@@ -102,6 +103,11 @@ async function startNode(
   if (t.case === "gateNode") {
     await startGate(ctx, trx, exec, node, inputs, under);
     return false;
+  }
+  if (t.case === "arrayNode") {
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, isParent: true, ...under });
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
+    return true;
   }
   if (t.case === "workflowNode" && t.value.reference.case === "subWorkflowRef") {
     await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, isParent: true, ...under });
@@ -305,6 +311,17 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
             finished = (await checkGate(ctx, trx, exec, spec, r)) || finished;
           if (spec.target.case === "branchNode")
             finished = (await checkBranch(ctx, trx, exec, r, all)) || finished;
+          if (spec.target.case === "arrayNode") {
+            const run: RunState = { tasks: taskTypes, states: new Map(), inputs: create(LiteralMapSchema) };
+            const states = async (rows: NodeExecutionRow[]) =>
+              new Map(
+                await Promise.all(rows.map(async (c) => [c.node_id, await nodeState(ctx, trx, c)] as const)),
+              );
+            finished =
+              (await stepArray(ctx, trx, exec, r, spec, all, states, (node, elementInputs, placement) =>
+                startNode(ctx, trx, exec, node, elementInputs, run, placement),
+              )) || finished;
+          }
           if (subWorkflowOf(closure, spec) !== undefined) {
             finished =
               (await stepSubWorkflow(ctx, trx, exec, r, all, spec, closure, taskTypes, maxParallelism)) ||

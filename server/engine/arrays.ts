@@ -1,0 +1,115 @@
+// Array nodes (map tasks): the sub-node runs once per element of the collection inputs, as children
+// `<node>-<index>` of the array node, at most `parallelism` at a time; the node succeeds when enough elements
+// succeed (min_successes / min_success_ratio), with outputs collected in input order (none for failed elements).
+import { create } from "@bufbuild/protobuf";
+import type { Knex } from "knex";
+import {
+  ExecutionError_ErrorKind,
+  ExecutionErrorSchema,
+  NodeExecution_Phase as NodePhase,
+} from "../../gen/flyteidl/core/execution_pb.js";
+import {
+  type Literal,
+  type LiteralMap,
+  LiteralMapSchema,
+  LiteralSchema,
+} from "../../gen/flyteidl/core/literals_pb.js";
+import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
+import type { ExecutionRow } from "../repositories/execution-repo.js";
+import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
+import { decodeLiteralMap } from "../transformers/literals.js";
+import type { EngineContext, Placement } from "./engine-context.js";
+import type { NodeState } from "./plan.js";
+
+export type StartElement = (node: Node, inputs: LiteralMap, placement: Placement) => Promise<boolean>;
+
+const NONE = create(LiteralSchema, {
+  value: { case: "scalar", value: { value: { case: "noneType", value: {} } } },
+});
+
+/** Element i's inputs: the i-th item of each collection input; other inputs are passed as they are. */
+export function elementInputs(inputs: LiteralMap, i: number): LiteralMap {
+  const literals: Record<string, Literal> = {};
+  for (const [k, v] of Object.entries(inputs.literals)) {
+    literals[k] = v.value.case === "collection" ? (v.value.value.literals[i] ?? NONE) : v;
+  }
+  return create(LiteralMapSchema, { literals });
+}
+
+export function elementCount(inputs: LiteralMap): number {
+  const sizes = Object.values(inputs.literals).flatMap((v) =>
+    v.value.case === "collection" ? [v.value.value.literals.length] : [],
+  );
+  return sizes.length === 0 ? 0 : Math.min(...sizes);
+}
+
+export function requiredSuccesses(node: Node, n: number): number {
+  const a = node.target.case === "arrayNode" ? node.target.value : undefined;
+  if (a?.successCriteria.case === "minSuccesses") return Math.min(n, a.successCriteria.value);
+  const ratio = a?.successCriteria.case === "minSuccessRatio" ? a.successCriteria.value : 1;
+  return Math.ceil(ratio * n - 1e-9);
+}
+
+const DONE = new Set(["SUCCEEDED", "RECOVERED", "FAILED", "TIMED_OUT", "ABORTED", "SKIPPED"]);
+
+/** One step of a running array node; true when anything changed. */
+export async function stepArray(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  row: NodeExecutionRow,
+  spec: Node,
+  all: readonly NodeExecutionRow[],
+  states: (rows: NodeExecutionRow[]) => Promise<Map<string, NodeState>>,
+  start: StartElement,
+): Promise<boolean> {
+  const a = spec.target.case === "arrayNode" ? spec.target.value : undefined;
+  const sub = a?.node;
+  if (a === undefined || sub === undefined) return false;
+  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.data.get(trx, row.input_uri));
+  const n = elementCount(inputs);
+  const children = all.filter((c) => c.parent_id === row.id);
+  const byId = new Map(children.map((c) => [c.node_id, c]));
+  const running = children.filter((c) => !DONE.has(c.phase)).length;
+  const limit =
+    a.parallelismOption.case === "parallelism" && a.parallelismOption.value > 0
+      ? a.parallelismOption.value
+      : n;
+  let slots = limit - running;
+  let changed = false;
+  for (let i = 0; i < n && slots > 0; i++) {
+    const id = `${row.node_id}-${i}`;
+    if (byId.has(id)) continue;
+    await start({ ...sub, id }, elementInputs(inputs, i), { parentNodeId: row.node_id, specNodeId: sub.id });
+    slots--;
+    changed = true;
+  }
+  if (changed || children.length < n || running > 0) return changed;
+  const done = await states(children);
+  const ordered = Array.from({ length: n }, (_, i) => done.get(`${row.node_id}-${i}`));
+  const successes = ordered.filter((s) => s?.status === "succeeded").length;
+  const need = requiredSuccesses(spec, n);
+  if (successes < need) {
+    const error = create(ExecutionErrorSchema, {
+      code: "ArrayNodeFailed",
+      message: `${successes} of ${n} elements succeeded; at least ${need} were required`,
+      kind: ExecutionError_ErrorKind.USER,
+    });
+    await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.FAILED, { error });
+    return true;
+  }
+  const outputNames = new Set(ordered.flatMap((s) => Object.keys(s?.outputs?.literals ?? {})));
+  const literals: Record<string, Literal> = {};
+  for (const name of outputNames) {
+    literals[name] = create(LiteralSchema, {
+      value: {
+        case: "collection",
+        value: { literals: ordered.map((s) => s?.outputs?.literals[name] ?? NONE) },
+      },
+    });
+  }
+  await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, {
+    outputs: create(LiteralMapSchema, { literals }),
+  });
+  return true;
+}

@@ -260,6 +260,7 @@ async function stepSubWorkflow(
         changed = true;
         break;
       case "skip-node":
+      case "failing":
         break;
       case "succeed":
         await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, { outputs: a.outputs });
@@ -364,6 +365,10 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
             await ctx.workflowEvent(trx, exec, WfPhase.FAILED, { error: a.error });
             await wakeParent(trx, exec);
             return;
+          case "failing":
+            await ctx.workflowEvent(trx, exec, WfPhase.FAILING);
+            exec.phase = "FAILING";
+            break;
           case "aborted":
             await ctx.workflowEvent(trx, exec, WfPhase.ABORTED);
             await wakeParent(trx, exec);

@@ -15,7 +15,7 @@ import {
   LiteralMapSchema,
   LiteralSchema,
 } from "../../gen/flyteidl/core/literals_pb.js";
-import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
+import { type Node, WorkflowMetadata_OnFailurePolicy } from "../../gen/flyteidl/core/workflow_pb.js";
 
 export type NodeStatus = "running" | "succeeded" | "failed" | "aborted" | "skipped";
 
@@ -40,7 +40,8 @@ export type Action =
   | { readonly kind: "abort-node"; readonly nodeId: string }
   | { readonly kind: "succeed"; readonly outputs: LiteralMap }
   | { readonly kind: "fail"; readonly error: ExecutionError }
-  | { readonly kind: "aborted" };
+  | { readonly kind: "aborted" }
+  | { readonly kind: "failing" };
 
 export class BindingError extends Error {}
 
@@ -94,6 +95,59 @@ export function resolveBindings(
 
 const DONE: ReadonlySet<NodeStatus> = new Set(["succeeded", "skipped"]);
 
+function failureError(p: PlanInput, failed: Node): ExecutionError {
+  const cause = p.nodes.get(failed.id)?.error;
+  return create(ExecutionErrorSchema, {
+    code: cause?.code ?? "NodeFailed",
+    message: `failed at Node[${failed.id}]. ${cause?.message ?? ""}`.trim(),
+    kind: cause?.kind ?? ExecutionError_ErrorKind.USER,
+  });
+}
+
+/**
+ * A node failed. FAIL_IMMEDIATELY aborts what runs; FAIL_AFTER_EXECUTABLE_NODES_COMPLETE first lets every node
+ * that can still run (its upstream nodes all succeeded) finish. Then the failure node runs, if there is one.
+ */
+function planFailure(
+  p: PlanInput,
+  failed: Node,
+  userNodes: readonly Node[],
+  running: readonly Node[],
+  ready: (id: string) => boolean,
+): Action[] {
+  const policy =
+    p.workflow.template?.metadata?.onFailure ?? WorkflowMetadata_OnFailurePolicy.FAIL_IMMEDIATELY;
+  if (policy === WorkflowMetadata_OnFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE) {
+    const startable = userNodes.filter((n) => !p.nodes.has(n.id) && ready(n.id));
+    if (running.length > 0 || startable.length > 0) {
+      const actions: Action[] = [];
+      for (const node of startable) {
+        try {
+          actions.push({ kind: "start-node", node, inputs: resolveBindings(node.inputs, p.nodes, p.inputs) });
+        } catch (err) {
+          if (!(err instanceof BindingError)) throw err;
+        }
+      }
+      return actions;
+    }
+  }
+  const aborts: Action[] = running.map((n) => ({ kind: "abort-node", nodeId: n.id }));
+  const handler = p.workflow.template?.failureNode;
+  if (handler !== undefined) {
+    const state = p.nodes.get(handler.id);
+    if (state === undefined) {
+      try {
+        const inputs = resolveBindings(handler.inputs, p.nodes, p.inputs);
+        return [...aborts, { kind: "failing" }, { kind: "start-node", node: handler, inputs }];
+      } catch (err) {
+        if (!(err instanceof BindingError)) throw err;
+      }
+    }
+    if (state?.status === "running") return aborts;
+  }
+  return [...aborts, { kind: "fail", error: failureError(p, failed) }];
+}
+
 export function planExecution(p: PlanInput): Action[] {
   const up = p.workflow.connections?.upstream ?? {};
   const userNodes = (p.workflow.template?.nodes ?? []).filter(
@@ -106,17 +160,9 @@ export function planExecution(p: PlanInput): Action[] {
       : [{ kind: "aborted" }];
   }
   const failed = userNodes.find((n) => p.nodes.get(n.id)?.status === "failed");
-  if (failed !== undefined) {
-    const cause = p.nodes.get(failed.id)?.error;
-    const error = create(ExecutionErrorSchema, {
-      code: cause?.code ?? "NodeFailed",
-      message: `failed at Node[${failed.id}]. ${cause?.message ?? ""}`.trim(),
-      kind: cause?.kind ?? ExecutionError_ErrorKind.USER,
-    });
-    return [...running.map((n): Action => ({ kind: "abort-node", nodeId: n.id })), { kind: "fail", error }];
-  }
   const ready = (id: string) =>
     (up[id]?.ids ?? []).every((u) => u === "start-node" || DONE.has(p.nodes.get(u)?.status ?? "running"));
+  if (failed !== undefined) return planFailure(p, failed, userNodes, running, ready);
   const actions: Action[] = [];
   let slots = p.maxParallelism > 0 ? p.maxParallelism - running.length : Number.POSITIVE_INFINITY;
   for (const node of userNodes) {

@@ -441,4 +441,35 @@ describe("executions", () => {
     expect(err?.code).toBe("OutputTypeMismatch");
     expect(err?.message).toContain("output [o]: expected an integer");
   });
+
+  it("runs the failure node when the workflow fails, and honours FAIL_AFTER_EXECUTABLE_NODES_COMPLETE", async () => {
+    const template = workflowTemplate({
+      inputs: { x: intType() },
+      nodes: [
+        taskNode("bad", taskId("boom"), [bind("a", "", "x")]),
+        taskNode("other", taskId("echo"), [bind("a", "", "x")]),
+      ],
+    });
+    if (template.metadata !== undefined) template.metadata.onFailure = 1;
+    template.failureNode = taskNode("cleanup", taskId("echo"), [bind("a", "", "x")]);
+    await t.admin.createWorkflow({ id: workflowId("with-cleanup"), spec: { template } });
+    await t.admin.createLaunchPlan({
+      id: launchPlanId("with-cleanup"),
+      spec: { workflowId: workflowId("with-cleanup") },
+    });
+    await t.admin.createExecution({
+      ...P,
+      name: "cleaned-up",
+      spec: { launchPlan: launchPlanId("with-cleanup") },
+      inputs: { literals: { x: literalInt(1) } },
+    });
+    const done = await waitDone("cleaned-up");
+    expect(done.closure?.phase).toBe(WorkflowExecution_Phase.FAILED);
+    const nodes = await t.admin.listNodeExecutions({ workflowExecutionId: done.id, limit: 10 });
+    expect(Object.fromEntries(nodes.nodeExecutions.map((n) => [n.id?.nodeId, n.closure?.phase]))).toEqual({
+      bad: NodeExecution_Phase.FAILED,
+      other: NodeExecution_Phase.SUCCEEDED,
+      cleanup: NodeExecution_Phase.SUCCEEDED,
+    });
+  });
 });

@@ -160,3 +160,66 @@ describe("planExecution", () => {
     expect(xs?.case === "collection" && xs.value.literals).toEqual([literalInt(7), literalInt(1)]);
   });
 });
+
+describe("failure policies and the failure node", () => {
+  const error = create(ExecutionErrorSchema, {
+    code: "Boom",
+    message: "bad",
+    kind: ExecutionError_ErrorKind.USER,
+  });
+  const withPolicy = (onFailure: number, failureNode = false): CompiledWorkflow => {
+    const w = structuredClone(diamond);
+    if (w.template?.metadata !== undefined) w.template.metadata.onFailure = onFailure;
+    if (failureNode && w.template !== undefined)
+      w.template.failureNode = taskNode("cleanup", taskId("add"), [bind("a", "", "x")]);
+    return w;
+  };
+  const planWith = (w: CompiledWorkflow, nodes: [string, NodeState][]) =>
+    planExecution({ workflow: w, inputs, nodes: new Map(nodes), aborting: false, maxParallelism: 0 });
+
+  it("FAIL_AFTER_EXECUTABLE_NODES_COMPLETE keeps running what can still run, then fails", () => {
+    const w = withPolicy(1);
+    expect(
+      planWith(w, [["a", { status: "failed", error }]]).map((a) =>
+        a.kind === "start-node" ? a.node.id : a.kind,
+      ),
+    ).toEqual(["d"]);
+    expect(
+      planWith(w, [
+        ["a", { status: "failed", error }],
+        ["d", { status: "running" }],
+      ]),
+    ).toEqual([]);
+    expect(
+      planWith(w, [
+        ["a", { status: "failed", error }],
+        ["d", { status: "succeeded", outputs: out(1) }],
+      ]).map((a) => a.kind),
+    ).toEqual(["fail"]);
+  });
+
+  it("runs the failure node before failing", () => {
+    const w = withPolicy(0, true);
+    const first = planWith(w, [
+      ["a", { status: "failed", error }],
+      ["d", { status: "running" }],
+    ]);
+    expect(first.map((a) => (a.kind === "start-node" ? `start:${a.node.id}` : a.kind))).toEqual([
+      "abort-node",
+      "failing",
+      "start:cleanup",
+    ]);
+    expect(
+      planWith(w, [
+        ["a", { status: "failed", error }],
+        ["cleanup", { status: "running" }],
+      ]),
+    ).toEqual([]);
+    expect(
+      planWith(w, [
+        ["a", { status: "failed", error }],
+        ["cleanup", { status: "succeeded", outputs: out(1) }],
+      ]).map((a) => a.kind),
+    ).toEqual(["fail"]);
+  });
+});

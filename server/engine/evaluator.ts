@@ -17,6 +17,7 @@ import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/liter
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import { idKey } from "../compiler/interfaces.js";
+import { notifyWatchers } from "../managers/workflow-event-recorder.js";
 import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
 import {
   getNodeExecution,
@@ -278,6 +279,13 @@ async function stepSubWorkflow(
 
 export async function evaluateExecution(ctx: EngineContext, executionId: string): Promise<void> {
   await ctx.db.transaction(async (trx) => {
+    await evaluateLocked(ctx, trx, executionId);
+    await notifyWatchers(trx, executionId);
+  });
+}
+
+async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string): Promise<void> {
+  {
     let exec = await ctx.lockExecution(trx, executionId);
     if (exec === undefined || TERMINAL_WORKFLOW_PHASES.has(workflowPhase(exec.phase))) return;
     if (exec.phase === "UNDEFINED") {
@@ -378,5 +386,5 @@ export async function evaluateExecution(ctx: EngineContext, executionId: string)
       if (!progressed) return;
     }
     await enqueueEvaluation(trx, exec.id);
-  });
+  }
 }

@@ -17,6 +17,7 @@ import {
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import { idKey } from "../compiler/interfaces.js";
+import { notifyWatchers } from "../managers/workflow-event-recorder.js";
 import { dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution, nodeExecutionsOf } from "../repositories/node-execution-repo.js";
@@ -145,10 +146,12 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     throw new Error(`task of node ${item.node_id} not found in the compiled workflow`);
   await ctx.db.transaction(async (trx) => {
     const locked = await ctx.lockExecution(trx, exec.id);
-    if (locked !== undefined)
+    if (locked !== undefined) {
       await ctx.taskEvent(trx, locked, item.node_id, ref, item.attempt, TaskPhase.RUNNING, {
         taskType: template.type,
       });
+      await notifyWatchers(trx, locked.id);
+    }
   });
   const inputs = decodeLiteralMap(
     node.input_uri === "" ? undefined : await ctx.data.get(ctx.db, node.input_uri),
@@ -238,6 +241,7 @@ async function recordResult(
           taskType: template.type,
         });
         await enqueueTask(trx, exec.id, item.node_id, item.attempt + 1, RETRY_BACKOFF_MS * 2 ** item.attempt);
+        await notifyWatchers(trx, exec.id);
         return;
       }
       await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.FAILED, {
@@ -248,5 +252,6 @@ async function recordResult(
       await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.FAILED, { error: result.error });
     }
     await enqueueEvaluation(trx, exec.id);
+    await notifyWatchers(trx, exec.id);
   });
 }

@@ -14,7 +14,7 @@ import { modelText } from "../transformers/model-text.js";
 import { validateExecutionId } from "./execution-manager.js";
 import { recordNodeEvent } from "./node-event-recorder.js";
 import { recordTaskEvent } from "./task-event-recorder.js";
-import { recordWorkflowEvent } from "./workflow-event-recorder.js";
+import { notifyWatchers, recordWorkflowEvent } from "./workflow-event-recorder.js";
 
 export class EventManager {
   constructor(
@@ -39,7 +39,9 @@ export class EventManager {
           }),
         );
       const row = (await getExecutionById(trx, found.id, true)) ?? found;
-      return fn(trx, row);
+      const result = await fn(trx, row);
+      await notifyWatchers(trx, row.id);
+      return result;
     });
   }
 

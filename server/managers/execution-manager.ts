@@ -40,6 +40,7 @@ import { decodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
 import { validateListScope } from "../validation/list-validator.js";
 import type { ExecutionLauncher } from "./execution-launcher.js";
+import { notifyWatchers } from "./workflow-event-recorder.js";
 
 export function validateExecutionId(id: WorkflowExecutionIdentifier | undefined): repo.ExecutionKey {
   if (id === undefined) throw missingField("id");
@@ -141,6 +142,7 @@ export class ExecutionManager {
         execution_updated_at: new Date(),
       });
       await enqueueEvaluation(trx, current.id);
+      await notifyWatchers(trx, current.id);
     });
   }
 

@@ -24,7 +24,6 @@ import * as repo from "../repositories/node-execution-repo.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
 import { nodePhase } from "../transformers/node-execution.js";
-import { notifyWatchers } from "./workflow-event-recorder.js";
 
 export const TERMINAL_NODE_PHASES: ReadonlySet<Phase> = new Set([
   Phase.SUCCEEDED,
@@ -149,7 +148,6 @@ export async function recordNodeEvent(
       parent_task_execution_id: null,
       ...changes,
     });
-    await notifyWatchers(trx, exec.id);
     return;
   }
   const current = nodePhase(existing.phase);
@@ -186,5 +184,4 @@ export async function recordNodeEvent(
   changes.closure = Buffer.from(toBinary(NodeExecutionClosureSchema, closure));
   changes.metadata = Buffer.from(toBinary(NodeExecutionMetaDataSchema, mergeMetadata(existing.metadata, e)));
   await repo.updateNodeExecution(trx, existing.id, changes);
-  await notifyWatchers(trx, exec.id);
 }

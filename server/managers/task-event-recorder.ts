@@ -15,7 +15,6 @@ import * as repo from "../repositories/task-execution-repo.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
 import { taskPhase } from "../transformers/node-execution.js";
-import { notifyWatchers } from "./workflow-event-recorder.js";
 
 export const TERMINAL_TASK_PHASES: ReadonlySet<Phase> = new Set([
   Phase.SUCCEEDED,
@@ -138,5 +137,4 @@ export async function recordTaskEvent(
   } else {
     await repo.updateTaskExecution(trx, existing.id, changes);
   }
-  await notifyWatchers(trx, exec.id);
 }

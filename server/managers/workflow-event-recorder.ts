@@ -24,6 +24,7 @@ import { modelText } from "../transformers/model-text.js";
 
 export const WATCH_CHANNEL = "petrel_watch";
 
+/** Tells watch streams (on every replica) that an execution changed; callers send it once per transaction. */
 export async function notifyWatchers(db: Knex, executionId: string): Promise<void> {
   await db.raw("SELECT pg_notify(?, ?)", [WATCH_CHANNEL, executionId]);
 }
@@ -101,5 +102,4 @@ export async function recordWorkflowEvent(
   }
   changes.closure = encodeExecClosure(closure);
   await updateExecution(trx, row.id, changes);
-  await notifyWatchers(trx, row.id);
 }

@@ -7,6 +7,7 @@ import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execut
 import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
 import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
 import {
+  type ExecutionError,
   ExecutionError_ErrorKind,
   ExecutionErrorSchema,
   NodeExecution_Phase as NodePhase,
@@ -33,7 +34,7 @@ import { checkBranch, startBranch } from "./branches.js";
 import { cacheKey } from "./cache-key.js";
 import { abortChild, checkLaunchPlanNode, startLaunchPlanNode, wakeParent } from "./child-executions.js";
 import type { EngineContext, Placement } from "./engine-context.js";
-import { checkGate, startGate } from "./gates.js";
+import { checkGate, durationMs, startGate } from "./gates.js";
 import { type NodeState, type NodeStatus, planExecution, resolveBindings } from "./plan.js";
 import { echoPlugin } from "./plugins/echo-plugin.js";
 import { childNodeId, findSpec, specNodeId, subWorkflowOf } from "./specs.js";
@@ -186,10 +187,48 @@ async function startNode(
     }
   }
   await enqueueTask(trx, exec.id, node.id, 0);
+  const timeout = durationMs(node.metadata?.timeout);
+  if (timeout > 0) await enqueueEvaluation(trx, exec.id, timeout);
   return false;
 }
 
+/** A task node's own timeout (node metadata) covers all its attempts: past it the node is TIMED_OUT. */
+async function checkNodeTimeout(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  spec: Node,
+  row: NodeExecutionRow,
+): Promise<boolean> {
+  const timeout = durationMs(spec.metadata?.timeout);
+  if (timeout <= 0) return false;
+  const left = (row.started_at ?? row.node_execution_created_at).getTime() + timeout - Date.now();
+  if (left > 0) {
+    await enqueueEvaluation(trx, exec.id, left);
+    return false;
+  }
+  const error = create(ExecutionErrorSchema, {
+    code: "Timeout",
+    message: `node [${row.node_id}] timed out after ${timeout} ms`,
+    kind: ExecutionError_ErrorKind.USER,
+  });
+  await stopNodeWork(ctx, trx, exec, row.node_id, NodePhase.TIMED_OUT, error);
+  return true;
+}
+
 async function abortNode(ctx: EngineContext, trx: Knex, exec: ExecutionRow, nodeId: string): Promise<void> {
+  await stopNodeWork(ctx, trx, exec, nodeId, NodePhase.ABORTED);
+}
+
+/** Stops everything a node runs (children, child executions, processes, open attempts), then records `phase`. */
+async function stopNodeWork(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  nodeId: string,
+  phase: NodePhase,
+  error?: ExecutionError,
+): Promise<void> {
   const row = await getNodeExecution(trx, exec.id, nodeId);
   if (row !== undefined) {
     const children = (await trx("node_executions")
@@ -199,7 +238,7 @@ async function abortNode(ctx: EngineContext, trx: Knex, exec: ExecutionRow, node
   }
   if (row !== undefined) await abortChild(trx, row, exec.abort_cause || "parent execution stopped");
   ctx.running.get(`${exec.id}/${nodeId}`)?.abort();
-  await ctx.nodeEvent(trx, exec, nodeId, NodePhase.ABORTED);
+  await ctx.nodeEvent(trx, exec, nodeId, phase, error === undefined ? {} : { error });
   const attempts = (await trx("task_executions as te")
     .join("node_executions as ne", "ne.id", "te.node_execution_id")
     .where({ "ne.execution_id": exec.id, "ne.node_id": nodeId })
@@ -316,6 +355,8 @@ async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string
         for (const r of all) {
           const spec = findSpec(closure, all, r);
           if (r.phase !== "RUNNING" || spec === undefined) continue;
+          if (spec.target.case === "taskNode")
+            finished = (await checkNodeTimeout(ctx, trx, exec, spec, r)) || finished;
           if (spec.target.case === "gateNode")
             finished = (await checkGate(ctx, trx, exec, spec, r)) || finished;
           if (spec.target.case === "branchNode")

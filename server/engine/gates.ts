@@ -18,7 +18,7 @@ import { enqueueEvaluation } from "../repositories/work-repo.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import type { EngineContext, Placement } from "./engine-context.js";
 
-const durationMs = (d: { seconds: bigint; nanos: number } | undefined): number =>
+export const durationMs = (d: { seconds: bigint; nanos: number } | undefined): number =>
   d === undefined ? 0 : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
 
 function signalKey(exec: ExecutionRow, signalId: string) {

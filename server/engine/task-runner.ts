@@ -101,7 +101,7 @@ async function runPlugin(
       void (async () => {
         const owned = await extendLease(ctx.db, item.id, owner, ctx.options.leaseMs).catch(() => true);
         const node = await getNodeExecution(ctx.db, item.execution_id, item.node_id).catch(() => undefined);
-        if (!owned || node?.phase === "ABORTED") abort.abort();
+        if (!owned || (node !== undefined && node.phase !== "RUNNING")) abort.abort();
       })();
     },
     Math.max(200, Math.floor(ctx.options.leaseMs / 3)),

@@ -1,3 +1,4 @@
+import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
@@ -7,6 +8,7 @@ import {
   WorkflowExecution_Phase,
 } from "../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { NodeMetadataSchema } from "../../gen/flyteidl/core/workflow_pb.js";
 import {
   bind,
   intType,
@@ -471,5 +473,68 @@ describe("executions", () => {
       other: NodeExecution_Phase.SUCCEEDED,
       cleanup: NodeExecution_Phase.SUCCEEDED,
     });
+  });
+
+  it("kills a process at the task timeout and retries; a node timeout ends the node TIMED_OUT", async () => {
+    await t.admin.createTask({
+      id: taskId("stuck"),
+      spec: {
+        template: taskTemplate({
+          inputs: { a: intType() },
+          outputs: { o: intType() },
+          command: ["sh", "-c", "sleep 30"],
+          retries: 1,
+          edit: (x) => {
+            if (x.metadata !== undefined)
+              x.metadata.timeout = { $typeName: "google.protobuf.Duration", seconds: 0n, nanos: 300_000_000 };
+          },
+        }),
+      },
+    });
+    const res = await t.admin.createExecution({
+      ...P,
+      spec: { launchPlan: taskId("stuck") },
+      inputs: { literals: { a: literalInt(1) } },
+    });
+    const done = await waitDone(res.id?.name ?? "");
+    expect(done.closure?.phase).toBe(WorkflowExecution_Phase.FAILED);
+    const attempts = await t.admin.listTaskExecutions({
+      nodeExecutionId: { nodeId: "stuck", executionId: res.id },
+      limit: 5,
+    });
+    expect(attempts.taskExecutions.map((a) => a.closure?.phase)).toEqual([
+      TaskExecution_Phase.RETRYABLE_FAILED,
+      TaskExecution_Phase.FAILED,
+    ]);
+    expect(attempts.taskExecutions[1]?.closure?.outputResult).toMatchObject({
+      case: "error",
+      value: { code: "TaskTimedOut" },
+    });
+
+    const node = taskNode("n0", taskId("sleepy"), [bind("a", "", "x")]);
+    node.metadata = create(NodeMetadataSchema, { name: "n0", timeout: { seconds: 0n, nanos: 400_000_000 } });
+    await t.admin.createWorkflow({
+      id: workflowId("node-timeout"),
+      spec: { template: workflowTemplate({ inputs: { x: intType() }, nodes: [node] }) },
+    });
+    await t.admin.createLaunchPlan({
+      id: launchPlanId("node-timeout"),
+      spec: { workflowId: workflowId("node-timeout") },
+    });
+    await t.admin.createExecution({
+      ...P,
+      name: "node-timeout",
+      spec: { launchPlan: launchPlanId("node-timeout") },
+      inputs: { literals: { x: literalInt(1) } },
+    });
+    const e = await waitDone("node-timeout");
+    expect(e.closure?.phase).toBe(WorkflowExecution_Phase.FAILED);
+    const n0 = await t.admin.getNodeExecution({ id: { nodeId: "n0", executionId: e.id } });
+    expect(n0.closure?.phase).toBe(NodeExecution_Phase.TIMED_OUT);
+    const a0 = await t.admin.listTaskExecutions({
+      nodeExecutionId: { nodeId: "n0", executionId: e.id },
+      limit: 5,
+    });
+    expect(a0.taskExecutions.map((a) => a.closure?.phase)).toEqual([TaskExecution_Phase.ABORTED]);
   });
 });

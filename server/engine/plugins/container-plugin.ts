@@ -118,6 +118,16 @@ export function readOutputs(ctx: TaskContext, dir: string): { outputs?: LiteralM
   return { outputs: create(LiteralMapSchema, { literals }) };
 }
 
+/** Signals a process group; a group that is already gone is fine. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group has exited
+  }
+}
+
 function runProcess(argv: string[], env: Record<string, string>, cwd: string, signal: AbortSignal) {
   return new Promise<{ code: number | null; stdout: string; stderr: string; spawnError?: Error }>(
     (resolve) => {
@@ -135,10 +145,7 @@ function runProcess(argv: string[], env: Record<string, string>, cwd: string, si
         if (child.pid === undefined) return;
         try {
           process.kill(-child.pid, "SIGTERM");
-          setTimeout(
-            () => child.exitCode === null && child.pid !== undefined && process.kill(-child.pid, "SIGKILL"),
-            KILL_GRACE_MS,
-          ).unref();
+          setTimeout(() => signalGroup(child.pid, "SIGKILL"), KILL_GRACE_MS).unref();
         } catch {
           // already gone
         }

@@ -1,0 +1,102 @@
+// SynchronousClient: one method per rpc of AdminService, SignalService, DataProxyService and petrel.v1.WatchService,
+// taking and returning the generated messages, with typed errors, retries of idempotent calls, and
+// list<X>Paginated / list<X>All helpers that follow page tokens.
+import type { DescService } from "@bufbuild/protobuf";
+import { type Client, Code, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
+import { DataProxyService } from "../gen/flyteidl/service/dataproxy_pb.js";
+import { SignalService } from "../gen/flyteidl/service/signal_pb.js";
+import { WatchService } from "../gen/petrel/v1/watch_pb.js";
+import { type PetrelError, toPetrelError } from "./errors.js";
+import { type ListHelpers, listHelpers } from "./list-helpers.js";
+
+export interface ConnectOptions {
+  /** host:port or a URL; plain host:port means http:// when insecure, https:// otherwise. */
+  readonly endpoint: string;
+  readonly insecure?: boolean;
+  /** Sent as `authorization: Bearer <token>`. */
+  readonly token?: string;
+  readonly transport?: "grpc" | "connect";
+  /** Attempts for idempotent calls that fail with UNAVAILABLE (default 4). */
+  readonly maxAttempts?: number;
+}
+
+type Rpcs = Client<typeof AdminService> &
+  Client<typeof SignalService> &
+  Client<typeof DataProxyService> &
+  Client<typeof WatchService>;
+
+const IDEMPOTENT = /^(get|list|watch)/;
+
+function baseUrl(o: ConnectOptions): string {
+  if (/^https?:\/\//.test(o.endpoint)) return o.endpoint;
+  return `${o.insecure === true ? "http" : "https"}://${o.endpoint}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function wrap<S extends DescService>(client: Client<S>, maxAttempts: number): Client<S> {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(client as Record<string, (...a: unknown[]) => unknown>)) {
+    const retry = IDEMPOTENT.test(name);
+    out[name] = (...args: unknown[]) => {
+      const result = fn(...args);
+      if (!(result instanceof Promise)) return errorsOf(result as AsyncIterable<unknown>);
+      return (async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await (attempt === 1 ? result : fn(...args));
+          } catch (err) {
+            const e = toPetrelError(err);
+            if (!retry || e.code !== Code.Unavailable || attempt >= maxAttempts) throw e;
+            await sleep(Math.random() * 100 * 2 ** attempt);
+          }
+        }
+      })();
+    };
+  }
+  return out as Client<S>;
+}
+
+async function* errorsOf<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw toPetrelError(err);
+  }
+}
+
+export interface SynchronousClient extends Rpcs, ListHelpers {}
+
+export const SynchronousClient = {
+  /** Connects to a Petrel (or FlyteAdmin) endpoint; no network traffic happens until the first call. */
+  connect(options: ConnectOptions): SynchronousClient {
+    const interceptors: Interceptor[] = [];
+    if (options.token !== undefined) {
+      const token = options.token;
+      interceptors.push((next) => (req) => {
+        req.header.set("authorization", `Bearer ${token}`);
+        return next(req);
+      });
+    }
+    const transport: Transport =
+      options.transport === "connect"
+        ? createConnectTransport({ baseUrl: baseUrl(options), httpVersion: "1.1", interceptors })
+        : createGrpcTransport({ baseUrl: baseUrl(options), interceptors });
+    return SynchronousClient.fromTransport(transport, options.maxAttempts);
+  },
+
+  fromTransport(transport: Transport, maxAttempts = 4): SynchronousClient {
+    const rpcs = Object.assign(
+      {},
+      wrap(createClient(AdminService, transport), maxAttempts),
+      wrap(createClient(SignalService, transport), maxAttempts),
+      wrap(createClient(DataProxyService, transport), maxAttempts),
+      wrap(createClient(WatchService, transport), maxAttempts),
+    ) as Rpcs;
+    return Object.assign(rpcs, listHelpers(rpcs));
+  },
+};
+
+export type { PetrelError };

@@ -22,6 +22,7 @@ import { dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution, nodeExecutionsOf } from "../repositories/node-execution-repo.js";
 import { putCachedOutputs } from "../repositories/task-cache-repo.js";
+import { getTaskExecution } from "../repositories/task-execution-repo.js";
 import {
   completeWork,
   enqueueEvaluation,
@@ -129,6 +130,52 @@ async function runPlugin(
   }
 }
 
+const MAX_SYSTEM_RETRIES = 3;
+
+/**
+ * The attempt was RUNNING on a replica that stopped heartbeating (crashed or lost): a system failure. It is recorded
+ * as such and the task runs again as the next attempt, within a budget of system retries.
+ */
+async function retryLostAttempt(
+  ctx: EngineContext,
+  item: WorkItemRow,
+  owner: string,
+  ref: Identifier,
+  template: TaskTemplate,
+): Promise<void> {
+  await ctx.db.transaction(async (trx) => {
+    const exec = await ctx.lockExecution(trx, item.execution_id);
+    if (!(await completeWork(trx, item.id, owner)) || exec === undefined) return;
+    const error = create(ExecutionErrorSchema, {
+      code: "LostWorker",
+      message: `attempt ${item.attempt} stopped reporting (its replica was lost); retrying`,
+      kind: ExecutionError_ErrorKind.SYSTEM,
+    });
+    const systemFailures = (await trx("task_executions as te")
+      .join("node_executions as ne", "ne.id", "te.node_execution_id")
+      .where({ "ne.execution_id": exec.id, "ne.node_id": item.node_id, "te.phase": "RETRYABLE_FAILED" })
+      .count({ n: "*" })) as { n: string }[];
+    if (Number(systemFailures[0]?.n ?? 0) >= MAX_SYSTEM_RETRIES) {
+      await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.FAILED, {
+        error,
+        taskType: template.type,
+      });
+      await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.FAILED, { error });
+      await enqueueEvaluation(trx, exec.id);
+    } else {
+      await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.RETRYABLE_FAILED, {
+        error,
+        taskType: template.type,
+      });
+      await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt + 1, TaskPhase.QUEUED, {
+        taskType: template.type,
+      });
+      await enqueueTask(trx, exec.id, item.node_id, item.attempt + 1);
+    }
+    await notifyWatchers(trx, exec.id);
+  });
+}
+
 export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: string): Promise<void> {
   const exec = await ctx.db("executions").where({ id: item.execution_id }).first();
   const node = exec === undefined ? undefined : await getNodeExecution(ctx.db, exec.id, item.node_id);
@@ -144,6 +191,18 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
   const { ref, template } = await taskOf(ctx, ctx.db, exec.workflow_id, exec.id, item.node_id);
   if (ref === undefined || template === undefined)
     throw new Error(`task of node ${item.node_id} not found in the compiled workflow`);
+  const key = {
+    node_execution_id: node.id,
+    project: ref.project,
+    domain: ref.domain,
+    name: ref.name,
+    version: ref.version,
+    retry_attempt: item.attempt,
+  };
+  if ((await getTaskExecution(ctx.db, key))?.phase === "RUNNING") {
+    await retryLostAttempt(ctx, item, owner, ref, template);
+    return;
+  }
   await ctx.db.transaction(async (trx) => {
     const locked = await ctx.lockExecution(trx, exec.id);
     if (locked !== undefined) {

@@ -62,6 +62,8 @@ export async function stepArray(
   all: readonly NodeExecutionRow[],
   states: (rows: NodeExecutionRow[]) => Promise<Map<string, NodeState>>,
   start: StartElement,
+  /** Task nodes the execution may still start under max_parallelism (array elements count, as in Flyte). */
+  budget = Number.POSITIVE_INFINITY,
 ): Promise<boolean> {
   const a = spec.target.case === "arrayNode" ? spec.target.value : undefined;
   const sub = a?.node;
@@ -75,7 +77,7 @@ export async function stepArray(
     a.parallelismOption.case === "parallelism" && a.parallelismOption.value > 0
       ? a.parallelismOption.value
       : n;
-  let slots = limit - running;
+  let slots = Math.min(limit - running, budget);
   let changed = false;
   for (let i = 0; i < n && slots > 0; i++) {
     const id = `${row.node_id}-${i}`;

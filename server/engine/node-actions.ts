@@ -1,0 +1,332 @@
+// Starting, stopping and stepping nodes: the actions the evaluator applies, per node kind.
+import { create, fromBinary } from "@bufbuild/protobuf";
+import type { Knex } from "knex";
+import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
+import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
+import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
+import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
+import {
+  type ExecutionError,
+  ExecutionError_ErrorKind,
+  ExecutionErrorSchema,
+  NodeExecution_Phase as NodePhase,
+  TaskExecution_Phase as TaskPhase,
+} from "../../gen/flyteidl/core/execution_pb.js";
+import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
+import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
+import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
+import { idKey } from "../compiler/interfaces.js";
+import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
+import { getNodeExecution, type NodeExecutionRow } from "../repositories/node-execution-repo.js";
+import { getCachedOutputs, putCachedOutputs } from "../repositories/task-cache-repo.js";
+import { enqueueEvaluation, enqueueTask } from "../repositories/work-repo.js";
+import { decodeExecSpec } from "../transformers/execution.js";
+import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
+import { startBranch } from "./branches.js";
+import { cacheKey } from "./cache-key.js";
+import { abortChild, startLaunchPlanNode } from "./child-executions.js";
+import type { EngineContext, Placement } from "./engine-context.js";
+import { durationMs, startGate } from "./gates.js";
+import { type NodeState, type NodeStatus, planExecution, resolveBindings } from "./plan.js";
+import { echoPlugin } from "./plugins/echo-plugin.js";
+import { childNodeId, specNodeId, subWorkflowOf } from "./specs.js";
+
+/** What starting a node needs beyond the node: task templates, the top-level node states and workflow inputs. */
+export interface RunState {
+  readonly tasks: Map<string, TaskTemplate>;
+  readonly states: ReadonlyMap<string, NodeState>;
+  readonly inputs: LiteralMap;
+}
+
+const STATUS: Readonly<Record<string, NodeStatus>> = {
+  SUCCEEDED: "succeeded",
+  RECOVERED: "succeeded",
+  FAILED: "failed",
+  TIMED_OUT: "failed",
+  ABORTED: "aborted",
+  SKIPPED: "skipped",
+};
+
+export async function nodeState(ctx: EngineContext, trx: Knex, row: NodeExecutionRow): Promise<NodeState> {
+  const status = STATUS[row.phase] ?? "running";
+  const closure = fromBinary(NodeExecutionClosureSchema, row.closure);
+  if (status === "succeeded" && closure.outputResult.case === "outputUri") {
+    return { status, outputs: decodeLiteralMap(await ctx.data.get(trx, closure.outputResult.value)) };
+  }
+  if (closure.outputResult.case === "error") return { status, error: closure.outputResult.value };
+  return { status };
+}
+
+/** Outputs of the same node in the execution being recovered, when it succeeded there. */
+export async function recoveredOutputs(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  nodeId: string,
+): Promise<LiteralMap | undefined> {
+  const spec = decodeExecSpec(exec);
+  const ref = spec.metadata?.referenceExecution;
+  if (spec.metadata?.mode !== ExecutionMetadata_ExecutionMode.RECOVERED || ref === undefined)
+    return undefined;
+  const original = await getExecution(trx, ref);
+  const node = original === undefined ? undefined : await getNodeExecution(trx, original.id, nodeId);
+  if (node === undefined || (node.phase !== "SUCCEEDED" && node.phase !== "RECOVERED")) return undefined;
+  const state = await nodeState(ctx, trx, node);
+  return state.outputs;
+}
+
+export async function startNode(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  node: Node,
+  inputs: LiteralMap,
+  run: RunState,
+  placement: Placement = {},
+): Promise<boolean> {
+  const under: Placement = { specNodeId: node.id, ...placement };
+  const tasks = run.tasks;
+  const recovered = await recoveredOutputs(ctx, trx, exec, node.id);
+  if (recovered !== undefined) {
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.RECOVERED, { inputs, outputs: recovered, ...under });
+    return true;
+  }
+  const t = node.target;
+  if (t.case === "gateNode") {
+    await startGate(ctx, trx, exec, node, inputs, under);
+    return false;
+  }
+  if (t.case === "arrayNode") {
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, isParent: true, ...under });
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
+    return true;
+  }
+  if (t.case === "workflowNode" && t.value.reference.case === "subWorkflowRef") {
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, isParent: true, ...under });
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
+    return true;
+  }
+  if (t.case === "workflowNode" && t.value.reference.case === "launchplanRef") {
+    return startLaunchPlanNode(ctx, trx, exec, node, inputs, under);
+  }
+  if (t.case === "branchNode") {
+    return startBranch(
+      ctx,
+      trx,
+      exec,
+      node,
+      inputs,
+      under,
+      (child, childInputs) => startNode(ctx, trx, exec, child, childInputs, run, { parentNodeId: node.id }),
+      (bindings) => resolveBindings(bindings, run.states, run.inputs),
+    );
+  }
+  if (t.case !== "taskNode" || t.value.reference.case !== "referenceId") {
+    const error = create(ExecutionErrorSchema, {
+      code: "UnsupportedNode",
+      message: `node kind [${t.case}] is not supported by this engine yet`,
+      kind: ExecutionError_ErrorKind.SYSTEM,
+    });
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { inputs, error, ...under });
+    return true;
+  }
+  const taskId = t.value.reference.value;
+  const template = tasks.get(idKey(taskId));
+  const taskType = template?.type ?? "";
+  const key = template === undefined ? undefined : cacheKey(taskId, template, inputs);
+  if (key !== undefined && !decodeExecSpec(exec).overwriteCache) {
+    const cached = await getCachedOutputs(trx, key);
+    if (cached !== undefined) {
+      await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
+      const outputs = decodeLiteralMap(cached);
+      await ctx.nodeEvent(trx, exec, node.id, NodePhase.SUCCEEDED, {
+        outputs,
+        cacheStatus: CatalogCacheStatus.CACHE_HIT,
+      });
+      return true;
+    }
+  }
+  await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
+  await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
+  await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.QUEUED, { taskType });
+  if (template !== undefined && ctx.plugins(template) === echoPlugin) {
+    // A synchronous plugin finishes inside this transaction: no queue round trip.
+    const r = await echoPlugin.run({
+      template,
+      inputs,
+      executionName: exec.execution_name,
+      nodeId: node.id,
+      attempt: 0,
+      envs: {},
+      signal: new AbortController().signal,
+      workDir: "",
+    });
+    if (r.ok) {
+      await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.RUNNING, { taskType });
+      await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.SUCCEEDED, {
+        taskType,
+        outputs: r.outputs,
+      });
+      if (key !== undefined)
+        await putCachedOutputs(trx, key, Buffer.from(encodeLiteralMap(r.outputs)), exec.execution_name);
+      await ctx.nodeEvent(trx, exec, node.id, NodePhase.SUCCEEDED, {
+        outputs: r.outputs,
+        ...(key === undefined ? {} : { cacheStatus: CatalogCacheStatus.CACHE_POPULATED }),
+      });
+      return true;
+    }
+  }
+  await enqueueTask(trx, exec.id, node.id, 0);
+  const timeout = durationMs(node.metadata?.timeout);
+  if (timeout > 0) await enqueueEvaluation(trx, exec.id, timeout);
+  return false;
+}
+
+/** A task node's own timeout (node metadata) covers all its attempts: past it the node is TIMED_OUT. */
+export async function checkNodeTimeout(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  spec: Node,
+  row: NodeExecutionRow,
+): Promise<boolean> {
+  const timeout = durationMs(spec.metadata?.timeout);
+  if (timeout <= 0) return false;
+  const left = (row.started_at ?? row.node_execution_created_at).getTime() + timeout - Date.now();
+  if (left > 0) {
+    await enqueueEvaluation(trx, exec.id, left);
+    return false;
+  }
+  const error = create(ExecutionErrorSchema, {
+    code: "Timeout",
+    message: `node [${row.node_id}] timed out after ${timeout} ms`,
+    kind: ExecutionError_ErrorKind.USER,
+  });
+  await stopNodeWork(ctx, trx, exec, row.node_id, NodePhase.TIMED_OUT, error);
+  return true;
+}
+
+export async function abortNode(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  nodeId: string,
+): Promise<void> {
+  await stopNodeWork(ctx, trx, exec, nodeId, NodePhase.ABORTED);
+}
+
+/** Stops everything a node runs (children, child executions, processes, open attempts), then records `phase`. */
+export async function stopNodeWork(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  nodeId: string,
+  phase: NodePhase,
+  error?: ExecutionError,
+): Promise<void> {
+  const row = await getNodeExecution(trx, exec.id, nodeId);
+  if (row !== undefined) {
+    const children = (await trx("node_executions")
+      .where({ parent_id: row.id })
+      .whereIn("phase", ["QUEUED", "RUNNING"])) as NodeExecutionRow[];
+    for (const child of children) await abortNode(ctx, trx, exec, child.node_id);
+  }
+  if (row !== undefined) await abortChild(trx, row, exec.abort_cause || "parent execution stopped");
+  ctx.running.get(`${exec.id}/${nodeId}`)?.abort();
+  await ctx.nodeEvent(trx, exec, nodeId, phase, error === undefined ? {} : { error });
+  const attempts = (await trx("task_executions as te")
+    .join("node_executions as ne", "ne.id", "te.node_execution_id")
+    .where({ "ne.execution_id": exec.id, "ne.node_id": nodeId })
+    .whereNotIn("te.phase", ["SUCCEEDED", "FAILED", "ABORTED"])
+    .select("te.project", "te.domain", "te.name", "te.version", "te.retry_attempt")) as {
+    project: string;
+    domain: string;
+    name: string;
+    version: string;
+    retry_attempt: number;
+  }[];
+  for (const a of attempts) {
+    const taskId = {
+      $typeName: "flyteidl.core.Identifier" as const,
+      resourceType: 1,
+      project: a.project,
+      domain: a.domain,
+      name: a.name,
+      version: a.version,
+      org: "",
+    };
+    await ctx.taskEvent(trx, exec, nodeId, taskId, a.retry_attempt, TaskPhase.ABORTED);
+  }
+}
+
+/** How many more array elements may start under max_parallelism; synchronous elements never hold a slot. */
+export function arrayBudget(
+  ctx: EngineContext,
+  spec: Node,
+  tasks: Map<string, TaskTemplate>,
+  all: readonly NodeExecutionRow[],
+  maxParallelism: number,
+): number {
+  const sub = spec.target.case === "arrayNode" ? spec.target.value.node : undefined;
+  const ref =
+    sub?.target.case === "taskNode" && sub.target.value.reference.case === "referenceId"
+      ? sub.target.value.reference.value
+      : undefined;
+  const template = ref === undefined ? undefined : tasks.get(idKey(ref));
+  if (maxParallelism <= 0 || (template !== undefined && ctx.plugins(template) === echoPlugin)) {
+    return Number.POSITIVE_INFINITY;
+  }
+  return maxParallelism - all.filter((x) => x.phase === "RUNNING" && x.parent_id !== null).length;
+}
+
+/** Runs one planning step of an inline sub-workflow under its (RUNNING) node; true when anything changed. */
+export async function stepSubWorkflow(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  row: NodeExecutionRow,
+  all: readonly NodeExecutionRow[],
+  spec: Node,
+  closure: CompiledWorkflowClosure,
+  tasks: Map<string, TaskTemplate>,
+  maxParallelism: number,
+): Promise<boolean> {
+  const sub = subWorkflowOf(closure, spec);
+  if (sub === undefined) return false;
+  const children = all.filter((c) => c.parent_id === row.id);
+  const nodes = new Map<string, NodeState>();
+  for (const c of children) nodes.set(specNodeId(c), await nodeState(ctx, trx, c));
+  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.data.get(trx, row.input_uri));
+  const run: RunState = { tasks, states: nodes, inputs };
+  let changed = false;
+  for (const a of planExecution({ workflow: sub, inputs, nodes, aborting: false, maxParallelism })) {
+    switch (a.kind) {
+      case "start-node": {
+        const placed = { ...a.node, id: childNodeId(row.node_id, a.node.id) };
+        await startNode(ctx, trx, exec, placed, a.inputs, run, {
+          parentNodeId: row.node_id,
+          specNodeId: a.node.id,
+        });
+        changed = true;
+        break;
+      }
+      case "abort-node":
+        await abortNode(ctx, trx, exec, childNodeId(row.node_id, a.nodeId));
+        changed = true;
+        break;
+      case "skip-node":
+      case "failing":
+        break;
+      case "succeed":
+        await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, { outputs: a.outputs });
+        return true;
+      case "fail":
+        await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.FAILED, { error: a.error });
+        return true;
+      case "aborted":
+        await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.ABORTED);
+        return true;
+    }
+  }
+  return changed;
+}

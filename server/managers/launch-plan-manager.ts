@@ -9,10 +9,6 @@ import type {
   ResourceListRequest,
 } from "../../gen/flyteidl/admin/common_pb.js";
 import {
-  NamedEntityIdentifierListSchema,
-  NamedEntityIdentifierSchema,
-} from "../../gen/flyteidl/admin/common_pb.js";
-import {
   type ActiveLaunchPlanListRequest,
   type ActiveLaunchPlanRequest,
   type LaunchPlan,
@@ -28,6 +24,7 @@ import { invalidArgument, missingField, notFound } from "../errors.js";
 import * as repo from "../repositories/launch-plan-repo.js";
 import { getWorkflow } from "../repositories/workflow-repo.js";
 import * as lpx from "../transformers/launch-plan.js";
+import { toIdentifierList } from "../transformers/named-entity-ids.js";
 import { decodeCompiledWorkflow } from "../transformers/workflow.js";
 import { idText, validateIdentifier, withResourceType } from "../validation/identifier-validator.js";
 import {
@@ -154,9 +151,6 @@ export class LaunchPlanManager {
   async listLaunchPlanIds(req: NamedEntityIdentifierListRequest): Promise<NamedEntityIdentifierList> {
     const scope = validateListScope(req, req.limit);
     const page = await repo.listLaunchPlanNames(this.db, scope, req);
-    return create(NamedEntityIdentifierListSchema, {
-      entities: page.rows.map((r) => create(NamedEntityIdentifierSchema, r)),
-      token: page.token,
-    });
+    return toIdentifierList(page);
   }
 }

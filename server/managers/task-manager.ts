@@ -9,10 +9,6 @@ import type {
   ResourceListRequest,
 } from "../../gen/flyteidl/admin/common_pb.js";
 import {
-  NamedEntityIdentifierListSchema,
-  NamedEntityIdentifierSchema,
-} from "../../gen/flyteidl/admin/common_pb.js";
-import {
   type Task,
   type TaskCreateRequest,
   type TaskList,
@@ -26,6 +22,7 @@ import { invalidArgument, missingField, notFound } from "../errors.js";
 import { insertDescriptionEntity } from "../repositories/description-entity-repo.js";
 import * as repo from "../repositories/task-repo.js";
 import { descriptionToRow } from "../transformers/description-entity.js";
+import { toIdentifierList } from "../transformers/named-entity-ids.js";
 import { compiledTaskOf, encodeTaskClosure, rowToTask } from "../transformers/task.js";
 import {
   idText,
@@ -104,10 +101,7 @@ export class TaskManager {
   async listTaskIds(req: NamedEntityIdentifierListRequest): Promise<NamedEntityIdentifierList> {
     const scope = validateListScope(req, req.limit);
     const page = await repo.listTaskNames(this.db, scope, req);
-    return create(NamedEntityIdentifierListSchema, {
-      entities: page.rows.map((r) => create(NamedEntityIdentifierSchema, r)),
-      token: page.token,
-    });
+    return toIdentifierList(page);
   }
 }
 

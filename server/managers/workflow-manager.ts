@@ -7,10 +7,6 @@ import type {
   ObjectGetRequest,
   ResourceListRequest,
 } from "../../gen/flyteidl/admin/common_pb.js";
-import {
-  NamedEntityIdentifierListSchema,
-  NamedEntityIdentifierSchema,
-} from "../../gen/flyteidl/admin/common_pb.js";
 import { LaunchPlanClosureSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import {
   CreateWorkflowFailureReasonSchema,
@@ -33,6 +29,7 @@ import { getLaunchPlans } from "../repositories/launch-plan-repo.js";
 import { getTasks } from "../repositories/task-repo.js";
 import * as repo from "../repositories/workflow-repo.js";
 import { descriptionToRow } from "../transformers/description-entity.js";
+import { toIdentifierList } from "../transformers/named-entity-ids.js";
 import { compiledTaskOf } from "../transformers/task.js";
 import {
   decodeCompiledWorkflow,
@@ -168,9 +165,6 @@ export class WorkflowManager {
   async listWorkflowIds(req: NamedEntityIdentifierListRequest): Promise<NamedEntityIdentifierList> {
     const scope = validateListScope(req, req.limit);
     const page = await repo.listWorkflowNames(this.db, scope, req);
-    return create(NamedEntityIdentifierListSchema, {
-      entities: page.rows.map((r) => create(NamedEntityIdentifierSchema, r)),
-      token: page.token,
-    });
+    return toIdentifierList(page);
   }
 }

@@ -7,7 +7,9 @@ import {
   baseSortKeys,
   type EntityKey,
   type EntityRow,
+  getEntities,
   getEntity,
+  insertEntity,
   listEntities,
   listEntityNames,
   type NameRow,
@@ -54,26 +56,14 @@ export function launchPlanListSpec(rpcName: string): ListSpec {
 const LIST = launchPlanListSpec("ListLaunchPlans");
 const ACTIVE_LIST = launchPlanListSpec("ListActiveLaunchPlans");
 
-export function insertLaunchPlan(db: Knex, row: NewLaunchPlanRow): Promise<LaunchPlanRow> {
-  return withDbErrors(async () => {
-    const [inserted] = (await db("launch_plans").insert(row).returning("*")) as LaunchPlanRow[];
-    return inserted as LaunchPlanRow;
-  });
-}
+export const insertLaunchPlan = (db: Knex, row: NewLaunchPlanRow): Promise<LaunchPlanRow> =>
+  insertEntity<LaunchPlanRow>(db, "launch_plans", row);
 
 export const getLaunchPlan = (db: Knex, key: EntityKey): Promise<LaunchPlanRow | undefined> =>
   getEntity<LaunchPlanRow>(db, "launch_plans", key);
 
-export function getLaunchPlans(db: Knex, keys: readonly EntityKey[]): Promise<LaunchPlanRow[]> {
-  if (keys.length === 0) return Promise.resolve([]);
-  return withDbErrors(async () => {
-    const tuples = keys.map((k) => [k.project, k.domain, k.name, k.version]);
-    return (await db("launch_plans").whereIn(
-      ["project", "domain", "name", "version"],
-      tuples,
-    )) as LaunchPlanRow[];
-  });
-}
+export const getLaunchPlans = (db: Knex, keys: readonly EntityKey[]): Promise<LaunchPlanRow[]> =>
+  getEntities<LaunchPlanRow>(db, "launch_plans", keys);
 
 export function getActiveLaunchPlan(
   db: Knex,

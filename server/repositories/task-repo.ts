@@ -1,13 +1,14 @@
 // SQL for the tasks table.
 import type { Knex } from "knex";
 import type { ListSpec, Page, PageRequest } from "./list-page.js";
-import { withDbErrors } from "./pg-errors.js";
 import {
   baseColumns,
   baseSortKeys,
   type EntityKey,
   type EntityRow,
+  getEntities,
   getEntity,
+  insertEntity,
   listEntities,
   listEntityNames,
   type NameRow,
@@ -32,23 +33,14 @@ export const TASK_LIST: ListSpec = {
   tieBreaker: { sql: "t.id", type: "bigint" },
 };
 
-export function insertTask(db: Knex, row: NewTaskRow): Promise<TaskRow> {
-  return withDbErrors(async () => {
-    const [inserted] = (await db("tasks").insert(row).returning("*")) as TaskRow[];
-    return inserted as TaskRow;
-  });
-}
+export const insertTask = (db: Knex, row: NewTaskRow): Promise<TaskRow> =>
+  insertEntity<TaskRow>(db, "tasks", row);
 
 export const getTask = (db: Knex, key: EntityKey): Promise<TaskRow | undefined> =>
   getEntity<TaskRow>(db, "tasks", key);
 
-export function getTasks(db: Knex, keys: readonly EntityKey[]): Promise<TaskRow[]> {
-  if (keys.length === 0) return Promise.resolve([]);
-  return withDbErrors(async () => {
-    const tuples = keys.map((k) => [k.project, k.domain, k.name, k.version]);
-    return (await db("tasks").whereIn(["project", "domain", "name", "version"], tuples)) as TaskRow[];
-  });
-}
+export const getTasks = (db: Knex, keys: readonly EntityKey[]): Promise<TaskRow[]> =>
+  getEntities<TaskRow>(db, "tasks", keys);
 
 export const listTasks = (db: Knex, scope: NameScope, req: PageRequest): Promise<Page<TaskRow>> =>
   listEntities<TaskRow>(db, "tasks", "t", scope, req, TASK_LIST);

@@ -59,6 +59,22 @@ export function getEntity<Row>(db: Knex, table: string, key: EntityKey): Promise
   );
 }
 
+export function insertEntity<Row>(db: Knex, table: string, row: object): Promise<Row> {
+  return withDbErrors(async () => {
+    const [inserted] = (await db(table).insert(row).returning("*")) as Row[];
+    return inserted as Row;
+  });
+}
+
+/** Several exact versions at once (the registered entities a workflow references). */
+export function getEntities<Row>(db: Knex, table: string, keys: readonly EntityKey[]): Promise<Row[]> {
+  if (keys.length === 0) return Promise.resolve([]);
+  return withDbErrors(async () => {
+    const tuples = keys.map((k) => [k.project, k.domain, k.name, k.version]);
+    return (await db(table).whereIn(["project", "domain", "name", "version"], tuples)) as Row[];
+  });
+}
+
 /** Every version of the named entities in a project/domain (and name, when given). */
 export function listEntities<Row>(
   db: Knex,

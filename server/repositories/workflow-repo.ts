@@ -2,13 +2,13 @@
 // never decode closures.
 import type { Knex } from "knex";
 import type { ListSpec, Page, PageRequest } from "./list-page.js";
-import { withDbErrors } from "./pg-errors.js";
 import {
   baseColumns,
   baseSortKeys,
   type EntityKey,
   type EntityRow,
   getEntity,
+  insertEntity,
   listEntities,
   listEntityNames,
   type NameRow,
@@ -31,12 +31,8 @@ export const WORKFLOW_LIST: ListSpec = {
   tieBreaker: { sql: "w.id", type: "bigint" },
 };
 
-export function insertWorkflow(db: Knex, row: NewWorkflowRow): Promise<WorkflowRow> {
-  return withDbErrors(async () => {
-    const [inserted] = (await db("workflows").insert(row).returning("*")) as WorkflowRow[];
-    return inserted as WorkflowRow;
-  });
-}
+export const insertWorkflow = (db: Knex, row: NewWorkflowRow): Promise<WorkflowRow> =>
+  insertEntity<WorkflowRow>(db, "workflows", row);
 
 export const getWorkflow = (db: Knex, key: EntityKey): Promise<WorkflowRow | undefined> =>
   getEntity<WorkflowRow>(db, "workflows", key);

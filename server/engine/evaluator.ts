@@ -25,6 +25,7 @@ import {
   checkNodeTimeout,
   nodeState,
   type RunState,
+  resumeWaitingTask,
   startNode,
   stepSubWorkflow,
 } from "./node-actions.js";
@@ -71,6 +72,10 @@ async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string
       if (exec.phase !== "ABORTING") {
         for (const r of all) {
           const spec = findSpec(closure, all, r);
+          if (r.phase === "QUEUED" && spec?.target.case === "taskNode") {
+            finished = (await resumeWaitingTask(ctx, trx, exec, spec, r, taskTypes)) || finished;
+            continue;
+          }
           if (r.phase !== "RUNNING" || spec === undefined) continue;
           if (spec.target.case === "taskNode")
             finished = (await checkNodeTimeout(ctx, trx, exec, spec, r)) || finished;

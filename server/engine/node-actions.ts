@@ -12,13 +12,19 @@ import {
   NodeExecution_Phase as NodePhase,
   TaskExecution_Phase as TaskPhase,
 } from "../../gen/flyteidl/core/execution_pb.js";
+import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import { idKey } from "../compiler/interfaces.js";
 import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
 import { getNodeExecution, type NodeExecutionRow } from "../repositories/node-execution-repo.js";
-import { getCachedOutputs, putCachedOutputs } from "../repositories/task-cache-repo.js";
+import {
+  getCachedOutputs,
+  putCachedOutputs,
+  releaseCacheKey,
+  reserveCacheKey,
+} from "../repositories/task-cache-repo.js";
 import { enqueueEvaluation, enqueueTask } from "../repositories/work-repo.js";
 import { decodeExecSpec } from "../transformers/execution.js";
 import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
@@ -132,7 +138,7 @@ export async function startNode(
   }
   const taskId = t.value.reference.value;
   const template = tasks.get(idKey(taskId));
-  const taskType = template?.type ?? "";
+  const _taskType = template?.type ?? "";
   const key = template === undefined ? undefined : cacheKey(taskId, template, inputs);
   if (key !== undefined && !decodeExecSpec(exec).overwriteCache) {
     const cached = await getCachedOutputs(trx, key);
@@ -147,10 +153,32 @@ export async function startNode(
     }
   }
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
+  if (key !== undefined && template?.metadata?.cacheSerializable === true) {
+    if (!(await reserveCacheKey(trx, key, `${exec.id}/${node.id}`))) {
+      await enqueueEvaluation(trx, exec.id, RESERVATION_POLL_MS);
+      return false; // another execution computes this key; resumeWaitingTask picks the node up
+    }
+  }
+  return runTaskNode(ctx, trx, exec, node, taskId, template, inputs, key);
+}
+
+const RESERVATION_POLL_MS = 250;
+
+/** RUNNING, attempt 0 queued; synchronous plugins finish inside this transaction (no queue round trip). */
+async function runTaskNode(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  node: Node,
+  taskId: Identifier,
+  template: TaskTemplate | undefined,
+  inputs: LiteralMap,
+  key: string | undefined,
+): Promise<boolean> {
+  const taskType = template?.type ?? "";
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
   await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.QUEUED, { taskType });
   if (template !== undefined && ctx.plugins(template) === echoPlugin) {
-    // A synchronous plugin finishes inside this transaction: no queue round trip.
     const r = await echoPlugin.run({
       template,
       inputs,
@@ -167,8 +195,10 @@ export async function startNode(
         taskType,
         outputs: r.outputs,
       });
-      if (key !== undefined)
+      if (key !== undefined) {
         await putCachedOutputs(trx, key, Buffer.from(encodeLiteralMap(r.outputs)), exec.execution_name);
+        await releaseCacheKey(trx, key, `${exec.id}/${node.id}`);
+      }
       await ctx.nodeEvent(trx, exec, node.id, NodePhase.SUCCEEDED, {
         outputs: r.outputs,
         ...(key === undefined ? {} : { cacheStatus: CatalogCacheStatus.CACHE_POPULATED }),
@@ -180,6 +210,38 @@ export async function startNode(
   const timeout = durationMs(node.metadata?.timeout);
   if (timeout > 0) await enqueueEvaluation(trx, exec.id, timeout);
   return false;
+}
+
+/** A task node waiting for a serializable cache: a hit ends it; a free reservation lets it run. */
+export async function resumeWaitingTask(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  spec: Node,
+  row: NodeExecutionRow,
+  tasks: Map<string, TaskTemplate>,
+): Promise<boolean> {
+  const t = spec.target;
+  if (t.case !== "taskNode" || t.value.reference.case !== "referenceId") return false;
+  const taskId = t.value.reference.value;
+  const template = tasks.get(idKey(taskId));
+  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.data.get(trx, row.input_uri));
+  const key = template === undefined ? undefined : cacheKey(taskId, template, inputs);
+  if (key === undefined) return false;
+  const cached = await getCachedOutputs(trx, key);
+  if (cached !== undefined) {
+    const outputs = decodeLiteralMap(cached);
+    await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, {
+      outputs,
+      cacheStatus: CatalogCacheStatus.CACHE_HIT,
+    });
+    return true;
+  }
+  if (!(await reserveCacheKey(trx, key, `${exec.id}/${row.node_id}`))) {
+    await enqueueEvaluation(trx, exec.id, RESERVATION_POLL_MS);
+    return false;
+  }
+  return runTaskNode(ctx, trx, exec, { ...spec, id: row.node_id }, taskId, template, inputs, key);
 }
 
 /** A task node's own timeout (node metadata) covers all its attempts: past it the node is TIMED_OUT. */

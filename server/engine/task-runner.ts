@@ -21,7 +21,7 @@ import { notifyWatchers } from "../managers/workflow-event-recorder.js";
 import { dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution, nodeExecutionsOf } from "../repositories/node-execution-repo.js";
-import { putCachedOutputs } from "../repositories/task-cache-repo.js";
+import { putCachedOutputs, releaseCacheKey } from "../repositories/task-cache-repo.js";
 import { getTaskExecution } from "../repositories/task-execution-repo.js";
 import {
   completeWork,
@@ -282,8 +282,10 @@ async function recordResult(
         node === undefined || node.input_uri === "" ? undefined : await ctx.data.get(trx, node.input_uri),
       );
       const key = cacheKey(ref, template, inputs);
-      if (key !== undefined)
+      if (key !== undefined) {
         await putCachedOutputs(trx, key, Buffer.from(encodeLiteralMap(result.outputs)), exec.execution_name);
+        await releaseCacheKey(trx, key, `${exec.id}/${item.node_id}`);
+      }
       await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.SUCCEEDED, {
         outputs: result.outputs,
         ...(key === undefined ? {} : { cacheStatus: CatalogCacheStatus.CACHE_POPULATED }),
@@ -308,6 +310,11 @@ async function recordResult(
         taskType: template.type,
         logs,
       });
+      const failedInputs = decodeLiteralMap(
+        node.input_uri === "" ? undefined : await ctx.data.get(trx, node.input_uri),
+      );
+      const failedKey = cacheKey(ref, template, failedInputs);
+      if (failedKey !== undefined) await releaseCacheKey(trx, failedKey, `${exec.id}/${item.node_id}`);
       await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.FAILED, { error: result.error });
     }
     await enqueueEvaluation(trx, exec.id);

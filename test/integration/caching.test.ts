@@ -80,4 +80,65 @@ describe("task output caching", () => {
       out: literalInt(30),
     });
   });
+
+  it("serializable caches let only one concurrent execution compute; the others reuse its result", async () => {
+    const { mkdtempSync, readFileSync, chmodSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(`${tmpdir()}/petrel-serial-`);
+    chmodSync(dir, 0o777);
+    await t.admin.createTask({
+      id: taskId("serial"),
+      spec: {
+        template: taskTemplate({
+          inputs: { a: intType() },
+          outputs: { o: intType() },
+          command: [
+            "sh",
+            "-c",
+            `echo run >> ${dir}/ledger; sleep 0.5; echo {{.inputs.a}} > {{.outputPrefix}}/o`,
+          ],
+          edit: (x) => {
+            if (x.metadata !== undefined) {
+              x.metadata.discoverable = true;
+              x.metadata.discoveryVersion = "1";
+              x.metadata.cacheSerializable = true;
+            }
+          },
+        }),
+      },
+    });
+    const ids = await Promise.all(
+      [1, 2, 3].map(
+        async () =>
+          (
+            await t.admin.createExecution({
+              ...P,
+              spec: { launchPlan: taskId("serial") },
+              inputs: { literals: { a: literalInt(5) } },
+            })
+          ).id,
+      ),
+    );
+    const statuses = [];
+    for (const id of ids) {
+      const e = await eventually(
+        () => t.admin.getExecution({ id }),
+        (x) => [W.SUCCEEDED, W.FAILED].includes(x.closure?.phase ?? 0),
+      );
+      expect(e.closure?.phase).toBe(W.SUCCEEDED);
+      expect((await t.admin.getExecutionData({ id })).fullOutputs?.literals.o).toEqual(literalInt(5));
+      const node = await t.admin.getNodeExecution({ id: { nodeId: "serial", executionId: id } });
+      statuses.push(
+        node.closure?.targetMetadata.case === "taskNodeMetadata"
+          ? node.closure.targetMetadata.value.cacheStatus
+          : undefined,
+      );
+    }
+    expect(readFileSync(`${dir}/ledger`, "utf8").trim().split("\n")).toHaveLength(1);
+    expect(statuses.sort()).toEqual([
+      CatalogCacheStatus.CACHE_HIT,
+      CatalogCacheStatus.CACHE_HIT,
+      CatalogCacheStatus.CACHE_POPULATED,
+    ]);
+  });
 });

@@ -27,6 +27,7 @@ const reference = loadProtos(REFERENCE_DIR, [
   "flyteidl/service/signal.proto",
   "flyteidl/service/dataproxy.proto",
   "flyteidl/event/event.proto",
+  "flyteidl/core/errors.proto",
 ]);
 
 describe("wire compatibility with flyteidl 1.16", () => {

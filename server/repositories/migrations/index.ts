@@ -8,6 +8,7 @@ import * as m0005 from "./0005-executions.js";
 import * as m0006 from "./0006-work-items.js";
 import * as m0007 from "./0007-signals.js";
 import * as m0008 from "./0008-task-cache.js";
+import * as m0009 from "./0009-cache-reservations.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -22,6 +23,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0006-work-items", m0006],
   ["0007-signals", m0007],
   ["0008-task-cache", m0008],
+  ["0009-cache-reservations", m0009],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -3,8 +3,9 @@
 // recorded twice, even when a crashed replica's work was taken over).
 import fs from "node:fs";
 import path from "node:path";
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
+import { TaskExecutionClosureSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
 import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
 import {
   ExecutionError_ErrorKind,
@@ -257,6 +258,19 @@ async function storeLogs(
   return links;
 }
 
+/** Earlier attempts of a node that failed with a user (not system) error. */
+async function userFailures(trx: Knex, nodeExecutionId: string): Promise<number> {
+  const rows = (await trx("task_executions")
+    .select("closure")
+    .where({ node_execution_id: nodeExecutionId, phase: "RETRYABLE_FAILED" })) as {
+    closure: Buffer;
+  }[];
+  return rows.filter((r) => {
+    const out = fromBinary(TaskExecutionClosureSchema, r.closure).outputResult;
+    return out.case === "error" && out.value.kind !== ExecutionError_ErrorKind.SYSTEM;
+  }).length;
+}
+
 async function recordResult(
   ctx: EngineContext,
   item: WorkItemRow,
@@ -292,7 +306,8 @@ async function recordResult(
       });
     } else {
       const retries = template.metadata?.retries?.retries ?? 0;
-      if (item.attempt < retries) {
+      // User retries are counted apart from system ones (lost workers), as Flyte does.
+      if ((await userFailures(trx, node.id)) < retries) {
         await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.RETRYABLE_FAILED, {
           error: result.error,
           taskType: template.type,

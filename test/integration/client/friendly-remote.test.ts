@@ -1,0 +1,110 @@
+import { create } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FriendlyRemote, TypeMismatchError } from "../../../client/index.js";
+import { WorkflowExecution_Phase as W } from "../../../gen/flyteidl/core/execution_pb.js";
+import { NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js";
+import {
+  bind,
+  intType,
+  launchPlanId,
+  stringType,
+  taskId,
+  taskNode,
+  taskTemplate,
+  workflowId,
+  workflowTemplate,
+} from "../../fixtures/flyte-builders.js";
+import { eventually } from "../../support/eventually.js";
+import { startTestServer, type TestServer } from "../../support/test-server.js";
+
+let t: TestServer;
+let remote: FriendlyRemote;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  remote = FriendlyRemote.forEndpoint(t.grpcAddress, {
+    insecure: true,
+    project: "demo",
+    domain: "development",
+  });
+  await remote.client.registerProject({ project: { id: "demo", name: "demo" } });
+  const script = (name: string, cmd: string, outputs: Record<string, ReturnType<typeof intType>>) =>
+    remote.client.createTask({
+      id: taskId(name, "v1", "demo"),
+      spec: { template: taskTemplate({ inputs: { a: intType() }, outputs, command: ["sh", "-c", cmd] }) },
+    });
+  await script("double", "echo $(( {{.inputs.a}} * 2 )) > {{.outputPrefix}}/o", { o: intType() });
+  await script("inc", "echo $(( {{.inputs.a}} + 1 )) > {{.outputPrefix}}/o", { o: intType() });
+  await script("describe", "printf 'value %s' {{.inputs.a}} > {{.outputPrefix}}/s", { s: stringType() });
+  const gate = create(NodeSchema, {
+    id: "review",
+    inputs: [bind("a", "n0", "o")],
+    target: { case: "gateNode", value: { condition: { case: "approve", value: { signalId: "ok" } } } },
+  });
+  const wf = workflowTemplate({
+    inputs: { x: intType() },
+    outputs: { total: intType(), text: stringType() },
+    nodes: [
+      taskNode("n0", taskId("double", "v1", "demo"), [bind("a", "", "x")]),
+      gate,
+      taskNode("n1", taskId("inc", "v1", "demo"), [bind("a", "review", "a")]),
+      taskNode("n2", taskId("describe", "v1", "demo"), [bind("a", "n1", "o")]),
+    ],
+    outputBindings: [bind("total", "n1", "o"), bind("text", "n2", "s")],
+  });
+  for (const v of ["v1", "v2"]) {
+    await remote.client.createWorkflow({ id: workflowId("pipeline", v, "demo"), spec: { template: wf } });
+    await remote.client.createLaunchPlan({
+      id: launchPlanId("pipeline", v, "demo"),
+      spec: { workflowId: workflowId("pipeline", v, "demo") },
+    });
+  }
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe("FriendlyRemote", () => {
+  it("runs a 3-task workflow with a gate: execute by name, approve, wait, read typed outputs", async () => {
+    const exe = await remote.execute({ launchPlan: "pipeline" }, { x: 20 }, { namePrefix: "demo" });
+    expect(exe.name).toMatch(/^demo-[0-9a-f]{19}$/);
+    expect(exe.execution.spec?.launchPlan?.version).toBe("v2");
+    await eventually(
+      () => remote.listSignals(exe),
+      (s) => s.length === 1,
+    );
+    await remote.approve("ok", exe);
+    await exe.wait({ timeoutMs: 20_000 });
+    expect(exe.phase).toBe(W.SUCCEEDED);
+    expect(await exe.outputs()).toEqual({ total: 41, text: "value 41" });
+    expect(await exe.inputs()).toEqual({ x: 20 });
+    const recent = await remote.recentExecutions({ limit: 5 });
+    expect(recent.map((r) => r.name)).toContain(exe.name);
+  });
+
+  it("rejects bad inputs before calling the server, and unknown names clearly", async () => {
+    await expect(remote.execute({ launchPlan: "pipeline" }, { x: "twenty" })).rejects.toBeInstanceOf(
+      TypeMismatchError,
+    );
+    await expect(remote.execute({ workflow: "nope" }, {})).rejects.toThrow(
+      "Named entity demo/development/nope not found",
+    );
+    const task = await remote.execute({ task: "double", version: "v1" }, { a: 4 }, { wait: true });
+    expect(await task.outputs()).toEqual({ o: 8 });
+  });
+
+  it("times out waiting with an error naming the execution, and a rejected gate fails the execution", async () => {
+    const exe = await remote.execute({ launchPlan: "pipeline", version: "v1" }, { x: 1 });
+    await expect(exe.wait({ timeoutMs: 300 })).rejects.toThrow(
+      `execution ${exe.name} did not finish within 300 ms`,
+    );
+    await eventually(
+      () => remote.listSignals(exe),
+      (s) => s.length === 1,
+    );
+    await remote.reject("ok", exe);
+    await exe.wait({ timeoutMs: 10_000 });
+    expect(exe.phase).toBe(W.FAILED);
+    expect(exe.error).toContain("rejected");
+  });
+});

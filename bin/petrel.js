@@ -8,6 +8,6 @@ if (command === "serve") {
   const { serve } = await import("../server/main.ts");
   await serve(rest);
 } else {
-  process.stderr.write("usage: petrel serve [flags]\n");
-  process.exit(2);
+  const { main } = await import("../client/cli/main.ts");
+  process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,0 +1,150 @@
+// `petrel` commands over FriendlyRemote: get, run, watch, terminate, relaunch, recover, signal, launchplan.
+// Errors print one line and exit non-zero.
+import { toJson } from "@bufbuild/protobuf";
+import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
+import { PetrelError } from "../errors.js";
+import { FriendlyRemote, type Target } from "../friendly-remote.js";
+import { flag, type ParsedArgs, parseArgs } from "./args.js";
+import { getCommand } from "./get.js";
+
+const USAGE = `usage: petrel [--endpoint HOST:PORT] [--project P] [--domain D] <command>
+  serve [flags]                                 start the server
+  get projects|tasks|workflows|launch-plans|executions [NAME] [-o table|json] [--filter F] [--limit N] [--all]
+  get node-executions|signals EXECUTION [-o table|json]
+  run launch-plan|workflow|task NAME [--version V] [--input k=v ...] [--wait]
+  watch EXECUTION
+  terminate EXECUTION [--cause TEXT]   relaunch EXECUTION   recover EXECUTION
+  signal list EXECUTION | approve|reject SIGNAL EXECUTION | set SIGNAL EXECUTION VALUE
+  launchplan activate|deactivate NAME [--version V]`;
+
+export function remoteFrom(a: ParsedArgs): FriendlyRemote {
+  const endpoint = flag(a, "--endpoint") ?? "localhost:8089";
+  const insecure = flag(a, "--insecure") !== "false" && !endpoint.startsWith("https://");
+  return FriendlyRemote.forEndpoint(endpoint, {
+    insecure,
+    project: flag(a, "--project") ?? "flytesnacks",
+    domain: flag(a, "--domain") ?? "development",
+    ...(flag(a, "--token") === undefined ? {} : { token: flag(a, "--token") as string }),
+  });
+}
+
+/** `k=v`: JSON when it parses (numbers, booleans, arrays, objects), a string otherwise. */
+export function parseInputs(values: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of values) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new Error(`--input expects k=v, got "${kv}"`);
+    const raw = kv.slice(eq + 1);
+    try {
+      out[kv.slice(0, eq)] = JSON.parse(raw);
+    } catch {
+      out[kv.slice(0, eq)] = raw;
+    }
+  }
+  return out;
+}
+
+function target(kind: string | undefined, name: string | undefined, version: string | undefined): Target {
+  if (name === undefined) throw new Error("run needs a name");
+  const v = version === undefined ? {} : { version };
+  if (kind === "launch-plan") return { launchPlan: name, ...v };
+  if (kind === "workflow") return { workflow: name, ...v };
+  if (kind === "task") return { task: name, ...v };
+  throw new Error(`run takes launch-plan, workflow or task, not "${kind}"`);
+}
+
+async function run(a: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const remote = remoteFrom(a);
+  const [, kind, name] = a.words;
+  const exe = await remote.execute(
+    target(kind, name, flag(a, "--version")),
+    parseInputs(a.flags.get("--input") ?? []),
+  );
+  out(`execution ${exe.name} created`);
+  if (flag(a, "--wait") !== "true") return 0;
+  for await (const e of remote.client.watchExecution({ id: exe.execution.id })) {
+    if (e.kind.case === "nodeExecution")
+      out(`  node ${e.kind.value.id?.nodeId}: ${nodePhase(e.kind.value.closure?.phase ?? 0)}`);
+  }
+  await exe.sync();
+  out(`${exe.name}: ${Phase[exe.phase]}`);
+  if (exe.phase !== Phase.SUCCEEDED) {
+    out(`error: ${exe.error ?? "unknown"}`);
+    return 1;
+  }
+  out(JSON.stringify(await exe.outputs(), (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+  return 0;
+}
+
+const NODE_PHASES = [
+  "UNDEFINED",
+  "QUEUED",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILING",
+  "FAILED",
+  "ABORTED",
+  "SKIPPED",
+  "TIMED_OUT",
+  "DYNAMIC_RUNNING",
+  "RECOVERED",
+];
+const nodePhase = (p: number) => NODE_PHASES[p] ?? String(p);
+
+async function steer(a: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const remote = remoteFrom(a);
+  const [cmd, first, second, third] = a.words;
+  if (cmd === "watch" || cmd === "terminate" || cmd === "relaunch" || cmd === "recover") {
+    const exe = await remote.fetchExecution(first ?? "");
+    if (cmd === "terminate")
+      await remote.terminate(exe, flag(a, "--cause") ?? "terminated with the petrel CLI");
+    if (cmd === "relaunch") out(`execution ${(await remote.relaunch(exe)).name} created`);
+    if (cmd === "recover") out(`execution ${(await remote.recover(exe)).name} created`);
+    if (cmd === "watch")
+      for await (const e of remote.client.watchExecution({ id: exe.execution.id }))
+        out(JSON.stringify(toJson(WatchEventSchema, e)));
+    return 0;
+  }
+  if (cmd === "signal") {
+    if (first === "list") return getCommand(remote, ["get", "signals", second ?? ""], a, out);
+    const exe = await remote.fetchExecution(third ?? "");
+    if (first === "approve") await remote.approve(second ?? "", exe);
+    else if (first === "reject") await remote.reject(second ?? "", exe);
+    else if (first === "set")
+      await remote.setInput(second ?? "", exe, parseInputs([`v=${a.words[4] ?? ""}`]).v);
+    else throw new Error(`signal takes list, approve, reject or set, not "${first}"`);
+    out(`signal ${second} set on ${exe.name}`);
+    return 0;
+  }
+  if (cmd === "launchplan") {
+    const lp = await remote.fetchLaunchPlan(second ?? "", flag(a, "--version"));
+    if (first === "activate") await remote.activate(lp);
+    else if (first === "deactivate") await remote.deactivate(lp);
+    else throw new Error(`launchplan takes activate or deactivate, not "${first}"`);
+    out(`launch plan ${second} ${lp.id?.version} ${first}d`);
+    return 0;
+  }
+  throw new Error(`unknown command "${cmd}"`);
+}
+
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): Promise<number> {
+  const a = parseArgs(argv);
+  const [cmd] = a.words;
+  if (cmd === undefined || flag(a, "--help") === "true") {
+    out(USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  try {
+    if (cmd === "get") return await getCommand(remoteFrom(a), a.words, a, out);
+    if (cmd === "run") return await run(a, out);
+    return await steer(a, out);
+  } catch (err) {
+    const message = err instanceof PetrelError || err instanceof Error ? err.message : String(err);
+    process.stderr.write(`petrel: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,114 @@
+// The `petrel` CLI driven as a subprocess against a real server.
+
+import { create } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js";
+import {
+  bind,
+  intType,
+  launchPlanId,
+  taskId,
+  taskNode,
+  taskTemplate,
+  workflowId,
+  workflowTemplate,
+} from "../../fixtures/flyte-builders.js";
+import { eventually } from "../../support/eventually.js";
+import { exited, runPetrel } from "../../support/server-process.js";
+import { startTestServer, type TestServer } from "../../support/test-server.js";
+
+let t: TestServer;
+
+async function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = runPetrel(["--endpoint", t.grpcAddress, "--project", "clip", ...args]);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const code = await exited(child);
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  t = await startTestServer();
+  await t.admin.registerProject({ project: { id: "clip", name: "clip" } });
+  await t.admin.createTask({
+    id: taskId("double", "v1", "clip"),
+    spec: {
+      template: taskTemplate({
+        inputs: { a: intType() },
+        outputs: { o: intType() },
+        command: ["sh", "-c", "echo $(( {{.inputs.a}} * 2 )) > {{.outputPrefix}}/o"],
+      }),
+    },
+  });
+  const gate = create(NodeSchema, {
+    id: "ok",
+    inputs: [bind("a", "", "x")],
+    target: { case: "gateNode", value: { condition: { case: "approve", value: { signalId: "go" } } } },
+  });
+  const wf = workflowTemplate({
+    inputs: { x: intType() },
+    outputs: { o: intType() },
+    nodes: [gate, taskNode("n0", taskId("double", "v1", "clip"), [bind("a", "ok", "a")])],
+    outputBindings: [bind("o", "n0", "o")],
+  });
+  await t.admin.createWorkflow({ id: workflowId("gated", "v1", "clip"), spec: { template: wf } });
+  await t.admin.createLaunchPlan({
+    id: launchPlanId("gated", "v1", "clip"),
+    spec: { workflowId: workflowId("gated", "v1", "clip") },
+  });
+}, 60_000);
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe("petrel CLI", () => {
+  it("run --wait shows progress and typed outputs; get -o json lists executions", async () => {
+    const r = await cli("run", "task", "double", "--input", "a=21", "--wait");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/execution [a-z0-9]{20} created/);
+    expect(r.stdout).toContain("node double: SUCCEEDED");
+    expect(r.stdout.trim().split("\n").at(-1)).toBe('{"o":42}');
+    const list = await cli("get", "executions", "-o", "json");
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toHaveLength(1);
+    const table = await cli("get", "tasks");
+    expect(table.stdout).toMatch(/^NAME\s+VERSION\ndouble\s+v1$/m);
+  }, 60_000);
+
+  it("signal approve unblocks a gate", async () => {
+    const started = await cli("run", "launch-plan", "gated", "--input", "x=5");
+    const name = /execution (\S+) created/.exec(started.stdout)?.[1] ?? "";
+    await eventually(
+      async () => (await cli("signal", "list", name)).stdout,
+      (s) => s.includes("go"),
+      30_000,
+      200,
+    );
+    const approved = await cli("signal", "approve", "go", name);
+    expect(approved.code).toBe(0);
+    await eventually(
+      async () => (await cli("get", "executions", "--filter", `eq(execution_name,${name})`)).stdout,
+      (s) => s.includes("SUCCEEDED"),
+      30_000,
+      200,
+    );
+  }, 90_000);
+
+  it("prints one clear line and exits non-zero on errors", async () => {
+    const r = await cli("run", "task", "double", "--input", "a=twenty");
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual(["petrel: a: expected an integer, got twenty"]);
+    const missing = await cli("get", "executions", "--project", "nope");
+    expect(missing.code).toBe(0);
+    const bad = await cli("frobnicate");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('petrel: unknown command "frobnicate"\n');
+  }, 60_000);
+});

@@ -10,3 +10,4 @@ export {
 export type { FlatIds, ListHelpers, Page } from "./list-helpers.js";
 export { type ConnectOptions, SynchronousClient } from "./synchronous-client.js";
 export { fromLiteral, fromLiteralMap, TypeMismatchError, toLiteral, toLiteralMap } from "./type-engine.js";
+export { type TaskFunction, Worker, type WorkerOptions } from "./worker.js";

@@ -8,6 +8,7 @@ import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
 import { DataProxyService } from "../gen/flyteidl/service/dataproxy_pb.js";
 import { SignalService } from "../gen/flyteidl/service/signal_pb.js";
 import { WatchService } from "../gen/petrel/v1/watch_pb.js";
+import { WorkerService } from "../gen/petrel/v1/worker_pb.js";
 import { type PetrelError, toPetrelError } from "./errors.js";
 import { type ListHelpers, listHelpers } from "./list-helpers.js";
 
@@ -25,7 +26,8 @@ export interface ConnectOptions {
 type Rpcs = Client<typeof AdminService> &
   Client<typeof SignalService> &
   Client<typeof DataProxyService> &
-  Client<typeof WatchService>;
+  Client<typeof WatchService> &
+  Client<typeof WorkerService>;
 
 const IDEMPOTENT = /^(get|list|watch)/;
 
@@ -94,6 +96,7 @@ export const SynchronousClient = {
       wrap(createClient(SignalService, transport), maxAttempts),
       wrap(createClient(DataProxyService, transport), maxAttempts),
       wrap(createClient(WatchService, transport), maxAttempts),
+      wrap(createClient(WorkerService, transport), maxAttempts),
     ) as Rpcs;
     return Object.assign(rpcs, listHelpers(rpcs));
   },

@@ -71,7 +71,7 @@ export async function startPetrel(
       host: config.host,
       grpcPort: config.grpcPort,
       httpPort: config.httpPort,
-      routes: buildRoutes({ managers, watch, health }),
+      routes: buildRoutes({ managers, watch, workers: started.workerQueue(), health }),
       interceptors: [requestLogInterceptor(logger), errorInterceptor(logger)],
       logger,
       httpRoutes: combineRoutes(healthzRoute(health), logsRoute(db, managers.data)),

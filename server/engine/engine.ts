@@ -21,6 +21,7 @@ import { type ContainerRuntime, createContainerPlugin } from "./plugins/containe
 import { echoPlugin } from "./plugins/echo-plugin.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
 import { runTaskItem } from "./task-runner.js";
+import { WorkerQueue } from "./worker-queue.js";
 
 const MIN_SLEEP_MS = 2;
 
@@ -62,6 +63,11 @@ export class Engine {
       ...DEFAULT_ENGINE_OPTIONS,
       ...rest,
     });
+  }
+
+  /** The queue external workers poll (petrel.v1.WorkerService). */
+  workerQueue(): WorkerQueue {
+    return new WorkerQueue(this.ctx);
   }
 
   /** Launch-plan nodes start child executions through this. */

@@ -164,6 +164,11 @@ export async function startNode(
 
 const RESERVATION_POLL_MS = 250;
 
+/** Tasks of type "worker" wait in a queue named after the task for an external worker. */
+export function workerQueue(template: TaskTemplate | undefined): string | null {
+  return template?.type === "worker" ? (template.id?.name ?? null) : null;
+}
+
 /** RUNNING, attempt 0 queued; synchronous plugins finish inside this transaction (no queue round trip). */
 async function runTaskNode(
   ctx: EngineContext,
@@ -206,7 +211,7 @@ async function runTaskNode(
       return true;
     }
   }
-  await enqueueTask(trx, exec.id, node.id, 0);
+  await enqueueTask(trx, exec.id, node.id, 0, 0, workerQueue(template));
   const timeout = durationMs(node.metadata?.timeout);
   if (timeout > 0) await enqueueEvaluation(trx, exec.id, timeout);
   return false;

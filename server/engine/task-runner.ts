@@ -35,12 +35,13 @@ import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../tran
 import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
 import { cacheKey } from "./cache-key.js";
 import type { EngineContext } from "./engine-context.js";
+import { workerQueue } from "./node-actions.js";
 import type { TaskContext, TaskResult } from "./plugins/plugin.js";
 import { findSpec } from "./specs.js";
 
 const RETRY_BACKOFF_MS = 200;
 
-async function taskOf(
+export async function taskOf(
   ctx: EngineContext,
   db: Knex,
   workflowRowId: string,
@@ -137,7 +138,7 @@ const MAX_SYSTEM_RETRIES = 3;
  * The attempt was RUNNING on a replica that stopped heartbeating (crashed or lost): a system failure. It is recorded
  * as such and the task runs again as the next attempt, within a budget of system retries.
  */
-async function retryLostAttempt(
+export async function retryLostAttempt(
   ctx: EngineContext,
   item: WorkItemRow,
   owner: string,
@@ -171,7 +172,7 @@ async function retryLostAttempt(
       await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt + 1, TaskPhase.QUEUED, {
         taskType: template.type,
       });
-      await enqueueTask(trx, exec.id, item.node_id, item.attempt + 1);
+      await enqueueTask(trx, exec.id, item.node_id, item.attempt + 1, 0, workerQueue(template));
     }
     await notifyWatchers(trx, exec.id);
   });
@@ -271,7 +272,7 @@ async function userFailures(trx: Knex, nodeExecutionId: string): Promise<number>
   }).length;
 }
 
-async function recordResult(
+export async function recordResult(
   ctx: EngineContext,
   item: WorkItemRow,
   owner: string,
@@ -316,7 +317,14 @@ async function recordResult(
         await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt + 1, TaskPhase.QUEUED, {
           taskType: template.type,
         });
-        await enqueueTask(trx, exec.id, item.node_id, item.attempt + 1, RETRY_BACKOFF_MS * 2 ** item.attempt);
+        await enqueueTask(
+          trx,
+          exec.id,
+          item.node_id,
+          item.attempt + 1,
+          RETRY_BACKOFF_MS * 2 ** item.attempt,
+          workerQueue(template),
+        );
         await notifyWatchers(trx, exec.id);
         return;
       }

@@ -30,18 +30,20 @@ export function enqueueEvaluation(db: Knex, executionId: string, delayMs = 0): P
   });
 }
 
+/** Queues a task attempt; with `queue` (a task name) it waits for an external worker instead of the engine. */
 export function enqueueTask(
   db: Knex,
   executionId: string,
   nodeId: string,
   attempt: number,
   delayMs = 0,
+  queue: string | null = null,
 ): Promise<void> {
   return withDbErrors(async () => {
     await db.raw(
-      `INSERT INTO work_items (execution_id, kind, node_id, attempt, run_after)
-       VALUES (?, 'run_task', ?, ?, clock_timestamp() + (? || ' milliseconds')::interval)`,
-      [executionId, nodeId, attempt, String(delayMs)],
+      `INSERT INTO work_items (execution_id, kind, node_id, attempt, run_after, queue)
+       VALUES (?, 'run_task', ?, ?, clock_timestamp() + (? || ' milliseconds')::interval, ?)`,
+      [executionId, nodeId, attempt, String(delayMs), queue],
     );
     await db.raw(`NOTIFY ${WORK_CHANNEL}`);
   });
@@ -54,7 +56,7 @@ export function claimWork(db: Knex, owner: string, limit: number, leaseMs: numbe
       `UPDATE work_items w SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
         WHERE w.id IN (
           SELECT id FROM work_items
-           WHERE run_after <= now() AND (lease_until IS NULL OR lease_until < now())
+           WHERE run_after <= now() AND (lease_until IS NULL OR lease_until < now()) AND queue IS NULL
            ORDER BY run_after, id
            LIMIT ? FOR UPDATE SKIP LOCKED)
        RETURNING w.*`,
@@ -62,6 +64,33 @@ export function claimWork(db: Knex, owner: string, limit: number, leaseMs: numbe
     );
     return (r as { rows: WorkItemRow[] }).rows;
   });
+}
+
+/** Claims one attempt waiting in one of the named queues (for an external worker). */
+export function claimQueued(
+  db: Knex,
+  owner: string,
+  queues: readonly string[],
+  leaseMs: number,
+): Promise<WorkItemRow | undefined> {
+  if (queues.length === 0) return Promise.resolve(undefined);
+  return withDbErrors(async () => {
+    const r = await db.raw(
+      `UPDATE work_items w SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
+        WHERE w.id IN (
+          SELECT id FROM work_items
+           WHERE queue = ANY(?) AND run_after <= now() AND (lease_until IS NULL OR lease_until < now())
+           ORDER BY run_after, id
+           LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING w.*`,
+      [owner, String(leaseMs), [...queues]],
+    );
+    return (r as { rows: WorkItemRow[] }).rows[0];
+  });
+}
+
+export function getWorkItem(db: Knex, id: string): Promise<WorkItemRow | undefined> {
+  return withDbErrors(() => db("work_items").where({ id }).first() as Promise<WorkItemRow | undefined>);
 }
 
 export function extendLease(db: Knex, id: string, owner: string, leaseMs: number): Promise<boolean> {

@@ -6,6 +6,8 @@ import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { WatchService } from "../../gen/petrel/v1/watch_pb.js";
+import { WorkerService } from "../../gen/petrel/v1/worker_pb.js";
+import type { WorkerQueue } from "../engine/worker-queue.js";
 import type { Managers } from "../managers/managers.js";
 import type { WatchManager } from "../managers/watch-manager.js";
 import { attributesHandlers } from "./admin/attributes-handlers.js";
@@ -20,10 +22,12 @@ import { taskHandlers } from "./admin/task-handlers.js";
 import { workflowHandlers } from "./admin/workflow-handlers.js";
 import { type HealthState, registerHealth } from "./health.js";
 import { watchHandlers } from "./petrel/watch-handlers.js";
+import { workerHandlers } from "./petrel/worker-handlers.js";
 
 export interface RouteDeps {
   readonly managers: Managers;
   readonly watch: WatchManager;
+  readonly workers: WorkerQueue;
   readonly health: HealthState;
 }
 
@@ -33,6 +37,7 @@ export function servedServiceNames(): ReadonlySet<string> {
     SignalService.typeName,
     DataProxyService.typeName,
     WatchService.typeName,
+    WorkerService.typeName,
     Health.typeName,
   ]);
 }
@@ -52,6 +57,7 @@ export function buildRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     router.service(SignalService, signalHandlers(deps.managers.signals));
     router.service(DataProxyService, dataProxyHandlers(deps.managers.dataProxy));
     router.service(WatchService, watchHandlers(deps.watch));
+    router.service(WorkerService, workerHandlers(deps.workers));
     registerHealth(router, deps.health);
   };
 }

@@ -9,6 +9,7 @@ import * as m0006 from "./0006-work-items.js";
 import * as m0007 from "./0007-signals.js";
 import * as m0008 from "./0008-task-cache.js";
 import * as m0009 from "./0009-cache-reservations.js";
+import * as m0010 from "./0010-worker-queues.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -24,6 +25,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0007-signals", m0007],
   ["0008-task-cache", m0008],
   ["0009-cache-reservations", m0009],
+  ["0010-worker-queues", m0010],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -1,10 +1,14 @@
 // `petrel` commands over FriendlyRemote: get, run, watch, terminate, relaunch, recover, signal, launchplan.
 // Errors print one line and exit non-zero.
+
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { toJson } from "@bufbuild/protobuf";
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
 import { PetrelError } from "../errors.js";
 import { FriendlyRemote, type Target } from "../friendly-remote.js";
+import { type TaskFunction, Worker } from "../worker.js";
 import { flag, type ParsedArgs, parseArgs } from "./args.js";
 import { getCommand } from "./get.js";
 
@@ -16,7 +20,8 @@ const USAGE = `usage: petrel [--endpoint HOST:PORT] [--project P] [--domain D] <
   watch EXECUTION
   terminate EXECUTION [--cause TEXT]   relaunch EXECUTION   recover EXECUTION
   signal list EXECUTION | approve|reject SIGNAL EXECUTION | set SIGNAL EXECUTION VALUE
-  launchplan activate|deactivate NAME [--version V]`;
+  launchplan activate|deactivate NAME [--version V]
+  worker MODULE [--concurrency N]               serve the module's exported \`tasks\` (name → function)`;
 
 export function remoteFrom(a: ParsedArgs): FriendlyRemote {
   const endpoint = flag(a, "--endpoint") ?? "localhost:8089";
@@ -128,6 +133,29 @@ async function steer(a: ParsedArgs, out: (s: string) => void): Promise<number> {
   throw new Error(`unknown command "${cmd}"`);
 }
 
+/** Runs the functions a module exports as `tasks` until SIGINT/SIGTERM. */
+async function worker(a: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const file = a.words[1];
+  if (file === undefined) throw new Error("worker needs a module path");
+  const mod = (await import(pathToFileURL(path.resolve(file)).href)) as {
+    tasks?: Record<string, TaskFunction>;
+  };
+  if (mod.tasks === undefined || Object.keys(mod.tasks).length === 0)
+    throw new Error(`${file} exports no \`tasks\``);
+  const w = new Worker({
+    client: remoteFrom(a).client,
+    tasks: mod.tasks,
+    concurrency: Number(flag(a, "--concurrency") ?? 4),
+  }).start();
+  out(`worker serving ${Object.keys(mod.tasks).join(", ")}`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await w.stop();
+  return 0;
+}
+
 export async function main(
   argv: readonly string[],
   out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
@@ -141,6 +169,7 @@ export async function main(
   try {
     if (cmd === "get") return await getCommand(remoteFrom(a), a.words, a, out);
     if (cmd === "run") return await run(a, out);
+    if (cmd === "worker") return await worker(a, out);
     return await steer(a, out);
   } catch (err) {
     const message = err instanceof PetrelError || err instanceof Error ? err.message : String(err);

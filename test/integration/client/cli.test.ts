@@ -111,4 +111,36 @@ describe("petrel CLI", () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('petrel: unknown command "frobnicate"\n');
   }, 60_000);
+
+  it("worker MODULE serves the module's functions", async () => {
+    await t.admin.createTask({
+      id: taskId("triple", "v1", "clip"),
+      spec: {
+        template: taskTemplate({
+          type: "worker",
+          inputs: { a: intType() },
+          outputs: { o: intType() },
+          edit: (x) => {
+            x.target = { case: undefined };
+          },
+        }),
+      },
+    });
+    const child = runPetrel([
+      "--endpoint",
+      t.grpcAddress,
+      "--project",
+      "clip",
+      "worker",
+      "test/fixtures/worker-module.ts",
+    ]);
+    try {
+      const r = await cli("run", "task", "triple", "--input", "a=7", "--wait");
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim().split("\n").at(-1)).toBe('{"o":21}');
+    } finally {
+      child.kill("SIGTERM");
+      expect(await exited(child)).toBe(0);
+    }
+  }, 60_000);
 });

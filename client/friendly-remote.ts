@@ -6,12 +6,15 @@ import { Sort_Direction } from "../gen/flyteidl/admin/common_pb.js";
 import { type Execution, ExecutionMetadata_ExecutionMode } from "../gen/flyteidl/admin/execution_pb.js";
 import type { LaunchPlan } from "../gen/flyteidl/admin/launch_plan_pb.js";
 import { LaunchPlanState } from "../gen/flyteidl/admin/launch_plan_pb.js";
+import type { NodeExecution } from "../gen/flyteidl/admin/node_execution_pb.js";
 import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
+import type { TaskExecution } from "../gen/flyteidl/admin/task_execution_pb.js";
 import type { Task } from "../gen/flyteidl/admin/task_pb.js";
 import type { Workflow } from "../gen/flyteidl/admin/workflow_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
 import type { LiteralType } from "../gen/flyteidl/core/types_pb.js";
+import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
 import { EntityNotFoundError } from "./errors.js";
 import { type ConnectOptions, SynchronousClient } from "./synchronous-client.js";
 import { fromLiteralMap, toLiteral, toLiteralMap } from "./type-engine.js";
@@ -24,6 +27,8 @@ export type Target =
   | { readonly task: string; readonly version?: string };
 
 export interface ExecuteOptions {
+  /** Called with every execution, node and task phase change while waiting (implies `wait`). */
+  readonly onProgress?: (event: WatchEvent) => void;
   readonly wait?: boolean;
   readonly name?: string;
   readonly namePrefix?: string;
@@ -87,10 +92,47 @@ export class ExecutionHandle {
     return this;
   }
 
-  async sync(): Promise<this> {
+  /** Every phase change of the execution, its nodes and task attempts, until it finishes. */
+  async *watch(): AsyncGenerator<WatchEvent> {
+    for await (const e of this.remote.client.watchExecution({ id: this.execution.id })) {
+      if (e.kind.case === "execution") this.execution = e.kind.value;
+      yield e;
+    }
+  }
+
+  /** Refreshes the execution; with `nodes`, also every node execution (recursively under parents) and attempts. */
+  async sync(opts: { nodes?: boolean } = {}): Promise<this> {
     this.execution = await this.remote.client.getExecution({ id: this.execution.id });
+    if (opts.nodes === true) this.nodes = await this.listNodes("");
     return this;
   }
+
+  /** Node executions from the last `sync({ nodes: true })`. */
+  nodes: NodeInfo[] = [];
+
+  private async listNodes(parent: string): Promise<NodeInfo[]> {
+    const out: NodeInfo[] = [];
+    const c = this.remote.client;
+    for await (const node of c.listNodeExecutionsAll({
+      workflowExecutionId: this.execution.id,
+      uniqueParentId: parent,
+    })) {
+      const id = node.id?.nodeId ?? "";
+      const attempts = await c.listTaskExecutionsAll({ nodeExecutionId: node.id });
+      const taskExecutions = [];
+      for await (const a of attempts) taskExecutions.push(a);
+      const children = node.metadata?.isParentNode === true ? await this.listNodes(id) : [];
+      out.push({ node, taskExecutions, children });
+    }
+    return out;
+  }
+}
+
+export interface NodeInfo {
+  readonly node: NodeExecution;
+  readonly taskExecutions: TaskExecution[];
+  /** Nodes under this one (branch cases, sub-workflow and array children). */
+  readonly children: NodeInfo[];
 }
 
 export class FriendlyRemote {
@@ -217,6 +259,10 @@ export class FriendlyRemote {
       },
     });
     const handle = new ExecutionHandle(this, await this.client.getExecution({ id: res.id }));
+    if (opts.onProgress !== undefined) {
+      for await (const e of handle.watch()) opts.onProgress(e);
+      return handle.sync();
+    }
     return opts.wait === true ? handle.wait() : handle;
   }
 

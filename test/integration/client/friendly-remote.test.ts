@@ -107,4 +107,21 @@ describe("FriendlyRemote", () => {
     expect(exe.phase).toBe(W.FAILED);
     expect(exe.error).toContain("rejected");
   });
+
+  it("reports progress while it runs and syncs node and task executions", async () => {
+    const events: string[] = [];
+    const exe = await remote.execute(
+      { task: "double", version: "v1" },
+      { a: 2 },
+      {
+        onProgress: (e) => events.push(e.kind.case ?? ""),
+      },
+    );
+    expect(exe.phase).toBe(W.SUCCEEDED);
+    expect(events[0]).toBe("execution");
+    expect(events).toContain("nodeExecution");
+    expect(events).toContain("taskExecution");
+    await exe.sync({ nodes: true });
+    expect(exe.nodes.map((n) => [n.node.id?.nodeId, n.taskExecutions.length])).toEqual([["double", 1]]);
+  });
 });

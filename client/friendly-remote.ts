@@ -1,21 +1,21 @@
 // FriendlyRemote: domain verbs over the SynchronousClient for one project and domain — fetch the latest version,
 // execute by reference with plain TS inputs, wait on the watch stream, read typed outputs, steer executions.
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { Sort_Direction } from "../gen/flyteidl/admin/common_pb.js";
 import { type Execution, ExecutionMetadata_ExecutionMode } from "../gen/flyteidl/admin/execution_pb.js";
-import type { LaunchPlan } from "../gen/flyteidl/admin/launch_plan_pb.js";
+import type { LaunchPlan, LaunchPlanCreateRequestSchema } from "../gen/flyteidl/admin/launch_plan_pb.js";
 import { LaunchPlanState } from "../gen/flyteidl/admin/launch_plan_pb.js";
 import type { NodeExecution } from "../gen/flyteidl/admin/node_execution_pb.js";
 import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
 import type { TaskExecution } from "../gen/flyteidl/admin/task_execution_pb.js";
-import type { Task } from "../gen/flyteidl/admin/task_pb.js";
-import type { Workflow } from "../gen/flyteidl/admin/workflow_pb.js";
+import type { Task, TaskCreateRequestSchema } from "../gen/flyteidl/admin/task_pb.js";
+import type { Workflow, WorkflowCreateRequestSchema } from "../gen/flyteidl/admin/workflow_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
 import type { LiteralType } from "../gen/flyteidl/core/types_pb.js";
 import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
-import { EntityNotFoundError } from "./errors.js";
+import { EntityAlreadyExistsError, EntityNotFoundError } from "./errors.js";
 import { type ConnectOptions, SynchronousClient } from "./synchronous-client.js";
 import { fromLiteralMap, toLiteral, toLiteralMap } from "./type-engine.js";
 
@@ -39,6 +39,14 @@ export interface ExecuteOptions {
 }
 
 export class ExecutionTimeoutError extends Error {}
+
+export type Registrable =
+  | { readonly task: MessageInitShape<typeof TaskCreateRequestSchema> }
+  | {
+      readonly workflow: MessageInitShape<typeof WorkflowCreateRequestSchema>;
+      readonly defaultLaunchPlan?: boolean;
+    }
+  | { readonly launchPlan: MessageInitShape<typeof LaunchPlanCreateRequestSchema> };
 
 export class ExecutionHandle {
   constructor(
@@ -264,6 +272,28 @@ export class FriendlyRemote {
       return handle.sync();
     }
     return opts.wait === true ? handle.wait() : handle;
+  }
+
+  /**
+   * Registers a task, a workflow (with its default launch plan: same name and version, as flytekit does) or a
+   * launch plan. Identical re-registration (ALREADY_EXISTS) counts as success.
+   */
+  async register(entity: Registrable): Promise<void> {
+    const ok = (err: unknown) => {
+      if (!(err instanceof EntityAlreadyExistsError)) throw err;
+    };
+    if ("task" in entity) {
+      await this.client.createTask(entity.task).catch(ok);
+    } else if ("workflow" in entity) {
+      await this.client.createWorkflow(entity.workflow).catch(ok);
+      const id = entity.workflow.id;
+      if (id !== undefined && entity.defaultLaunchPlan !== false) {
+        const lpId = { ...id, resourceType: ResourceType.LAUNCH_PLAN };
+        await this.client.createLaunchPlan({ id: lpId, spec: { workflowId: id } }).catch(ok);
+      }
+    } else {
+      await this.client.createLaunchPlan(entity.launchPlan).catch(ok);
+    }
   }
 
   async terminate(exe: ExecutionHandle, cause: string): Promise<void> {

@@ -124,4 +124,29 @@ describe("FriendlyRemote", () => {
     await exe.sync({ nodes: true });
     expect(exe.nodes.map((n) => [n.node.id?.nodeId, n.taskExecutions.length])).toEqual([["double", 1]]);
   });
+
+  it("registers tasks and workflows (with their default launch plan) idempotently", async () => {
+    const task = {
+      id: taskId("negate", "r1", "demo"),
+      spec: {
+        template: taskTemplate({
+          inputs: { a: intType() },
+          outputs: { o: intType() },
+          command: ["sh", "-c", "echo $(( -{{.inputs.a}} )) > {{.outputPrefix}}/o"],
+        }),
+      },
+    };
+    await remote.register({ task });
+    await remote.register({ task });
+    const wf = workflowTemplate({
+      inputs: { x: intType() },
+      outputs: { o: intType() },
+      nodes: [taskNode("n0", taskId("negate", "r1", "demo"), [bind("a", "", "x")])],
+      outputBindings: [bind("o", "n0", "o")],
+    });
+    await remote.register({ workflow: { id: workflowId("negator", "r1", "demo"), spec: { template: wf } } });
+    await remote.register({ workflow: { id: workflowId("negator", "r1", "demo"), spec: { template: wf } } });
+    const exe = await remote.execute({ workflow: "negator" }, { x: 5 }, { wait: true });
+    expect(await exe.outputs()).toEqual({ o: -5 });
+  });
 });

@@ -16,6 +16,7 @@ import { type Identifier, IdentifierSchema, ResourceType } from "../gen/flyteidl
 import type { LiteralType } from "../gen/flyteidl/core/types_pb.js";
 import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
 import { EntityAlreadyExistsError, EntityNotFoundError } from "./errors.js";
+import { loadProfile } from "./profiles.js";
 import { type ConnectOptions, SynchronousClient } from "./synchronous-client.js";
 import { fromLiteralMap, toLiteral, toLiteralMap } from "./type-engine.js";
 
@@ -156,6 +157,17 @@ export class FriendlyRemote {
   ): FriendlyRemote {
     const { project, domain, ...rest } = opts;
     return new FriendlyRemote(SynchronousClient.connect({ endpoint, ...rest }), project, domain);
+  }
+
+  /** From a named profile in ~/.petrel/config.yaml (the current one when no name is given). */
+  static fromConfig(profile?: string, file?: string): FriendlyRemote {
+    const p = loadProfile(profile, file);
+    return FriendlyRemote.forEndpoint(p.endpoint, {
+      project: p.project,
+      domain: p.domain,
+      ...(p.insecure === undefined ? {} : { insecure: p.insecure }),
+      ...(p.token === undefined ? {} : { token: p.token }),
+    });
   }
 
   private id(resourceType: ResourceType, name: string, version: string): Identifier {

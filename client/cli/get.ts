@@ -1,5 +1,6 @@
 // `petrel get …`: lists as a table (default) or JSON, one page or --all.
 import { type DescMessage, toJson } from "@bufbuild/protobuf";
+import { stringify } from "yaml";
 import { type Execution, ExecutionSchema } from "../../gen/flyteidl/admin/execution_pb.js";
 import { type LaunchPlan, LaunchPlanSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { type NodeExecution, NodeExecutionSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
@@ -140,14 +141,12 @@ export async function getCommand(
     Number(flag(a, "--limit") ?? 100),
     flag(a, "--filter") ?? "",
   );
-  if ((flag(a, "--output") ?? "table") === "json") {
-    out(
-      JSON.stringify(
-        items.map((x) => toJson(listing.schema, x as never)),
-        null,
-        2,
-      ),
-    );
+  const format = flag(a, "--output") ?? "table";
+  const plain = () => items.map((x) => toJson(listing.schema, x as never));
+  if (format === "json") {
+    out(JSON.stringify(plain(), null, 2));
+  } else if (format === "yaml") {
+    out(stringify(plain()).trimEnd());
   } else {
     out(table([listing.columns.map(([h]) => h), ...items.map((x) => listing.columns.map(([, f]) => f(x)))]));
   }

@@ -8,6 +8,7 @@ import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execut
 import { WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
 import { PetrelError } from "../errors.js";
 import { FriendlyRemote, type Target } from "../friendly-remote.js";
+import { loadProfile, readProfiles, writeProfiles } from "../profiles.js";
 import { type TaskFunction, Worker } from "../worker.js";
 import { flag, type ParsedArgs, parseArgs } from "./args.js";
 import { getCommand } from "./get.js";
@@ -21,9 +22,23 @@ const USAGE = `usage: petrel [--endpoint HOST:PORT] [--project P] [--domain D] <
   terminate EXECUTION [--cause TEXT]   relaunch EXECUTION   recover EXECUTION
   signal list EXECUTION | approve|reject SIGNAL EXECUTION | set SIGNAL EXECUTION VALUE
   launchplan activate|deactivate NAME [--version V]
+  config save NAME --endpoint E --project P [--domain D] | config list | config use NAME
   worker MODULE [--concurrency N]               serve the module's exported \`tasks\` (name → function)`;
 
 export function remoteFrom(a: ParsedArgs): FriendlyRemote {
+  const profileName = flag(a, "--profile");
+  const saved = readProfiles(process.env.PETREL_CONFIG);
+  const profile =
+    profileName !== undefined
+      ? loadProfile(profileName, process.env.PETREL_CONFIG)
+      : saved.current === undefined
+        ? undefined
+        : saved.profiles[saved.current];
+  if (profile !== undefined && flag(a, "--endpoint") === undefined) {
+    a.flags.set("--endpoint", [profile.endpoint]);
+    if (flag(a, "--project") === undefined) a.flags.set("--project", [profile.project]);
+    if (flag(a, "--domain") === undefined) a.flags.set("--domain", [profile.domain]);
+  }
   const endpoint = flag(a, "--endpoint") ?? "localhost:8089";
   const insecure = flag(a, "--insecure") !== "false" && !endpoint.startsWith("https://");
   return FriendlyRemote.forEndpoint(endpoint, {
@@ -133,6 +148,40 @@ async function steer(a: ParsedArgs, out: (s: string) => void): Promise<number> {
   throw new Error(`unknown command "${cmd}"`);
 }
 
+/** `config save NAME --endpoint E --project P [--domain D]`, `config list`, `config use NAME`. */
+function configCommand(a: ParsedArgs, out: (s: string) => void): number {
+  const file = process.env.PETREL_CONFIG;
+  const data = readProfiles(file);
+  const [, verb, name] = a.words;
+  if (verb === "list") {
+    for (const [n, p] of Object.entries(data.profiles))
+      out(`${n === data.current ? "*" : " "} ${n}  ${p.endpoint}  ${p.project}/${p.domain}`);
+    return 0;
+  }
+  if (name === undefined) throw new Error(`config ${verb ?? ""} needs a profile name`);
+  if (verb === "save") {
+    const endpoint = flag(a, "--endpoint");
+    const project = flag(a, "--project");
+    if (endpoint === undefined || project === undefined)
+      throw new Error("config save needs --endpoint and --project");
+    data.profiles[name] = {
+      endpoint,
+      project,
+      domain: flag(a, "--domain") ?? "development",
+      insecure: flag(a, "--insecure") !== "false",
+    };
+    data.current ??= name;
+  } else if (verb === "use") {
+    if (data.profiles[name] === undefined) throw new Error(`no profile "${name}"`);
+    data.current = name;
+  } else {
+    throw new Error(`config takes save, list or use, not "${verb}"`);
+  }
+  writeProfiles(data, file);
+  out(`profile ${name} ${verb === "use" ? "selected" : "saved"}`);
+  return 0;
+}
+
 /** Runs the functions a module exports as `tasks` until SIGINT/SIGTERM. */
 async function worker(a: ParsedArgs, out: (s: string) => void): Promise<number> {
   const file = a.words[1];
@@ -170,6 +219,7 @@ export async function main(
     if (cmd === "get") return await getCommand(remoteFrom(a), a.words, a, out);
     if (cmd === "run") return await run(a, out);
     if (cmd === "worker") return await worker(a, out);
+    if (cmd === "config") return configCommand(a, out);
     return await steer(a, out);
   } catch (err) {
     const message = err instanceof PetrelError || err instanceof Error ? err.message : String(err);

@@ -143,4 +143,30 @@ describe("petrel CLI", () => {
       expect(await exited(child)).toBe(0);
     }
   }, 60_000);
+
+  it("saves, lists and uses profiles, and prints yaml", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const config = `${mkdtempSync(`${tmpdir()}/petrel-cfg-`)}/config.yaml`;
+    const bare = async (...args: string[]) => {
+      const child = runPetrel(args, { PETREL_CONFIG: config });
+      let stdout = "";
+      child.stdout?.on("data", (c: Buffer) => {
+        stdout += c.toString();
+      });
+      return { code: await exited(child), stdout };
+    };
+    expect(
+      (await bare("config", "save", "local", "--endpoint", t.grpcAddress, "--project", "clip")).code,
+    ).toBe(0);
+    expect((await bare("config", "save", "other", "--endpoint", "127.0.0.1:1", "--project", "x")).code).toBe(
+      0,
+    );
+    expect((await bare("config", "list")).stdout).toMatch(/^\* local .*clip\/development\n {2}other/);
+    const yaml = await bare("get", "tasks", "-o", "yaml");
+    expect(yaml.code).toBe(0);
+    expect(yaml.stdout).toContain("name: double");
+    expect((await bare("config", "use", "other")).code).toBe(0);
+    expect((await bare("get", "tasks", "--profile", "local")).stdout).toContain("double");
+  }, 60_000);
 });

@@ -1,26 +1,29 @@
-// FriendlyRemote: domain verbs over the SynchronousClient for one project and domain — fetch the latest version,
-// execute by reference with plain TS inputs, wait on the watch stream, read typed outputs, steer executions.
+// FriendlyRemote: domain verbs over the SynchronousClient for one project and domain — register DSL entities,
+// fetch the latest version, execute with plain TS inputs (serving this process's TS tasks), wait on the watch
+// stream, read typed outputs, steer executions, backfill schedules.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { Sort_Direction } from "../gen/flyteidl/admin/common_pb.js";
-import { type Execution, ExecutionMetadata_ExecutionMode } from "../gen/flyteidl/admin/execution_pb.js";
+import { ExecutionMetadata_ExecutionMode } from "../gen/flyteidl/admin/execution_pb.js";
 import type { LaunchPlan, LaunchPlanCreateRequestSchema } from "../gen/flyteidl/admin/launch_plan_pb.js";
 import { LaunchPlanState } from "../gen/flyteidl/admin/launch_plan_pb.js";
-import type { NodeExecution } from "../gen/flyteidl/admin/node_execution_pb.js";
+import type { Project } from "../gen/flyteidl/admin/project_pb.js";
 import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
-import type { TaskExecution } from "../gen/flyteidl/admin/task_execution_pb.js";
 import type { Task, TaskCreateRequestSchema } from "../gen/flyteidl/admin/task_pb.js";
 import type { Workflow, WorkflowCreateRequestSchema } from "../gen/flyteidl/admin/workflow_pb.js";
-import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
+import type { Span } from "../gen/flyteidl/core/metrics_pb.js";
 import type { LiteralType } from "../gen/flyteidl/core/types_pb.js";
 import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
+import { type Backfill, type BackfillOptions, planBackfill } from "./backfill.js";
+import { type Entity, isEntity, type Registration, serialize } from "./dsl/serialize.js";
 import { EntityAlreadyExistsError, EntityNotFoundError } from "./errors.js";
+import { ExecutionHandle } from "./execution-handle.js";
+import { type InProcessOptions, startInProcess } from "./in-process.js";
 import { loadProfile } from "./profiles.js";
 import { type ConnectOptions, SynchronousClient } from "./synchronous-client.js";
-import { fromLiteralMap, toLiteral, toLiteralMap } from "./type-engine.js";
-
-const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.TIMED_OUT]);
+import { TypeMismatchError, toLiteral, toLiteralMap } from "./type-engine.js";
+import { type TaskFunction, Worker } from "./worker.js";
 
 export type Target =
   | { readonly launchPlan: string; readonly version?: string }
@@ -34,12 +37,18 @@ export interface ExecuteOptions {
   readonly name?: string;
   readonly namePrefix?: string;
   readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
   readonly envs?: Record<string, string>;
   readonly overwriteCache?: boolean;
   readonly maxParallelism?: number;
+  /** DSL targets: the version to register under (default: derived from the content). */
+  readonly version?: string;
+  /**
+   * DSL targets: run the workflow's TypeScript function tasks in this process until the execution finishes
+   * (default true; set false when workers serve them elsewhere).
+   */
+  readonly serveTasks?: boolean;
 }
-
-export class ExecutionTimeoutError extends Error {}
 
 export type Registrable =
   | { readonly task: MessageInitShape<typeof TaskCreateRequestSchema> }
@@ -49,107 +58,34 @@ export type Registrable =
     }
   | { readonly launchPlan: MessageInitShape<typeof LaunchPlanCreateRequestSchema> };
 
-export class ExecutionHandle {
-  constructor(
-    private readonly remote: FriendlyRemote,
-    public execution: Execution,
-  ) {}
+/** What `execute` runs: a DSL entity, a fetched entity, or a reference by name. */
+export type ExecuteTarget = Target | Entity | Task | Workflow | LaunchPlan;
 
-  get name(): string {
-    return this.execution.id?.name ?? "";
-  }
-  get phase(): Phase {
-    return this.execution.closure?.phase ?? Phase.UNDEFINED;
-  }
-  get isDone(): boolean {
-    return TERMINAL.has(this.phase);
-  }
-  get error(): string | undefined {
-    const r = this.execution.closure?.outputResult;
-    return r?.case === "error" ? r.value.message : undefined;
-  }
-
-  async outputs(): Promise<Record<string, unknown>> {
-    return fromLiteralMap((await this.remote.client.getExecutionData({ id: this.execution.id })).fullOutputs);
-  }
-
-  async inputs(): Promise<Record<string, unknown>> {
-    return fromLiteralMap((await this.remote.client.getExecutionData({ id: this.execution.id })).fullInputs);
-  }
-
-  /** Waits on the watch stream until a terminal phase (or the timeout, which throws naming the execution). */
-  async wait(opts: { timeoutMs?: number } = {}): Promise<this> {
-    const abort = new AbortController();
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(), opts.timeoutMs);
-    try {
-      for await (const e of this.remote.client.watchExecution(
-        { id: this.execution.id },
-        { signal: abort.signal },
-      )) {
-        if (e.kind.case === "execution") this.execution = e.kind.value;
-      }
-    } catch (err) {
-      if (!abort.signal.aborted) throw err;
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
-    if (!this.isDone) {
-      await this.sync();
-      if (!this.isDone)
-        throw new ExecutionTimeoutError(`execution ${this.name} did not finish within ${opts.timeoutMs} ms`);
-    }
-    return this;
-  }
-
-  /** Every phase change of the execution, its nodes and task attempts, until it finishes. */
-  async *watch(): AsyncGenerator<WatchEvent> {
-    for await (const e of this.remote.client.watchExecution({ id: this.execution.id })) {
-      if (e.kind.case === "execution") this.execution = e.kind.value;
-      yield e;
-    }
-  }
-
-  /** Refreshes the execution; with `nodes`, also every node execution (recursively under parents) and attempts. */
-  async sync(opts: { nodes?: boolean } = {}): Promise<this> {
-    this.execution = await this.remote.client.getExecution({ id: this.execution.id });
-    if (opts.nodes === true) this.nodes = await this.listNodes("");
-    return this;
-  }
-
-  /** Node executions from the last `sync({ nodes: true })`. */
-  nodes: NodeInfo[] = [];
-
-  private async listNodes(parent: string): Promise<NodeInfo[]> {
-    const out: NodeInfo[] = [];
-    const c = this.remote.client;
-    for await (const node of c.listNodeExecutionsAll({
-      workflowExecutionId: this.execution.id,
-      uniqueParentId: parent,
-    })) {
-      const id = node.id?.nodeId ?? "";
-      const attempts = await c.listTaskExecutionsAll({ nodeExecutionId: node.id });
-      const taskExecutions = [];
-      for await (const a of attempts) taskExecutions.push(a);
-      const children = node.metadata?.isParentNode === true ? await this.listNodes(id) : [];
-      out.push({ node, taskExecutions, children });
-    }
-    return out;
-  }
-}
-
-export interface NodeInfo {
-  readonly node: NodeExecution;
-  readonly taskExecutions: TaskExecution[];
-  /** Nodes under this one (branch cases, sub-workflow and array children). */
-  readonly children: NodeInfo[];
-}
+const ignoreExisting = (err: unknown) => {
+  if (!(err instanceof EntityAlreadyExistsError)) throw err;
+};
 
 export class FriendlyRemote {
-  private constructor(
+  private readonly workers = new Set<Worker>();
+  private readonly closers: (() => Promise<void>)[] = [];
+
+  constructor(
     readonly client: SynchronousClient,
     readonly project: string,
     readonly domain: string,
   ) {}
+
+  /** Runs `fn` when the remote closes (in-process servers). */
+  onClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
+
+  /** Stops the workers this remote started and, for `inProcess()`, the server. */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.stop()));
+    this.workers.clear();
+    for (const c of this.closers.splice(0).reverse()) await c();
+  }
 
   static forEndpoint(
     endpoint: string,
@@ -157,6 +93,29 @@ export class FriendlyRemote {
   ): FriendlyRemote {
     const { project, domain, ...rest } = opts;
     return new FriendlyRemote(SynchronousClient.connect({ endpoint, ...rest }), project, domain);
+  }
+
+  /**
+   * A whole Petrel server in this process (embedded Postgres, temporary unless `home` is given), with the
+   * project registered; `remote.close()` stops it.
+   */
+  static async inProcess(opts: InProcessOptions): Promise<FriendlyRemote> {
+    const server = await startInProcess(opts);
+    const remote = FriendlyRemote.forEndpoint(server.endpoint, {
+      insecure: true,
+      project: opts.project,
+      domain: opts.domain,
+    });
+    remote.onClose(() => server.stop());
+    try {
+      await remote.client
+        .registerProject({ project: { id: opts.project, name: opts.project } })
+        .catch(ignoreExisting);
+    } catch (err) {
+      await remote.close();
+      throw err;
+    }
+    return remote;
   }
 
   /** From a named profile in ~/.petrel/config.yaml (the current one when no name is given). */
@@ -229,16 +188,40 @@ export class FriendlyRemote {
     );
   }
 
-  /** Resolves the target to a launch plan (or task) id and the types its inputs must have. */
-  private async resolve(
-    target: Target,
-  ): Promise<{ id: Identifier; types: Record<string, LiteralType | undefined> }> {
+  /** Resolves the target to a launch plan (or task) id, the types its inputs must have and which are required. */
+  private async resolve(target: ExecuteTarget, version: string | undefined): Promise<Resolved> {
+    if (isEntity(target)) {
+      const reg = await this.register(target, version === undefined ? {} : { version });
+      const kind = target.kind === "task" ? ResourceType.TASK : ResourceType.LAUNCH_PLAN;
+      const name =
+        target.kind === "task" ? target.name : target.kind === "workflow" ? target.name : target.name;
+      if (target.kind !== "task")
+        return {
+          ...(await this.resolve({ launchPlan: name, version: reg.version }, undefined)),
+          functions: reg.functions,
+        };
+      return {
+        id: this.id(kind, name, reg.version),
+        types: Object.fromEntries(Object.entries(target.inputs).map(([k, t]) => [k, t.literalType])),
+        required: new Set(Object.keys(target.inputs)),
+        functions: reg.functions,
+      };
+    }
+    if ("$typeName" in target) {
+      const name = target.id?.name ?? "";
+      const v = target.id?.version;
+      if (target.$typeName === "flyteidl.admin.Task")
+        return this.resolve({ task: name, ...(v === undefined ? {} : { version: v }) }, undefined);
+      return this.resolve({ launchPlan: name, ...(v === undefined ? {} : { version: v }) }, undefined);
+    }
     if ("task" in target) {
       const task = await this.fetchTask(target.task, target.version);
       const vars = task.closure?.compiledTask?.template?.interface?.inputs?.variables ?? {};
       return {
         id: task.id ?? this.id(ResourceType.TASK, target.task, ""),
         types: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v.type])),
+        required: new Set(Object.keys(vars)),
+        functions: new Map(),
       };
     }
     const name = "launchPlan" in target ? target.launchPlan : target.workflow;
@@ -247,38 +230,70 @@ export class FriendlyRemote {
     return {
       id: lp.id ?? this.id(ResourceType.LAUNCH_PLAN, name, ""),
       types: Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.var?.type])),
+      required: new Set(
+        Object.entries(params).flatMap(([k, p]) =>
+          p.behavior.case === "required" && p.behavior.value ? [k] : [],
+        ),
+      ),
+      functions: new Map(),
     };
   }
 
+  /**
+   * Runs a DSL entity (registered on the fly), a fetched entity or a reference by name (latest version unless
+   * given) with plain TS inputs, checked against its interface first. A DSL workflow's TypeScript tasks are
+   * served from this process until the execution finishes unless `serveTasks` is false.
+   */
   async execute(
-    target: Target,
+    target: ExecuteTarget,
     inputs: Record<string, unknown> = {},
     opts: ExecuteOptions = {},
   ): Promise<ExecutionHandle> {
-    const { id, types } = await this.resolve(target);
-    const literals = toLiteralMap(inputs, types);
+    const resolved = await this.resolve(target, opts.version);
+    const literals = toLiteralMap(inputs, resolved.types);
+    const missing = [...resolved.required].filter((k) => !(k in inputs));
+    if (missing.length > 0)
+      throw new TypeMismatchError(
+        `missing required input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")}`,
+      );
     const name =
       opts.name ??
       (opts.namePrefix === undefined
         ? ""
         : `${opts.namePrefix}-${crypto.randomUUID().replace(/-/g, "").slice(0, 19)}`);
-    const res = await this.client.createExecution({
-      project: this.project,
-      domain: this.domain,
-      name,
-      inputs: literals,
-      spec: {
-        launchPlan: id,
-        metadata: { mode: ExecutionMetadata_ExecutionMode.MANUAL },
-        ...(opts.labels === undefined ? {} : { labels: { values: opts.labels } }),
-        ...(opts.envs === undefined
-          ? {}
-          : { envs: { values: Object.entries(opts.envs).map(([key, value]) => ({ key, value })) } }),
-        overwriteCache: opts.overwriteCache === true,
-        maxParallelism: opts.maxParallelism ?? 0,
-      },
-    });
-    const handle = new ExecutionHandle(this, await this.client.getExecution({ id: res.id }));
+    const worker =
+      resolved.functions.size > 0 && opts.serveTasks !== false ? this.serve(resolved.functions) : undefined;
+    let handle: ExecutionHandle;
+    try {
+      const res = await this.client.createExecution({
+        project: this.project,
+        domain: this.domain,
+        name,
+        inputs: literals,
+        spec: {
+          launchPlan: resolved.id,
+          metadata: { mode: ExecutionMetadata_ExecutionMode.MANUAL },
+          ...(opts.labels === undefined ? {} : { labels: { values: opts.labels } }),
+          ...(opts.annotations === undefined ? {} : { annotations: { values: opts.annotations } }),
+          ...(opts.envs === undefined
+            ? {}
+            : { envs: { values: Object.entries(opts.envs).map(([key, value]) => ({ key, value })) } }),
+          overwriteCache: opts.overwriteCache === true,
+          maxParallelism: opts.maxParallelism ?? 0,
+        },
+      });
+      handle = new ExecutionHandle(this, await this.client.getExecution({ id: res.id }));
+    } catch (err) {
+      if (worker !== undefined) await this.unserve(worker);
+      throw err;
+    }
+    if (worker !== undefined) {
+      const watcher = new ExecutionHandle(this, handle.execution);
+      void watcher
+        .wait()
+        .catch(() => undefined)
+        .finally(() => this.unserve(worker));
+    }
     if (opts.onProgress !== undefined) {
       for await (const e of handle.watch()) opts.onProgress(e);
       return handle.sync();
@@ -286,26 +301,80 @@ export class FriendlyRemote {
     return opts.wait === true ? handle.wait() : handle;
   }
 
+  private serve(functions: ReadonlyMap<string, unknown>): Worker {
+    const worker = new Worker({
+      client: this.client,
+      tasks: Object.fromEntries(functions) as Record<string, TaskFunction>,
+      pollWaitMs: 1_000,
+    }).start();
+    this.workers.add(worker);
+    return worker;
+  }
+
+  private async unserve(worker: Worker): Promise<void> {
+    if (this.workers.delete(worker)) await worker.stop();
+  }
+
   /**
-   * Registers a task, a workflow (with its default launch plan: same name and version, as flytekit does) or a
-   * launch plan. Identical re-registration (ALREADY_EXISTS) counts as success.
+   * Registers DSL entities with everything they use (tasks, sub-workflows, launch plans, each workflow's
+   * default launch plan) under one version — given, or derived from the content — or a raw task, workflow
+   * (with its default launch plan: same name and version, as flytekit does) or launch plan request.
+   * Identical re-registration (ALREADY_EXISTS) counts as success.
    */
-  async register(entity: Registrable): Promise<void> {
-    const ok = (err: unknown) => {
-      if (!(err instanceof EntityAlreadyExistsError)) throw err;
-    };
+  async register(entity: Entity, opts?: { version?: string }): Promise<Registration>;
+  async register(entity: Registrable): Promise<undefined>;
+  async register(
+    entity: Entity | Registrable,
+    opts: { version?: string } = {},
+  ): Promise<Registration | undefined> {
+    if (isEntity(entity)) return this.registerAll([entity], opts);
     if ("task" in entity) {
-      await this.client.createTask(entity.task).catch(ok);
+      await this.client.createTask(entity.task).catch(ignoreExisting);
     } else if ("workflow" in entity) {
-      await this.client.createWorkflow(entity.workflow).catch(ok);
+      await this.client.createWorkflow(entity.workflow).catch(ignoreExisting);
       const id = entity.workflow.id;
       if (id !== undefined && entity.defaultLaunchPlan !== false) {
         const lpId = { ...id, resourceType: ResourceType.LAUNCH_PLAN };
-        await this.client.createLaunchPlan({ id: lpId, spec: { workflowId: id } }).catch(ok);
+        await this.client.createLaunchPlan({ id: lpId, spec: { workflowId: id } }).catch(ignoreExisting);
       }
     } else {
-      await this.client.createLaunchPlan(entity.launchPlan).catch(ok);
+      await this.client.createLaunchPlan(entity.launchPlan).catch(ignoreExisting);
     }
+    return undefined;
+  }
+
+  /** Registers several DSL entities (e.g. every export of a module) under one version. */
+  async registerAll(entities: readonly Entity[], opts: { version?: string } = {}): Promise<Registration> {
+    const reg = serialize(entities, { project: this.project, domain: this.domain, ...opts });
+    for (const x of reg.steps) {
+      if ("task" in x) await this.client.createTask(x.task).catch(ignoreExisting);
+      else if ("workflow" in x) await this.client.createWorkflow(x.workflow).catch(ignoreExisting);
+      else await this.client.createLaunchPlan(x.launchPlan).catch(ignoreExisting);
+    }
+    return reg;
+  }
+
+  /**
+   * Runs a scheduled launch plan once per schedule tick strictly between `from` and `to` (kickoff input = the
+   * tick): one parent execution `backfill-<lp>` with a launch-plan node per tick, chained unless `parallel`.
+   * With `dryRun` nothing is registered or run; the plan is returned.
+   */
+  async launchBackfill(opts: BackfillOptions): Promise<Backfill & { execution?: ExecutionHandle }> {
+    const lp =
+      typeof opts.launchPlan === "string"
+        ? await this.fetchLaunchPlan(opts.launchPlan, opts.launchPlanVersion)
+        : opts.launchPlan;
+    const plan = planBackfill(lp, opts, this.project, this.domain);
+    if (opts.dryRun === true) return plan;
+    await this.register({ workflow: plan.workflow });
+    const execution = await this.execute(
+      { launchPlan: plan.workflow.id?.name ?? "", version: plan.version },
+      {},
+      {
+        ...(opts.overwriteCache === undefined ? {} : { overwriteCache: opts.overwriteCache }),
+      },
+    );
+    return { ...plan, execution };
   }
 
   async terminate(exe: ExecutionHandle, cause: string): Promise<void> {
@@ -370,4 +439,22 @@ export class FriendlyRemote {
     });
     return page.items.map((e) => new ExecutionHandle(this, e));
   }
+
+  async listProjects(): Promise<Project[]> {
+    const out: Project[] = [];
+    for await (const p of this.client.listProjectsAll({})) out.push(p);
+    return out;
+  }
+
+  /** The execution's span tree (execution, nodes, task attempts) from recorded timings. */
+  async getExecutionMetrics(exe: ExecutionHandle, depth = 10): Promise<Span | undefined> {
+    return (await this.client.getExecutionMetrics({ id: exe.execution.id, depth })).span;
+  }
+}
+
+interface Resolved {
+  readonly id: Identifier;
+  readonly types: Record<string, LiteralType | undefined>;
+  readonly required: ReadonlySet<string>;
+  readonly functions: ReadonlyMap<string, unknown>;
 }

@@ -1,10 +1,14 @@
 // The `petrel/client` entry point.
+
+export type { Backfill, BackfillOptions } from "./backfill.js";
+export * from "./dsl/index.js";
 export * from "./errors.js";
+export { ExecutionHandle, ExecutionTimeoutError, type NodeInfo } from "./execution-handle.js";
 export {
   type ExecuteOptions,
-  ExecutionHandle,
-  ExecutionTimeoutError,
+  type ExecuteTarget,
   FriendlyRemote,
+  type Registrable,
   type Target,
 } from "./friendly-remote.js";
 export type { FlatIds, ListHelpers, Page } from "./list-helpers.js";

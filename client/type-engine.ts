@@ -1,6 +1,6 @@
 // TypeScript values <-> Flyte literals, guided by the declared LiteralType: numbers and bigints for integers,
 // numbers for floats, strings, booleans, Dates, durations in milliseconds, arrays, records, enums (strings),
-// optionals (null/undefined → none), unions (first variant that accepts the value), structs (JSON objects).
+// bytes (Uint8Array), optionals (null/undefined → none), unions (first variant that accepts the value), structs (JSON objects).
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { TypedInterface } from "../gen/flyteidl/core/interface_pb.js";
@@ -53,6 +53,10 @@ function simpleToLiteral(t: SimpleType, v: unknown, where: string): Literal {
         : fail(where, "milliseconds", v);
     case SimpleType.NONE:
       return v === null || v === undefined ? NONE() : fail(where, "null", v);
+    case SimpleType.BINARY:
+      return v instanceof Uint8Array
+        ? scalar({ case: "binary", value: { $typeName: "flyteidl.core.Binary", value: v, tag: "" } })
+        : fail(where, "a Uint8Array", v);
     case SimpleType.STRUCT:
       return typeof v === "object" && v !== null && !Array.isArray(v)
         ? scalar({ case: "generic", value: v as JsonObject })
@@ -137,6 +141,8 @@ export function fromLiteral(lit: Literal): unknown {
       return s.value;
     case "blob":
       return s.value.uri;
+    case "binary":
+      return s.value.value;
     default:
       return undefined;
   }

@@ -4,7 +4,7 @@ export interface ParsedArgs {
   readonly flags: Map<string, string[]>;
 }
 
-const BOOLEAN_FLAGS = new Set(["--wait", "--all", "--insecure", "--help"]);
+const BOOLEAN_FLAGS = new Set(["--wait", "--all", "--insecure", "--help", "--parallel", "--dry-run"]);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const words: string[] = [];

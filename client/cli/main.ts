@@ -1,17 +1,16 @@
-// `petrel` commands over FriendlyRemote: get, run, watch, terminate, relaunch, recover, signal, launchplan.
+// `petrel` commands over FriendlyRemote: get, run, watch, terminate, relaunch, recover, signal, launchplan,
+// register, worker, backfill, config.
 // Errors print one line and exit non-zero.
 
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { toJson } from "@bufbuild/protobuf";
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
 import { PetrelError } from "../errors.js";
 import { FriendlyRemote, type Target } from "../friendly-remote.js";
 import { loadProfile, readProfiles, writeProfiles } from "../profiles.js";
-import { type TaskFunction, Worker } from "../worker.js";
 import { flag, type ParsedArgs, parseArgs } from "./args.js";
 import { getCommand } from "./get.js";
+import { backfill, registerModule, workerModule } from "./modules.js";
 
 const USAGE = `usage: petrel [--endpoint HOST:PORT] [--project P] [--domain D] <command>
   serve [flags]                                 start the server
@@ -23,7 +22,9 @@ const USAGE = `usage: petrel [--endpoint HOST:PORT] [--project P] [--domain D] <
   signal list EXECUTION | approve|reject SIGNAL EXECUTION | set SIGNAL EXECUTION VALUE
   launchplan activate|deactivate NAME [--version V]
   config save NAME --endpoint E --project P [--domain D] | config list | config use NAME
-  worker MODULE [--concurrency N]               serve the module's exported \`tasks\` (name → function)`;
+  register MODULE [--version V]                 register the module's exported tasks, workflows, launch plans
+  worker MODULE [--concurrency N]               serve the module's function tasks (and a \`tasks\` record export)
+  backfill LAUNCH_PLAN --from T --to T [--parallel] [--dry-run] [--version V]`;
 
 export function remoteFrom(a: ParsedArgs): FriendlyRemote {
   const profileName = flag(a, "--profile");
@@ -182,29 +183,6 @@ function configCommand(a: ParsedArgs, out: (s: string) => void): number {
   return 0;
 }
 
-/** Runs the functions a module exports as `tasks` until SIGINT/SIGTERM. */
-async function worker(a: ParsedArgs, out: (s: string) => void): Promise<number> {
-  const file = a.words[1];
-  if (file === undefined) throw new Error("worker needs a module path");
-  const mod = (await import(pathToFileURL(path.resolve(file)).href)) as {
-    tasks?: Record<string, TaskFunction>;
-  };
-  if (mod.tasks === undefined || Object.keys(mod.tasks).length === 0)
-    throw new Error(`${file} exports no \`tasks\``);
-  const w = new Worker({
-    client: remoteFrom(a).client,
-    tasks: mod.tasks,
-    concurrency: Number(flag(a, "--concurrency") ?? 4),
-  }).start();
-  out(`worker serving ${Object.keys(mod.tasks).join(", ")}`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-  await w.stop();
-  return 0;
-}
-
 export async function main(
   argv: readonly string[],
   out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
@@ -218,7 +196,9 @@ export async function main(
   try {
     if (cmd === "get") return await getCommand(remoteFrom(a), a.words, a, out);
     if (cmd === "run") return await run(a, out);
-    if (cmd === "worker") return await worker(a, out);
+    if (cmd === "worker") return await workerModule(remoteFrom(a), a, out);
+    if (cmd === "register") return await registerModule(remoteFrom(a), a, out);
+    if (cmd === "backfill") return await backfill(remoteFrom(a), a, out);
     if (cmd === "config") return configCommand(a, out);
     return await steer(a, out);
   } catch (err) {

@@ -144,6 +144,77 @@ describe("petrel CLI", () => {
     }
   }, 60_000);
 
+  it("register MODULE registers the DSL entities; worker MODULE serves their function tasks", async () => {
+    const reg = await cli("register", "test/fixtures/dsl-module.ts", "--version", "m1");
+    expect(reg.stderr).toBe("");
+    expect(reg.code).toBe(0);
+    expect(reg.stdout).toContain(
+      "registered 2 task(s), 2 workflow(s), 3 launch plan(s) as version m1 in clip/development",
+    );
+    const child = runPetrel([
+      "--endpoint",
+      t.grpcAddress,
+      "--project",
+      "clip",
+      "worker",
+      "test/fixtures/dsl-module.ts",
+    ]);
+    try {
+      const r = await cli("run", "workflow", "cli.hello", "--input", "name=ann", "--wait");
+      expect(r.stderr).toBe("");
+      expect(r.stdout.trim().split("\n").at(-1)).toBe('{"text":"hello ann"}');
+    } finally {
+      child.kill("SIGTERM");
+      expect(await exited(child)).toBe(0);
+    }
+  }, 60_000);
+
+  it("backfill runs a scheduled launch plan once per tick in the range", async () => {
+    const args = [
+      "backfill",
+      "cli.nightly",
+      "--from",
+      "2026-01-01T00:00:00Z",
+      "--to",
+      "2026-01-04T00:00:00Z",
+    ];
+    const dry = await cli(...args, "--dry-run");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout.trim()).toBe(
+      "3 run(s) of cli.nightly: 2026-01-01T03:00:00.000Z, 2026-01-02T03:00:00.000Z, 2026-01-03T03:00:00.000Z",
+    );
+    const real = await cli(...args);
+    expect(real.stderr).toBe("");
+    const name = /execution (\S+) created/.exec(real.stdout)?.[1] ?? "";
+    const id = { project: "clip", domain: "development", name };
+    const done = await eventually(
+      () => t.admin.getExecution({ id }),
+      (e) => (e.closure?.phase ?? 0) >= 4,
+      30_000,
+    );
+    expect(done.closure?.outputResult.case === "error" ? done.closure.outputResult.value.message : "").toBe(
+      "",
+    );
+    const children = await t.admin.listExecutions({
+      id: { project: "clip", domain: "development" },
+      limit: 10,
+      filters: `eq(launch_plan.name,cli.nightly)`,
+    });
+    expect(children.executions).toHaveLength(3);
+    const seen = await Promise.all(
+      children.executions.map(async (c) => {
+        const out = (await t.admin.getExecutionData({ id: c.id })).fullOutputs?.literals.seen;
+        const v = out?.value.case === "scalar" ? out.value.value.value : undefined;
+        return v?.case === "primitive" ? String(v.value.value.value) : "";
+      }),
+    );
+    expect(seen.map((x) => x.slice(0, 19)).sort()).toEqual([
+      "2026-01-01T03:00:00",
+      "2026-01-02T03:00:00",
+      "2026-01-03T03:00:00",
+    ]);
+  }, 60_000);
+
   it("saves, lists and uses profiles, and prints yaml", async () => {
     const { mkdtempSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");

@@ -1,0 +1,107 @@
+// The handle of one execution: phase, typed outputs, waiting on the watch stream, node trees from sync.
+import type { Execution } from "../gen/flyteidl/admin/execution_pb.js";
+import type { NodeExecution } from "../gen/flyteidl/admin/node_execution_pb.js";
+import type { TaskExecution } from "../gen/flyteidl/admin/task_execution_pb.js";
+import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
+import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
+import type { SynchronousClient } from "./synchronous-client.js";
+import { fromLiteralMap } from "./type-engine.js";
+
+const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.TIMED_OUT]);
+
+export class ExecutionTimeoutError extends Error {}
+
+export class ExecutionHandle {
+  constructor(
+    private readonly remote: { readonly client: SynchronousClient },
+    public execution: Execution,
+  ) {}
+
+  get name(): string {
+    return this.execution.id?.name ?? "";
+  }
+  get phase(): Phase {
+    return this.execution.closure?.phase ?? Phase.UNDEFINED;
+  }
+  get isDone(): boolean {
+    return TERMINAL.has(this.phase);
+  }
+  get error(): string | undefined {
+    const r = this.execution.closure?.outputResult;
+    return r?.case === "error" ? r.value.message : undefined;
+  }
+
+  async outputs(): Promise<Record<string, unknown>> {
+    return fromLiteralMap((await this.remote.client.getExecutionData({ id: this.execution.id })).fullOutputs);
+  }
+
+  async inputs(): Promise<Record<string, unknown>> {
+    return fromLiteralMap((await this.remote.client.getExecutionData({ id: this.execution.id })).fullInputs);
+  }
+
+  /** Waits on the watch stream until a terminal phase (or the timeout, which throws naming the execution). */
+  async wait(opts: { timeoutMs?: number } = {}): Promise<this> {
+    const abort = new AbortController();
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(), opts.timeoutMs);
+    try {
+      for await (const e of this.remote.client.watchExecution(
+        { id: this.execution.id },
+        { signal: abort.signal },
+      )) {
+        if (e.kind.case === "execution") this.execution = e.kind.value;
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) throw err;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+    if (!this.isDone) {
+      await this.sync();
+      if (!this.isDone)
+        throw new ExecutionTimeoutError(`execution ${this.name} did not finish within ${opts.timeoutMs} ms`);
+    }
+    return this;
+  }
+
+  /** Every phase change of the execution, its nodes and task attempts, until it finishes. */
+  async *watch(): AsyncGenerator<WatchEvent> {
+    for await (const e of this.remote.client.watchExecution({ id: this.execution.id })) {
+      if (e.kind.case === "execution") this.execution = e.kind.value;
+      yield e;
+    }
+  }
+
+  /** Refreshes the execution; with `nodes`, also every node execution (recursively under parents) and attempts. */
+  async sync(opts: { nodes?: boolean } = {}): Promise<this> {
+    this.execution = await this.remote.client.getExecution({ id: this.execution.id });
+    if (opts.nodes === true) this.nodes = await this.listNodes("");
+    return this;
+  }
+
+  /** Node executions from the last `sync({ nodes: true })`. */
+  nodes: NodeInfo[] = [];
+
+  private async listNodes(parent: string): Promise<NodeInfo[]> {
+    const out: NodeInfo[] = [];
+    const c = this.remote.client;
+    for await (const node of c.listNodeExecutionsAll({
+      workflowExecutionId: this.execution.id,
+      uniqueParentId: parent,
+    })) {
+      const id = node.id?.nodeId ?? "";
+      const attempts = await c.listTaskExecutionsAll({ nodeExecutionId: node.id });
+      const taskExecutions = [];
+      for await (const a of attempts) taskExecutions.push(a);
+      const children = node.metadata?.isParentNode === true ? await this.listNodes(id) : [];
+      out.push({ node, taskExecutions, children });
+    }
+    return out;
+  }
+}
+
+export interface NodeInfo {
+  readonly node: NodeExecution;
+  readonly taskExecutions: TaskExecution[];
+  /** Nodes under this one (branch cases, sub-workflow and array children). */
+  readonly children: NodeInfo[];
+}

@@ -1,0 +1,54 @@
+// A whole Petrel server inside the caller's process (embedded Postgres in a temporary directory unless a home
+// or database is given), for scripts and tests: FriendlyRemote.inProcess().
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+export interface InProcessOptions {
+  readonly project: string;
+  readonly domain: string;
+  /** Keep the embedded database here (default: a temporary directory removed on close). */
+  readonly home?: string;
+  /** Use this Postgres instead of an embedded one. */
+  readonly databaseUrl?: string;
+  readonly logLevel?: "debug" | "info" | "warn" | "error";
+}
+
+export interface InProcessServer {
+  readonly endpoint: string;
+  readonly httpBaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startInProcess(o: InProcessOptions): Promise<InProcessServer> {
+  const { createLogger, loadConfig, startPetrel } = await import("../server/index.js");
+  const temporary = o.home === undefined && o.databaseUrl === undefined;
+  const home = o.home ?? (await mkdtemp(path.join(os.tmpdir(), "petrel-in-process-")));
+  const config = loadConfig([], {
+    PETREL_HOST: "127.0.0.1",
+    PETREL_GRPC_PORT: "0",
+    PETREL_HTTP_PORT: "0",
+    PETREL_HOME: home,
+    PETREL_LOG_LEVEL: o.logLevel ?? "warn",
+    ...(o.databaseUrl === undefined ? {} : { DATABASE_URL: o.databaseUrl }),
+  });
+  let server: Awaited<ReturnType<typeof startPetrel>>;
+  try {
+    server = await startPetrel(
+      config,
+      createLogger(config.logLevel),
+      temporary ? { unsafeFastDatabase: true } : {},
+    );
+  } catch (err) {
+    if (temporary) await rm(home, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    endpoint: `127.0.0.1:${server.grpcPort}`,
+    httpBaseUrl: `http://127.0.0.1:${server.httpPort}`,
+    async stop() {
+      await server.stop(2_000);
+      if (temporary) await rm(home, { recursive: true, force: true });
+    },
+  };
+}

@@ -21,7 +21,7 @@ export {
   type TaskSpec,
   task,
 } from "./tasks.js";
-export { literalOf, type Type, type TypeMap, t, type ValueOf, type ValuesOf, valueOf } from "./types.js";
+export { literalOf, type Type, type TypeMap, t, type ValueOf, type ValuesOf, valueFrom } from "./types.js";
 export {
   type LaunchPlanEntity,
   type LaunchPlanSpec,

@@ -17,7 +17,7 @@ import {
   type WorkflowTemplate,
   WorkflowTemplateSchema,
 } from "../../gen/flyteidl/core/workflow_pb.js";
-import { type Dependency, DslError } from "./graph.js";
+import { DslError } from "./graph.js";
 import { entityId, type SerializeContext, type TaskDefinition } from "./tasks.js";
 import type { LaunchPlanDefinition, WorkflowDefinition } from "./workflows.js";
 

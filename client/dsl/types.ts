@@ -96,6 +96,6 @@ export function literalOf<T>(type: Type<T>, value: T, where = "value"): Literal 
 }
 
 /** A literal as a value of the type. */
-export function valueOf<T>(_type: Type<T>, literal: Literal): T {
+export function valueFrom<T>(_type: Type<T>, literal: Literal): T {
   return fromLiteral(literal) as T;
 }

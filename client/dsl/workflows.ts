@@ -15,7 +15,6 @@ import {
   type Bindable,
   Builder,
   bindInputs,
-  bindingData,
   type CallOptions,
   currentBuilder,
   type Dependency,

@@ -13,7 +13,7 @@ import {
   TypeMismatchError,
   t,
   task,
-  valueOf,
+  valueFrom,
   waitForInput,
   workflow,
 } from "../../../client/index.js";
@@ -44,9 +44,9 @@ describe("t.* types", () => {
     ];
     for (const [type, v] of cases) {
       const lit = literalOf(type, v);
-      expect(valueOf(type, lit), type.description).toEqual(v);
+      expect(valueFrom(type, lit), type.description).toEqual(v);
       const wire = fromBinary(LiteralSchema, toBinary(LiteralSchema, lit));
-      expect(valueOf(type, wire), type.description).toEqual(v);
+      expect(valueFrom(type, wire), type.description).toEqual(v);
     }
   });
 

@@ -1,6 +1,7 @@
 // The handle of one execution: phase, typed outputs, waiting on the watch stream, node trees from sync.
 import type { Execution } from "../gen/flyteidl/admin/execution_pb.js";
 import type { NodeExecution } from "../gen/flyteidl/admin/node_execution_pb.js";
+import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
 import type { TaskExecution } from "../gen/flyteidl/admin/task_execution_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
 import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
@@ -68,6 +69,28 @@ export class ExecutionHandle {
     for await (const e of this.remote.client.watchExecution({ id: this.execution.id })) {
       if (e.kind.case === "execution") this.execution = e.kind.value;
       yield e;
+    }
+  }
+
+  /** Waits until a gate of this execution is waiting for `signalId` (so it can be approved or set). */
+  async waitForSignal(
+    signalId: string,
+    opts: { timeoutMs?: number; pollIntervalMs?: number } = {},
+  ): Promise<Signal> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    for (;;) {
+      const { signals } = await this.remote.client.listSignals({
+        workflowExecutionId: this.execution.id,
+        limit: 100,
+      });
+      const found = signals.find((s) => s.id?.signalId === signalId);
+      if (found !== undefined) return found;
+      await this.sync();
+      if (this.isDone)
+        throw new Error(`execution ${this.name} finished without waiting for signal ${signalId}`);
+      if (Date.now() > deadline)
+        throw new ExecutionTimeoutError(`execution ${this.name} did not wait for signal ${signalId} in time`);
+      await new Promise((r) => setTimeout(r, opts.pollIntervalMs ?? 100));
     }
   }
 

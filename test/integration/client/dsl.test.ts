@@ -74,13 +74,8 @@ afterAll(async () => {
 describe("the TypeScript DSL", () => {
   it("defines, runs and approves a 3-task workflow with a gate, reading typed outputs", async () => {
     const exe = await remote.execute(reviewed, { x: 5 });
-    const signal = await eventually(
-      () => remote.listSignals(exe),
-      (s) => s.length === 1,
-      20_000,
-      50,
-    );
-    expect(signal[0]?.id?.signalId).toBe("publish");
+    const signal = await exe.waitForSignal("publish", { timeoutMs: 20_000 });
+    expect(signal.type?.type.case).toBe("simple");
     await remote.approve("publish", exe);
     await exe.wait({ timeoutMs: 30_000 });
     expect(exe.phase).toBe(W.SUCCEEDED);
@@ -135,7 +130,14 @@ describe("the TypeScript DSL", () => {
     const inner = workflow({ name: "dsl.inner", inputs: { a: t.int }, outputs: { o: t.int } }, ({ a }) => ({
       o: square({ x: a }).y,
     }));
-    const plus = launchPlan({ workflow: inner, name: "dsl.inner-default", defaultInputs: { a: 4 } });
+    const plus = launchPlan({
+      workflow: inner,
+      name: "dsl.inner-default",
+      defaultInputs: { a: 4 },
+      notifications: [{ phases: ["failed", "timedOut"], email: ["oncall@example.com"] }],
+      labels: { team: "data" },
+      maxParallelism: 3,
+    });
     const outer = workflow(
       { name: "dsl.outer", inputs: {}, outputs: { a: t.int, b: t.int, c: t.int } },
       () => {
@@ -157,6 +159,9 @@ describe("the TypeScript DSL", () => {
     await exe.wait({ timeoutMs: 30_000 });
     expect(exe.phase, exe.error).toBe(W.SUCCEEDED);
     expect(await exe.outputs()).toEqual({ a: 36, b: 16, c: 7 });
+    const lp = await remote.fetchLaunchPlan("dsl.inner-default");
+    expect(lp.spec?.entityMetadata?.notifications[0]?.type.case).toBe("email");
+    expect(lp.spec?.labels?.values).toEqual({ team: "data" });
   });
 
   it("reports a failing function task as a user error and rejects bad definitions and inputs clearly", async () => {

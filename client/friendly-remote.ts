@@ -22,13 +22,9 @@ import { ExecutionHandle } from "./execution-handle.js";
 import { type InProcessOptions, startInProcess } from "./in-process.js";
 import { loadProfile } from "./profiles.js";
 import { type ConnectOptions, SynchronousClient } from "./synchronous-client.js";
+import { type ExecuteTarget, resolveTarget, type Target } from "./targets.js";
 import { TypeMismatchError, toLiteral, toLiteralMap } from "./type-engine.js";
 import { type TaskFunction, Worker } from "./worker.js";
-
-export type Target =
-  | { readonly launchPlan: string; readonly version?: string }
-  | { readonly workflow: string; readonly version?: string }
-  | { readonly task: string; readonly version?: string };
 
 export interface ExecuteOptions {
   /** Called with every execution, node and task phase change while waiting (implies `wait`). */
@@ -57,9 +53,6 @@ export type Registrable =
       readonly defaultLaunchPlan?: boolean;
     }
   | { readonly launchPlan: MessageInitShape<typeof LaunchPlanCreateRequestSchema> };
-
-/** What `execute` runs: a DSL entity, a fetched entity, or a reference by name. */
-export type ExecuteTarget = Target | Entity | Task | Workflow | LaunchPlan;
 
 const ignoreExisting = (err: unknown) => {
   if (!(err instanceof EntityAlreadyExistsError)) throw err;
@@ -129,7 +122,8 @@ export class FriendlyRemote {
     });
   }
 
-  private id(resourceType: ResourceType, name: string, version: string): Identifier {
+  /** An id in this remote's project and domain. */
+  id(resourceType: ResourceType, name: string, version: string): Identifier {
     return create(IdentifierSchema, {
       resourceType,
       project: this.project,
@@ -188,57 +182,6 @@ export class FriendlyRemote {
     );
   }
 
-  /** Resolves the target to a launch plan (or task) id, the types its inputs must have and which are required. */
-  private async resolve(target: ExecuteTarget, version: string | undefined): Promise<Resolved> {
-    if (isEntity(target)) {
-      const reg = await this.register(target, version === undefined ? {} : { version });
-      const kind = target.kind === "task" ? ResourceType.TASK : ResourceType.LAUNCH_PLAN;
-      const name =
-        target.kind === "task" ? target.name : target.kind === "workflow" ? target.name : target.name;
-      if (target.kind !== "task")
-        return {
-          ...(await this.resolve({ launchPlan: name, version: reg.version }, undefined)),
-          functions: reg.functions,
-        };
-      return {
-        id: this.id(kind, name, reg.version),
-        types: Object.fromEntries(Object.entries(target.inputs).map(([k, t]) => [k, t.literalType])),
-        required: new Set(Object.keys(target.inputs)),
-        functions: reg.functions,
-      };
-    }
-    if ("$typeName" in target) {
-      const name = target.id?.name ?? "";
-      const v = target.id?.version;
-      if (target.$typeName === "flyteidl.admin.Task")
-        return this.resolve({ task: name, ...(v === undefined ? {} : { version: v }) }, undefined);
-      return this.resolve({ launchPlan: name, ...(v === undefined ? {} : { version: v }) }, undefined);
-    }
-    if ("task" in target) {
-      const task = await this.fetchTask(target.task, target.version);
-      const vars = task.closure?.compiledTask?.template?.interface?.inputs?.variables ?? {};
-      return {
-        id: task.id ?? this.id(ResourceType.TASK, target.task, ""),
-        types: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v.type])),
-        required: new Set(Object.keys(vars)),
-        functions: new Map(),
-      };
-    }
-    const name = "launchPlan" in target ? target.launchPlan : target.workflow;
-    const lp = await this.fetchLaunchPlan(name, target.version);
-    const params = lp.closure?.expectedInputs?.parameters ?? {};
-    return {
-      id: lp.id ?? this.id(ResourceType.LAUNCH_PLAN, name, ""),
-      types: Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.var?.type])),
-      required: new Set(
-        Object.entries(params).flatMap(([k, p]) =>
-          p.behavior.case === "required" && p.behavior.value ? [k] : [],
-        ),
-      ),
-      functions: new Map(),
-    };
-  }
-
   /**
    * Runs a DSL entity (registered on the fly), a fetched entity or a reference by name (latest version unless
    * given) with plain TS inputs, checked against its interface first. A DSL workflow's TypeScript tasks are
@@ -249,7 +192,7 @@ export class FriendlyRemote {
     inputs: Record<string, unknown> = {},
     opts: ExecuteOptions = {},
   ): Promise<ExecutionHandle> {
-    const resolved = await this.resolve(target, opts.version);
+    const resolved = await resolveTarget(this, target, opts.version);
     const literals = toLiteralMap(inputs, resolved.types);
     const missing = [...resolved.required].filter((k) => !(k in inputs));
     if (missing.length > 0)
@@ -452,9 +395,4 @@ export class FriendlyRemote {
   }
 }
 
-interface Resolved {
-  readonly id: Identifier;
-  readonly types: Record<string, LiteralType | undefined>;
-  readonly required: ReadonlySet<string>;
-  readonly functions: ReadonlyMap<string, unknown>;
-}
+export type { ExecuteTarget, Target };

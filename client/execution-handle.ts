@@ -5,6 +5,7 @@ import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
 import type { TaskExecution } from "../gen/flyteidl/admin/task_execution_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
 import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
+import { PetrelError } from "./errors.js";
 import type { SynchronousClient } from "./synchronous-client.js";
 import { fromLiteralMap } from "./type-engine.js";
 
@@ -40,8 +41,13 @@ export class ExecutionHandle {
     return fromLiteralMap((await this.remote.client.getExecutionData({ id: this.execution.id })).fullInputs);
   }
 
-  /** Waits on the watch stream until a terminal phase (or the timeout, which throws naming the execution). */
-  async wait(opts: { timeoutMs?: number } = {}): Promise<this> {
+  /**
+   * Waits until a terminal phase: on the watch stream, or by polling every `pollIntervalMs` (default 1 s) when
+   * the server has no watch stream (e.g. FlyteAdmin) or it breaks. Past `timeoutMs` it throws naming the
+   * execution.
+   */
+  async wait(opts: { timeoutMs?: number; pollIntervalMs?: number } = {}): Promise<this> {
+    const deadline = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.timeoutMs;
     const abort = new AbortController();
     const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(), opts.timeoutMs);
     try {
@@ -52,15 +58,17 @@ export class ExecutionHandle {
         if (e.kind.case === "execution") this.execution = e.kind.value;
       }
     } catch (err) {
-      if (!abort.signal.aborted) throw err;
+      if (!abort.signal.aborted && !(err instanceof PetrelError)) throw err;
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
-    if (!this.isDone) {
+    await this.sync();
+    while (!this.isDone && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(opts.pollIntervalMs ?? 1_000, deadline - Date.now())));
       await this.sync();
-      if (!this.isDone)
-        throw new ExecutionTimeoutError(`execution ${this.name} did not finish within ${opts.timeoutMs} ms`);
     }
+    if (!this.isDone)
+      throw new ExecutionTimeoutError(`execution ${this.name} did not finish within ${opts.timeoutMs} ms`);
     return this;
   }
 

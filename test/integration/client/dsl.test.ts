@@ -1,11 +1,13 @@
 // The TypeScript DSL end to end: define tasks and workflows in this file, register them through FriendlyRemote
 // and run them on a real server, with this process serving the function tasks.
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   approve,
   conditional,
   containerTask,
   DslError,
+  ExecutionHandle,
   FriendlyRemote,
   launchPlan,
   map,
@@ -13,6 +15,7 @@ import {
   TypeMismatchError,
   t,
   task,
+  UnimplementedError,
   waitForInput,
   workflow,
 } from "../../../client/index.js";
@@ -81,6 +84,32 @@ describe("the TypeScript DSL", () => {
     expect(exe.phase).toBe(W.SUCCEEDED);
     const out: { total: number; text: string } = (await exe.outputs()) as { total: number; text: string };
     expect(out).toEqual({ total: 225, text: "225:a,b" });
+  });
+
+  it("waits by polling when the server has no watch stream", async () => {
+    const one = workflow({ name: "dsl.one", inputs: { x: t.int }, outputs: { o: t.int } }, ({ x }) => ({
+      o: square({ x }).y,
+    }));
+    const exe = await remote.execute(one, { x: 3 });
+    const calls: string[] = [];
+    const client = new Proxy(remote.client, {
+      get(target, prop, receiver) {
+        if (prop === "watchExecution")
+          return async function* () {
+            calls.push("watch");
+            yield* [];
+            throw new UnimplementedError(Code.Unimplemented, "no watch here", undefined);
+          };
+        if (prop === "getExecution") calls.push("get");
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const polled = new ExecutionHandle({ client }, exe.execution);
+    await polled.wait({ timeoutMs: 20_000, pollIntervalMs: 20 });
+    expect(polled.phase).toBe(W.SUCCEEDED);
+    expect(calls[0]).toBe("watch");
+    expect(calls.filter((c) => c === "get").length).toBeGreaterThan(0);
+    expect(await polled.outputs()).toEqual({ o: 9 });
   });
 
   it("registers everything a workflow uses under one content-derived version, idempotently", async () => {

@@ -11,6 +11,7 @@ COPY bin ./bin
 COPY gen ./gen
 COPY server ./server
 COPY client ./client
+COPY common ./common
 RUN useradd --system --create-home petrel && mkdir -p /var/lib/petrel && chown petrel:petrel /var/lib/petrel
 USER petrel
 VOLUME ["/var/lib/petrel"]

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { parseCron, ticksBetween } from "../common/cron.js";
 import type { LaunchPlan } from "../gen/flyteidl/admin/launch_plan_pb.js";
 import { FixedRateUnit } from "../gen/flyteidl/admin/schedule_pb.js";
 import {
@@ -11,7 +12,6 @@ import {
 } from "../gen/flyteidl/admin/workflow_pb.js";
 import { IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
 import type { NodeSchema } from "../gen/flyteidl/core/workflow_pb.js";
-import { cronTicks, rateTicks } from "./cron.js";
 
 export interface BackfillOptions {
   /** A launch plan name (latest version unless `launchPlanVersion`) or a fetched launch plan. */
@@ -49,15 +49,19 @@ export function planBackfill(lp: LaunchPlan, o: BackfillOptions, project: string
   if (expr === undefined || expr.case === undefined)
     throw new Error(`launch plan ${lpName} has no schedule to backfill`);
   if (!(o.from.getTime() < o.to.getTime())) throw new Error("backfill needs from < to");
-  const ticks =
+  const cron =
     expr.case === "rate"
-      ? rateTicks(expr.value.value * (UNIT_MS[expr.value.unit] ?? 0), o.from, o.to)
-      : cronTicks(expr.case === "cronSchedule" ? expr.value.schedule : expr.value, o.from, o.to);
+      ? { kind: "every" as const, ms: expr.value.value * (UNIT_MS[expr.value.unit] ?? 0) }
+      : parseCron(expr.case === "cronSchedule" ? expr.value.schedule : expr.value);
+  if (cron.kind === "every" && !(cron.ms > 0))
+    throw new Error(`launch plan ${lpName} has an empty fixed rate`);
+  const ticks = ticksBetween(cron, o.from, o.to);
   if (ticks.length === 0)
     throw new Error(
       `no schedule ticks of ${lpName} between ${o.from.toISOString()} and ${o.to.toISOString()}`,
     );
-  const kickoff = schedule?.kickoffTimeInputArg ?? "";
+  // As Flyte's scheduler does: only cron schedules pass the tick as the kickoff input.
+  const kickoff = expr.case === "rate" ? "" : (schedule?.kickoffTimeInputArg ?? "");
   const version =
     o.version ??
     createHash("md5")

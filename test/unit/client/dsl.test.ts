@@ -1,6 +1,5 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { cronTicks, rateTicks } from "../../../client/cron.js";
 import {
   approve,
   conditional,
@@ -206,29 +205,5 @@ describe("workflow definitions", () => {
       void bad.nope;
       return { o: inc({ a: 1 }).o };
     });
-  });
-});
-
-describe("schedule ticks", () => {
-  const d = (s: string) => new Date(s);
-  it("list cron ticks strictly inside the range, in UTC", () => {
-    expect(
-      cronTicks("0 3 * * *", d("2026-01-01T03:00:00Z"), d("2026-01-03T03:00:00Z")).map((x) =>
-        x.toISOString(),
-      ),
-    ).toEqual(["2026-01-02T03:00:00.000Z"]);
-    expect(
-      cronTicks("*/20 9-10 * * MON-FRI", d("2026-11-27T00:00:00Z"), d("2026-11-30T09:30:00Z")).length,
-    ).toBe(6 + 2);
-    expect(cronTicks("@monthly", d("2026-01-15T00:00:00Z"), d("2026-04-15T00:00:00Z")).length).toBe(3);
-    expect(
-      cronTicks("0 0 1 * 0", d("2026-02-01T00:00:00Z"), d("2026-02-28T00:00:00Z")).map((x) => x.getUTCDate()),
-    ).toEqual([8, 15, 22]);
-    expect(() => cronTicks("61 * * * *", d("2026-01-01"), d("2026-01-02"))).toThrow(/invalid cron/);
-    expect(() => cronTicks("* * *", d("2026-01-01"), d("2026-01-02"))).toThrow(/5 fields/);
-  });
-  it("list fixed-rate ticks", () => {
-    expect(rateTicks(3_600_000, d("2026-01-01T00:00:00Z"), d("2026-01-01T03:00:00Z")).length).toBe(2);
-    expect(() => rateTicks(0, d("2026-01-01"), d("2026-01-02"))).toThrow(/positive/);
   });
 });

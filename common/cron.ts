@@ -1,0 +1,139 @@
+// Cron schedules as Flyte's native scheduler reads them (UTC): 5 fields (minute hour day-of-month month
+// day-of-week, with names, ranges, lists and steps), the @yearly/@monthly/@weekly/@daily/@hourly descriptors,
+// and `@every <duration>`. Shared by the server (validation, scheduler) and the client (backfills).
+const DESCRIPTORS: Record<string, string> = {
+  "@yearly": "0 0 1 1 *",
+  "@annually": "0 0 1 1 *",
+  "@monthly": "0 0 1 * *",
+  "@weekly": "0 0 * * 0",
+  "@daily": "0 0 * * *",
+  "@midnight": "0 0 * * *",
+  "@hourly": "0 * * * *",
+};
+const FIELDS = [
+  { name: "minute", min: 0, max: 59 },
+  { name: "hour", min: 0, max: 23 },
+  { name: "day of month", min: 1, max: 31 },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+  },
+  { name: "day of week", min: 0, max: 7, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"] },
+] as const;
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1e3,
+  m: 6e4,
+  h: 3.6e6,
+};
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Bound on generated ticks, so a mistaken range cannot create millions of executions. */
+export const MAX_TICKS = 10_000;
+
+export class CronError extends Error {}
+
+/** A parsed schedule: minute-resolution cron sets, or a fixed interval. */
+export type Cron =
+  | { readonly kind: "cron"; readonly fields: readonly (ReadonlySet<number> | undefined)[] }
+  | { readonly kind: "every"; readonly ms: number };
+
+type Field = (typeof FIELDS)[number];
+
+function fieldValue(text: string, field: Field): number | undefined {
+  const names: readonly string[] | undefined = "names" in field ? field.names : undefined;
+  const named = names?.indexOf(text.toUpperCase()) ?? -1;
+  if (named >= 0) return field.min + named;
+  return /^\d+$/.test(text) ? Number.parseInt(text, 10) : undefined;
+}
+
+/** The values a field allows, or undefined for "any". */
+function parseField(part: string, field: Field): Set<number> | undefined {
+  if (part === "*" || part === "?") return undefined;
+  const out = new Set<number>();
+  for (const item of part.split(",")) {
+    const [range = "", step, ...rest] = item.split("/");
+    if (rest.length > 0 || (step !== undefined && !/^[1-9]\d*$/.test(step)))
+      throw new CronError(`bad step in ${field.name} "${item}"`);
+    const bounds = range === "*" || range === "?" ? [String(field.min), String(field.max)] : range.split("-");
+    if (bounds.length > 2) throw new CronError(`bad range in ${field.name} "${item}"`);
+    const values = bounds.map((b) => fieldValue(b, field));
+    for (const v of values)
+      if (v === undefined || v < field.min || v > field.max)
+        throw new CronError(`value out of range in ${field.name} "${item}" (${field.min}-${field.max})`);
+    const [lo = 0, hi = step === undefined || bounds.length === 2 ? lo : field.max] = values as number[];
+    if (lo > hi) throw new CronError(`bad range in ${field.name} "${item}"`);
+    for (let v = lo; v <= hi; v += Number(step ?? 1))
+      out.add(field.name === "day of week" && v === 7 ? 0 : v);
+  }
+  return out;
+}
+
+function parseDuration(text: string, expr: string): number {
+  if (!/^([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+$/.test(text))
+    throw new CronError(`failed to parse duration ${expr}`);
+  let ms = 0;
+  for (const [, n, unit] of text.matchAll(/([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/g))
+    ms += Number(n) * (DURATION_UNITS[unit ?? "ms"] ?? 0);
+  return Math.max(ms, 1_000); // sub-second intervals run every second, as robfig/cron does
+}
+
+/** Parses a schedule expression; throws CronError with the problem. */
+export function parseCron(expr: string): Cron {
+  const e = expr.trim();
+  if (e.startsWith("@every ")) return { kind: "every", ms: parseDuration(e.slice(7).trim(), e) };
+  const text = DESCRIPTORS[e.toLowerCase()];
+  if (text === undefined && e.startsWith("@")) throw new CronError(`unrecognized descriptor: ${e}`);
+  const parts = (text ?? e).split(/\s+/);
+  if (parts.length !== 5) throw new CronError(`expected exactly 5 fields, found ${parts.length}: ${e}`);
+  return { kind: "cron", fields: parts.map((p, i) => parseField(p, FIELDS[i] as Field)) };
+}
+
+const allows = (s: ReadonlySet<number> | undefined, v: number) => s === undefined || s.has(v);
+
+function dayMatches(fields: Extract<Cron, { kind: "cron" }>["fields"], d: Date): boolean {
+  const [, , dom, mon, dow] = fields;
+  if (!allows(mon, d.getUTCMonth() + 1)) return false;
+  const domOk = allows(dom, d.getUTCDate());
+  const dowOk = allows(dow, d.getUTCDay());
+  // Standard cron: when both day fields are restricted, either may match.
+  return dom !== undefined && dow !== undefined ? domOk || dowOk : domOk && dowOk;
+}
+
+/**
+ * The first fire time strictly after `after`. `@every` schedules count from `anchor` (when the schedule began).
+ * Undefined when a cron expression never fires in the next five years (e.g. 30 February).
+ */
+export function nextFire(c: Cron, after: Date, anchor: Date = after): Date | undefined {
+  if (c.kind === "every") {
+    const k = Math.floor((after.getTime() - anchor.getTime()) / c.ms) + 1;
+    return new Date(anchor.getTime() + Math.max(1, k) * c.ms);
+  }
+  const [min, hour] = c.fields;
+  const limit = after.getTime() + 5 * 366 * DAY;
+  let t = Math.floor(after.getTime() / MINUTE) * MINUTE + MINUTE;
+  while (t <= limit) {
+    const d = new Date(t);
+    if (!dayMatches(c.fields, d)) t = Math.floor(t / DAY) * DAY + DAY;
+    else if (!allows(hour, d.getUTCHours())) t = Math.floor(t / HOUR) * HOUR + HOUR;
+    else if (!allows(min, d.getUTCMinutes())) t += MINUTE;
+    else return d;
+  }
+  return undefined;
+}
+
+/** Fire times strictly after `from` and strictly before `to` (`@every` counted from `from`). */
+export function ticksBetween(c: Cron, from: Date, to: Date): Date[] {
+  const out: Date[] = [];
+  for (let d = nextFire(c, from); d !== undefined && d < to; d = nextFire(c, d, from)) {
+    out.push(d);
+    if (out.length > MAX_TICKS) throw new CronError(`the range has more than ${MAX_TICKS} schedule ticks`);
+  }
+  return out;
+}

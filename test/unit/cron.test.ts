@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { CronError, nextFire, parseCron, ticksBetween } from "../../common/cron.js";
+import { cronProblem } from "../../server/validation/cron.js";
+
+const d = (s: string) => new Date(s);
+const iso = (xs: Date[]) => xs.map((x) => x.toISOString());
+
+describe("cron schedules", () => {
+  it("list cron ticks strictly inside the range, in UTC", () => {
+    expect(
+      iso(ticksBetween(parseCron("0 3 * * *"), d("2026-01-01T03:00:00Z"), d("2026-01-03T03:00:00Z"))),
+    ).toEqual(["2026-01-02T03:00:00.000Z"]);
+    // Friday 27 Nov 2026 and Monday 30 Nov, every 20 minutes from 9:00 to 10:40.
+    expect(
+      ticksBetween(parseCron("*/20 9-10 * * MON-FRI"), d("2026-11-27T00:00:00Z"), d("2026-11-30T09:30:00Z")),
+    ).toHaveLength(8);
+    expect(
+      ticksBetween(parseCron("@monthly"), d("2026-01-15T00:00:00Z"), d("2026-04-15T00:00:00Z")),
+    ).toHaveLength(3);
+    // Both day fields restricted: either matches (1 Feb is a Sunday and excluded by the range).
+    expect(
+      ticksBetween(parseCron("0 0 1 * 0"), d("2026-02-01T00:00:00Z"), d("2026-02-28T00:00:00Z")).map((x) =>
+        x.getUTCDate(),
+      ),
+    ).toEqual([8, 15, 22]);
+    expect(
+      iso(ticksBetween(parseCron("5/20 0 1 jan *"), d("2026-01-01T00:00:00Z"), d("2026-01-02T00:00:00Z"))),
+    ).toEqual(["2026-01-01T00:05:00.000Z", "2026-01-01T00:25:00.000Z", "2026-01-01T00:45:00.000Z"]);
+  });
+
+  it("find the next fire time quickly, even years away, and never for impossible dates", () => {
+    expect(nextFire(parseCron("0 12 29 2 *"), d("2026-03-01T00:00:00Z"))?.toISOString()).toBe(
+      "2028-02-29T12:00:00.000Z",
+    );
+    expect(nextFire(parseCron("0 0 30 2 *"), d("2026-01-01T00:00:00Z"))).toBeUndefined();
+    const every = parseCron("@every 1h30m");
+    const anchor = d("2026-01-01T00:00:00Z");
+    expect(nextFire(every, d("2026-01-01T02:00:00Z"), anchor)?.toISOString()).toBe(
+      "2026-01-01T03:00:00.000Z",
+    );
+    expect(ticksBetween(every, anchor, d("2026-01-01T06:00:00Z"))).toHaveLength(3);
+  });
+
+  it("explain invalid expressions the way Flyte's scheduler does", () => {
+    expect(cronProblem("0 3 * * *")).toBeUndefined();
+    expect(cronProblem("@every 5m")).toBeUndefined();
+    expect(cronProblem("* * *")).toBe("expected exactly 5 fields, found 3: * * *");
+    expect(cronProblem("61 * * * *")).toBe('value out of range in minute "61" (0-59)');
+    expect(cronProblem("*/0 * * * *")).toBe('bad step in minute "*/0"');
+    expect(cronProblem("@fortnightly")).toBe("unrecognized descriptor: @fortnightly");
+    expect(cronProblem("@every soon")).toBe("failed to parse duration @every soon");
+    expect(() => ticksBetween(parseCron("* * * * *"), d("2026-01-01"), d("2026-02-01"))).toThrow(CronError);
+  });
+});

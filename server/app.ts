@@ -10,6 +10,8 @@ import type { Logger } from "./logger.js";
 import { createManagers } from "./managers/managers.js";
 import { WatchManager } from "./managers/watch-manager.js";
 import { WATCH_CHANNEL } from "./managers/workflow-event-recorder.js";
+import { SCHEDULE_CHANNEL } from "./repositories/schedule-repo.js";
+import { Scheduler } from "./scheduler/scheduler.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
 import { combineRoutes, logsRoute } from "./transport/http-routes.js";
 import { errorInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
@@ -51,6 +53,7 @@ export async function startPetrel(
   const db = createDatabase(databaseUrl, config.dbPoolMax);
   let engine: Engine | undefined;
   let notifications: NotificationHub | undefined;
+  let schedules: Scheduler | undefined;
   try {
     const applied = await migrateDatabase(db, databaseUrl);
     if (applied.length > 0) logger.info("applied migrations", { migrations: applied.join(",") });
@@ -62,9 +65,12 @@ export async function startPetrel(
     engine = started;
     started.setChildLauncher((req, o) => managers.launcher.createExecution(req, o));
     if (config.engine) await started.start();
-    const hub = new NotificationHub(databaseUrl, [WATCH_CHANNEL], logger);
+    const hub = new NotificationHub(databaseUrl, [WATCH_CHANNEL, SCHEDULE_CHANNEL], logger);
     notifications = hub;
     await hub.start();
+    const scheduler = new Scheduler(db, (req) => managers.launcher.createExecution(req), hub, logger);
+    schedules = scheduler;
+    if (config.scheduler) scheduler.start();
     const watch = new WatchManager(db, hub, managers.executions);
     const health = new HealthState(servedServiceNames());
     const listeners = await startListeners({
@@ -89,6 +95,7 @@ export async function startPetrel(
         stopping ??= (async () => {
           health.setNotServing();
           await listeners.close(graceMs);
+          await scheduler.stop();
           await started.stop(graceMs);
           await hub.stop();
           await db.destroy();
@@ -98,6 +105,7 @@ export async function startPetrel(
       },
     };
   } catch (err) {
+    await schedules?.stop();
     await engine?.stop(0);
     await notifications?.stop();
     await db.destroy();

@@ -23,6 +23,8 @@ export interface PetrelConfig {
   readonly engine: boolean;
   /** How long a claimed work item stays leased without a heartbeat (a crashed replica's work is retaken after). */
   readonly engineLeaseMs: number;
+  /** Launch scheduled launch plans from this process (replicas share the work). */
+  readonly scheduler: boolean;
 }
 
 export class ConfigError extends Error {
@@ -49,6 +51,7 @@ const SETTINGS = {
   dbPoolMax: { flag: "--db-pool-max", env: "PETREL_DB_POOL_MAX" },
   engine: { flag: "--engine", env: "PETREL_ENGINE" },
   engineLeaseMs: { flag: "--engine-lease-ms", env: "PETREL_ENGINE_LEASE_MS" },
+  scheduler: { flag: "--scheduler", env: "PETREL_SCHEDULER" },
 } as const satisfies Record<keyof PetrelConfig, Setting>;
 
 export const CONFIG_SETTINGS: Readonly<Record<string, Setting>> = SETTINGS;
@@ -140,6 +143,7 @@ export function loadConfig(
   const runtime = read("taskRuntime");
   const pool = read("dbPoolMax");
   const engine = read("engine");
+  const scheduler = read("scheduler");
   const lease = read("engineLeaseMs");
   const engineLeaseMs = lease === undefined ? 30_000 : Number(lease.value);
   if (!Number.isInteger(engineLeaseMs) || engineLeaseMs < 500) {
@@ -169,6 +173,9 @@ export function loadConfig(
       runtime === undefined ? "process" : oneOf(runtime.value, TASK_RUNTIMES, runtime.source, problems),
     dbPoolMax,
     engineLeaseMs,
+    scheduler:
+      scheduler === undefined ||
+      oneOf(scheduler.value, ["on", "off"] as const, scheduler.source, problems) === "on",
     engine:
       engine === undefined
         ? true

@@ -22,6 +22,7 @@ import {
 import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { invalidArgument, missingField, notFound } from "../errors.js";
 import * as repo from "../repositories/launch-plan-repo.js";
+import { SCHEDULE_CHANNEL } from "../repositories/schedule-repo.js";
 import { getWorkflow } from "../repositories/workflow-repo.js";
 import * as lpx from "../transformers/launch-plan.js";
 import { toIdentifierList } from "../transformers/named-entity-ids.js";
@@ -116,6 +117,7 @@ export class LaunchPlanManager {
       ]);
       const found = await repo.setLaunchPlanState(trx, id, req.state);
       if (!found) throw launchPlanNotFound(id);
+      await trx.raw("SELECT pg_notify(?, '')", [SCHEDULE_CHANNEL]); // the scheduler picks up the change now
     });
   }
 

@@ -10,6 +10,7 @@ import * as m0007 from "./0007-signals.js";
 import * as m0008 from "./0008-task-cache.js";
 import * as m0009 from "./0009-cache-reservations.js";
 import * as m0010 from "./0010-worker-queues.js";
+import * as m0011 from "./0011-schedules.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -26,6 +27,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0008-task-cache", m0008],
   ["0009-cache-reservations", m0009],
   ["0010-worker-queues", m0010],
+  ["0011-schedules", m0011],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -14,7 +14,9 @@ import {
   LiteralMapSchema,
   LiteralSchema,
 } from "../../gen/flyteidl/core/literals_pb.js";
+import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
+import { idKey } from "../compiler/interfaces.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
@@ -52,6 +54,15 @@ export function requiredSuccesses(node: Node, n: number): number {
 
 const DONE = new Set(["SUCCEEDED", "RECOVERED", "FAILED", "TIMED_OUT", "ABORTED", "SKIPPED"]);
 
+export interface ArrayStep {
+  readonly states: (rows: NodeExecutionRow[]) => Promise<Map<string, NodeState>>;
+  readonly start: StartElement;
+  /** Task nodes the execution may still start under max_parallelism (array elements count, as in Flyte). */
+  readonly budget: number;
+  /** The sub-node's declared outputs: each becomes a collection, empty when there are no elements. */
+  readonly outputNames: readonly string[];
+}
+
 /** One step of a running array node; true when anything changed. */
 export async function stepArray(
   ctx: EngineContext,
@@ -60,15 +71,13 @@ export async function stepArray(
   row: NodeExecutionRow,
   spec: Node,
   all: readonly NodeExecutionRow[],
-  states: (rows: NodeExecutionRow[]) => Promise<Map<string, NodeState>>,
-  start: StartElement,
-  /** Task nodes the execution may still start under max_parallelism (array elements count, as in Flyte). */
-  budget = Number.POSITIVE_INFINITY,
+  step: ArrayStep,
 ): Promise<boolean> {
+  const { states, start, budget } = step;
   const a = spec.target.case === "arrayNode" ? spec.target.value : undefined;
   const sub = a?.node;
   if (a === undefined || sub === undefined) return false;
-  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.data.get(trx, row.input_uri));
+  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.readData(trx, row.input_uri));
   const n = elementCount(inputs);
   const children = all.filter((c) => c.parent_id === row.id);
   const byId = new Map(children.map((c) => [c.node_id, c]));
@@ -100,7 +109,10 @@ export async function stepArray(
     await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.FAILED, { error });
     return true;
   }
-  const outputNames = new Set(ordered.flatMap((s) => Object.keys(s?.outputs?.literals ?? {})));
+  const outputNames = new Set([
+    ...step.outputNames,
+    ...ordered.flatMap((s) => Object.keys(s?.outputs?.literals ?? {})),
+  ]);
   const literals: Record<string, Literal> = {};
   for (const name of outputNames) {
     literals[name] = create(LiteralSchema, {
@@ -114,4 +126,12 @@ export async function stepArray(
     outputs: create(LiteralMapSchema, { literals }),
   });
   return true;
+}
+
+/** Output names of an array node's task sub-node, from the task's interface. */
+export function arrayOutputNames(spec: Node, tasks: ReadonlyMap<string, TaskTemplate>): string[] {
+  const sub = spec.target.case === "arrayNode" ? spec.target.value.node : undefined;
+  const ref = sub?.target.case === "taskNode" ? sub.target.value.reference : undefined;
+  if (ref?.case !== "referenceId") return [];
+  return Object.keys(tasks.get(idKey(ref.value))?.interface?.outputs?.variables ?? {});
 }

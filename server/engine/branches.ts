@@ -96,7 +96,7 @@ export async function checkBranch(
   const closure = fromBinary(NodeExecutionClosureSchema, child.closure);
   if (child.phase === "SUCCEEDED" || child.phase === "RECOVERED") {
     const uri = closure.outputResult.case === "outputUri" ? closure.outputResult.value : "";
-    const outputs = decodeLiteralMap(uri === "" ? undefined : await ctx.data.get(trx, uri));
+    const outputs = decodeLiteralMap(uri === "" ? undefined : await ctx.readData(trx, uri));
     await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, { outputs });
     return true;
   }

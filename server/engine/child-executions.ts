@@ -18,7 +18,7 @@ import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import { AppError, Code } from "../errors.js";
 import { type ExecutionRow, getExecution, updateExecution } from "../repositories/execution-repo.js";
-import { getNodeExecution, type NodeExecutionRow } from "../repositories/node-execution-repo.js";
+import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { enqueueEvaluation } from "../repositories/work-repo.js";
 import {
   decodeExecClosure,
@@ -83,7 +83,7 @@ export async function startLaunchPlanNode(
     inputs,
     ...placement,
   });
-  const row = await getNodeExecution(trx, exec.id, node.id);
+  const row = await ctx.batch(trx).storedNode(exec.id, node.id);
   if (ref === undefined || row === undefined || ctx.launchChild === undefined) return false;
   const name = childExecutionName(exec.execution_name, node.id, 0);
   const spec = decodeExecSpec(exec);
@@ -141,7 +141,7 @@ export async function checkLaunchPlanNode(
   if (child.phase === "SUCCEEDED") {
     const out = closure.outputResult;
     const uri = out.case === "outputs" && out.value.data.case === "uri" ? out.value.data.value : "";
-    const outputs = decodeLiteralMap(uri === "" ? undefined : await ctx.data.get(trx, uri));
+    const outputs = decodeLiteralMap(uri === "" ? undefined : await ctx.readData(trx, uri));
     await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, { outputs });
     return true;
   }

@@ -1,5 +1,6 @@
 // What the evaluator and the task runner share: the database, data store, compiled-workflow cache, and helpers
-// that record events through the same recorders the Create*Event rpcs use.
+// that record events by the same rules the Create*Event rpcs use. Engine transactions (ctx.transaction) collect
+// node and task events in an EventBatch and write them in a few statements before commit.
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Knex } from "knex";
@@ -21,11 +22,11 @@ import {
 } from "../../gen/flyteidl/event/event_pb.js";
 import { AppError, Code } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { recordNodeEvent } from "../managers/node-event-recorder.js";
-import { recordTaskEvent } from "../managers/task-event-recorder.js";
-import { recordWorkflowEvent } from "../managers/workflow-event-recorder.js";
+import { LruCache } from "../lru-cache.js";
+import { EventBatch } from "../managers/event-batch.js";
+import { applyWorkflowEvent } from "../managers/workflow-event-recorder.js";
 import type { DataStore } from "../repositories/data-store.js";
-import { type ExecutionRow, getExecutionById } from "../repositories/execution-repo.js";
+import { type ExecutionRow, getExecutionById, updateExecution } from "../repositories/execution-repo.js";
 import { executionId } from "../transformers/execution.js";
 import { decodeCompiledWorkflow } from "../transformers/workflow.js";
 import type { LaunchChild } from "./child-executions.js";
@@ -45,18 +46,29 @@ export interface EngineOptions {
 }
 
 /** Events that were already recorded (a replay after a crash) are fine; anything else is a real failure. */
+const replayed = (err: unknown) =>
+  err instanceof AppError && (err.code === Code.AlreadyExists || err.code === Code.FailedPrecondition);
+
 async function tolerant(op: () => Promise<void>): Promise<void> {
   try {
     await op();
   } catch (err) {
-    if (err instanceof AppError && (err.code === Code.AlreadyExists || err.code === Code.FailedPrecondition))
-      return;
-    throw err;
+    if (!replayed(err)) throw err;
   }
 }
 
+const WORKFLOW_CACHE_SIZE = 256;
+
+export interface WorkflowOutcome {
+  readonly phase: WorkflowExecution_Phase;
+  readonly outputs?: LiteralMap;
+  readonly error?: ExecutionError;
+}
+
 export class EngineContext {
-  private readonly workflows = new Map<string, CompiledWorkflowClosure>();
+  /** Compiled workflows by workflow row id (immutable once registered). */
+  private readonly workflows = new LruCache<string, CompiledWorkflowClosure>(WORKFLOW_CACHE_SIZE);
+  private readonly batches = new WeakMap<Knex, EventBatch>();
   /** Running attempts in this process, by `<execution id>/<node id>`: aborted when the node is. */
   readonly running = new Map<string, AbortController>();
   /** Set when the engine stops: interrupted attempts are handed back to the queue, not recorded as failures. */
@@ -77,6 +89,29 @@ export class EngineContext {
     readonly options: EngineOptions,
   ) {}
 
+  /** A transaction whose node and task events are written, batched, before it commits. */
+  transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (trx) => {
+      const batch = new EventBatch(trx, this.data);
+      this.batches.set(trx, batch);
+      const result = await fn(trx);
+      await batch.flush();
+      return result;
+    });
+  }
+
+  /** The event batch of an engine transaction (see transaction()). */
+  batch(trx: Knex): EventBatch {
+    const batch = this.batches.get(trx);
+    if (batch === undefined) throw new Error("engine events must be recorded inside ctx.transaction()");
+    return batch;
+  }
+
+  /** A blob as the transaction sees it, pending batched writes included. */
+  readData(trx: Knex, uri: string): Promise<Uint8Array | undefined> {
+    return this.batch(trx).readData(uri);
+  }
+
   async compiledWorkflow(db: Knex, workflowRowId: string): Promise<CompiledWorkflowClosure> {
     const cached = this.workflows.get(workflowRowId);
     if (cached !== undefined) return cached;
@@ -92,20 +127,36 @@ export class EngineContext {
     return getExecutionById(trx, id, true);
   }
 
-  workflowEvent(
+  /**
+   * Applies workflow events in order to the (locked) execution row and writes the result once; events that were
+   * already recorded are skipped. Returns the row as stored.
+   */
+  async workflowEvents(
     trx: Knex,
     exec: ExecutionRow,
-    phase: WorkflowExecution_Phase,
-    out?: { outputs?: LiteralMap; error?: ExecutionError },
-  ) {
-    const event = create(WorkflowExecutionEventSchema, {
-      executionId: executionId(exec),
-      phase,
-      occurredAt: timestampNow(),
-      ...(out?.outputs !== undefined ? { outputResult: { case: "outputData", value: out.outputs } } : {}),
-      ...(out?.error !== undefined ? { outputResult: { case: "error", value: out.error } } : {}),
-    });
-    return tolerant(() => recordWorkflowEvent(trx, this.data, exec, event));
+    outcomes: readonly WorkflowOutcome[],
+  ): Promise<ExecutionRow> {
+    let row = exec;
+    let changes: Partial<ExecutionRow> = {};
+    for (const o of outcomes) {
+      const event = create(WorkflowExecutionEventSchema, {
+        executionId: executionId(exec),
+        phase: o.phase,
+        occurredAt: timestampNow(),
+        ...(o.outputs !== undefined ? { outputResult: { case: "outputData", value: o.outputs } } : {}),
+        ...(o.error !== undefined ? { outputResult: { case: "error", value: o.error } } : {}),
+      });
+      try {
+        const effect = applyWorkflowEvent(row, event);
+        this.batch(trx).addBlobs(effect.blobs);
+        changes = { ...changes, ...effect.changes };
+        row = { ...row, ...effect.changes };
+      } catch (err) {
+        if (!replayed(err)) throw err;
+      }
+    }
+    if (Object.keys(changes).length === 0) return exec;
+    return (await updateExecution(trx, exec.id, changes)) ?? row;
   }
 
   nodeEvent(
@@ -141,7 +192,7 @@ export class EngineContext {
       ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
       ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),
     });
-    return tolerant(() => recordNodeEvent(trx, this.data, exec, event));
+    return tolerant(() => this.batch(trx).recordNode(exec, event));
   }
 
   taskEvent(
@@ -171,6 +222,6 @@ export class EngineContext {
       ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
       ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),
     });
-    return tolerant(() => recordTaskEvent(trx, this.data, exec, event));
+    return tolerant(() => this.batch(trx).recordTask(exec, event));
   }
 }

@@ -7,13 +7,7 @@ import type { Knex } from "knex";
 import pg from "pg";
 import type { Logger } from "../logger.js";
 import type { DataStore } from "../repositories/data-store.js";
-import {
-  claimWork,
-  completeWork,
-  nextReadyInMs,
-  WORK_CHANNEL,
-  type WorkItemRow,
-} from "../repositories/work-repo.js";
+import { type Claim, claimWork, WORK_CHANNEL, type WorkItemRow } from "../repositories/work-repo.js";
 import type { LaunchChild } from "./child-executions.js";
 import { EngineContext, type EngineOptions } from "./engine-context.js";
 import { evaluateExecution } from "./evaluator.js";
@@ -48,7 +42,9 @@ export class Engine {
   private listener: pg.Client | undefined;
   private running = false;
   private inflight = new Set<Promise<void>>();
-  private wake: (() => void) | undefined;
+  /** Ends the current sleep; a wake-up that comes while the loop is busy makes its next sleep return at once. */
+  private wakeSleeper: (() => void) | undefined;
+  private woken = false;
   private loopDone: Promise<void> | undefined;
 
   constructor(
@@ -85,7 +81,7 @@ export class Engine {
       connectionString: this.databaseUrl,
       application_name: "petrel-engine-listen",
     });
-    this.listener.on("notification", () => this.wake?.());
+    this.listener.on("notification", () => this.wake());
     this.listener.on("error", (err) =>
       this.logger.warn("engine listener error; polling continues", { error: err }),
     );
@@ -97,7 +93,7 @@ export class Engine {
 
   async stop(graceMs = 10_000): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.wake();
     await this.loopDone;
     const drained = Promise.all(this.inflight);
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
@@ -108,22 +104,27 @@ export class Engine {
     await this.listener?.end().catch(() => undefined);
   }
 
+  private wake(): void {
+    this.woken = true;
+    this.wakeSleeper?.();
+  }
+
   private async loop(): Promise<void> {
     while (this.running) {
       const free = this.ctx.options.concurrency - this.inflight.size;
-      let claimed: WorkItemRow[] = [];
+      let claim: Claim = { items: [], nextReadyMs: undefined };
       if (free > 0) {
-        claimed = await claimWork(this.ctx.db, this.owner, free, this.ctx.options.leaseMs).catch(
+        claim = await claimWork(this.ctx.db, this.owner, free, this.ctx.options.leaseMs).catch(
           (err: unknown) => {
             this.logger.warn("claiming work failed", { error: err });
-            return [];
+            return claim;
           },
         );
       }
-      for (const item of claimed) this.track(this.process(item));
-      if (claimed.length === free && free > 0) continue;
+      for (const item of claim.items) this.track(this.process(item));
+      if (claim.items.length === free && free > 0) continue;
       // At capacity: wait for a slot. Otherwise sleep until the next item is due (or a NOTIFY), never spinning.
-      const next = free > 0 ? await nextReadyInMs(this.ctx.db).catch(() => undefined) : undefined;
+      const next = free > 0 ? claim.nextReadyMs : undefined;
       await this.sleep(
         Math.max(MIN_SLEEP_MS, Math.min(this.ctx.options.pollMs, next ?? this.ctx.options.pollMs)),
       );
@@ -131,29 +132,37 @@ export class Engine {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
         clearTimeout(timer);
+        this.wakeSleeper = undefined;
+        this.woken = false;
         resolve();
-      }
-      this.wake = done;
+      };
+      timer = setTimeout(done, ms);
+      this.wakeSleeper = done;
     });
   }
 
   private track(p: Promise<void>): void {
     this.inflight.add(p);
     void p.finally(() => {
+      const wasFull = this.inflight.size >= this.ctx.options.concurrency;
       this.inflight.delete(p);
-      this.wake?.();
+      // A freed slot matters only when the loop stopped claiming for want of one: new work comes with a NOTIFY.
+      if (wasFull) this.wake();
     });
   }
 
   private async process(item: WorkItemRow): Promise<void> {
     try {
       if (item.kind === "evaluate") {
-        await evaluateExecution(this.ctx, item.execution_id);
-        await completeWork(this.ctx.db, item.id, this.owner);
+        await evaluateExecution(this.ctx, item, this.owner);
       } else {
         await runTaskItem(this.ctx, item, this.owner);
       }

@@ -102,7 +102,7 @@ async function outcome(
         return {
           phase: NodePhase.SUCCEEDED,
           outputs: decodeLiteralMap(
-            row.input_uri === "" ? undefined : await ctx.data.get(trx, row.input_uri),
+            row.input_uri === "" ? undefined : await ctx.readData(trx, row.input_uri),
           ),
         };
       const error = create(ExecutionErrorSchema, {

@@ -4,7 +4,7 @@ import type { Knex } from "knex";
 import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
 import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
-import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
+import type { CompiledWorkflow } from "../../gen/flyteidl/core/compiler_pb.js";
 import {
   type ExecutionError,
   ExecutionError_ErrorKind,
@@ -33,9 +33,8 @@ import { cacheKey } from "./cache-key.js";
 import { abortChild, startLaunchPlanNode } from "./child-executions.js";
 import type { EngineContext, Placement } from "./engine-context.js";
 import { durationMs, startGate } from "./gates.js";
-import { type NodeState, type NodeStatus, planExecution, resolveBindings } from "./plan.js";
+import { type NodeState, type NodeStatus, outputsNeeded, resolveBindings } from "./plan.js";
 import { echoPlugin } from "./plugins/echo-plugin.js";
-import { childNodeId, specNodeId, subWorkflowOf } from "./specs.js";
 
 /** What starting a node needs beyond the node: task templates, the top-level node states and workflow inputs. */
 export interface RunState {
@@ -53,11 +52,34 @@ const STATUS: Readonly<Record<string, NodeStatus>> = {
   SKIPPED: "skipped",
 };
 
-export async function nodeState(ctx: EngineContext, trx: Knex, row: NodeExecutionRow): Promise<NodeState> {
-  const status = STATUS[row.phase] ?? "running";
+export const nodeStatus = (row: NodeExecutionRow): NodeStatus => STATUS[row.phase] ?? "running";
+
+/** Planner states of `rows` (keyed by `idOf`), reading outputs only where `workflow`'s next steps need them. */
+export async function plannerStates(
+  ctx: EngineContext,
+  trx: Knex,
+  workflow: CompiledWorkflow,
+  rows: readonly NodeExecutionRow[],
+  idOf: (row: NodeExecutionRow) => string,
+): Promise<Map<string, NodeState>> {
+  const needed = outputsNeeded(workflow, new Map(rows.map((r) => [idOf(r), nodeStatus(r)])));
+  const states = new Map<string, NodeState>();
+  for (const r of rows) states.set(idOf(r), await nodeState(ctx, trx, r, needed.has(idOf(r))));
+  return states;
+}
+
+/** A node's state for the planner; its outputs are read only when `withOutputs` (see outputsNeeded). */
+export async function nodeState(
+  ctx: EngineContext,
+  trx: Knex,
+  row: NodeExecutionRow,
+  withOutputs = true,
+): Promise<NodeState> {
+  const status = nodeStatus(row);
   const closure = fromBinary(NodeExecutionClosureSchema, row.closure);
   if (status === "succeeded" && closure.outputResult.case === "outputUri") {
-    return { status, outputs: decodeLiteralMap(await ctx.data.get(trx, closure.outputResult.value)) };
+    if (!withOutputs) return { status };
+    return { status, outputs: decodeLiteralMap(await ctx.readData(trx, closure.outputResult.value)) };
   }
   if (closure.outputResult.case === "error") return { status, error: closure.outputResult.value };
   return { status };
@@ -154,10 +176,12 @@ export async function startNode(
   }
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
   if (key !== undefined && template?.metadata?.cacheSerializable === true) {
-    if (!(await reserveCacheKey(trx, key, `${exec.id}/${node.id}`))) {
+    const claim = await reserveOrHit(trx, exec, key, `${exec.id}/${node.id}`);
+    if (claim === "busy") {
       await enqueueEvaluation(trx, exec.id, RESERVATION_POLL_MS);
       return false; // another execution computes this key; resumeWaitingTask picks the node up
     }
+    if (claim !== "reserved") return cacheHit(ctx, trx, exec, node.id, claim);
   }
   return runTaskNode(ctx, trx, exec, node, taskId, template, inputs, key);
 }
@@ -217,6 +241,35 @@ async function runTaskNode(
   return false;
 }
 
+/**
+ * A serializable cache: the stored outputs, or the reservation to compute them, or "busy" while another owner
+ * computes. The cache is read again after a reservation is won, because the previous owner stores its outputs
+ * and releases in one commit that can land between a first miss and the reservation.
+ */
+async function reserveOrHit(
+  trx: Knex,
+  exec: ExecutionRow,
+  key: string,
+  owner: string,
+): Promise<Buffer | "reserved" | "busy"> {
+  const reuse = !decodeExecSpec(exec).overwriteCache;
+  const before = reuse ? await getCachedOutputs(trx, key) : undefined;
+  if (before !== undefined) return before;
+  if (!(await reserveCacheKey(trx, key, owner))) return "busy";
+  const after = reuse ? await getCachedOutputs(trx, key) : undefined;
+  if (after === undefined) return "reserved";
+  await releaseCacheKey(trx, key, owner);
+  return after;
+}
+
+async function cacheHit(ctx: EngineContext, trx: Knex, exec: ExecutionRow, nodeId: string, cached: Buffer) {
+  await ctx.nodeEvent(trx, exec, nodeId, NodePhase.SUCCEEDED, {
+    outputs: decodeLiteralMap(cached),
+    cacheStatus: CatalogCacheStatus.CACHE_HIT,
+  });
+  return true;
+}
+
 /** A task node waiting for a serializable cache: a hit ends it; a free reservation lets it run. */
 export async function resumeWaitingTask(
   ctx: EngineContext,
@@ -230,22 +283,15 @@ export async function resumeWaitingTask(
   if (t.case !== "taskNode" || t.value.reference.case !== "referenceId") return false;
   const taskId = t.value.reference.value;
   const template = tasks.get(idKey(taskId));
-  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.data.get(trx, row.input_uri));
+  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.readData(trx, row.input_uri));
   const key = template === undefined ? undefined : cacheKey(taskId, template, inputs);
   if (key === undefined) return false;
-  const cached = await getCachedOutputs(trx, key);
-  if (cached !== undefined) {
-    const outputs = decodeLiteralMap(cached);
-    await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, {
-      outputs,
-      cacheStatus: CatalogCacheStatus.CACHE_HIT,
-    });
-    return true;
-  }
-  if (!(await reserveCacheKey(trx, key, `${exec.id}/${row.node_id}`))) {
+  const claim = await reserveOrHit(trx, exec, key, `${exec.id}/${row.node_id}`);
+  if (claim === "busy") {
     await enqueueEvaluation(trx, exec.id, RESERVATION_POLL_MS);
     return false;
   }
+  if (claim !== "reserved") return cacheHit(ctx, trx, exec, row.node_id, claim);
   return runTaskNode(ctx, trx, exec, { ...spec, id: row.node_id }, taskId, template, inputs, key);
 }
 
@@ -291,6 +337,8 @@ export async function stopNodeWork(
   phase: NodePhase,
   error?: ExecutionError,
 ): Promise<void> {
+  // The queries below read node and attempt rows directly: write what the batch holds first.
+  await ctx.batch(trx).flush();
   const row = await getNodeExecution(trx, exec.id, nodeId);
   if (row !== undefined) {
     const children = (await trx("node_executions")
@@ -344,56 +392,4 @@ export function arrayBudget(
     return Number.POSITIVE_INFINITY;
   }
   return maxParallelism - all.filter((x) => x.phase === "RUNNING" && x.parent_id !== null).length;
-}
-
-/** Runs one planning step of an inline sub-workflow under its (RUNNING) node; true when anything changed. */
-export async function stepSubWorkflow(
-  ctx: EngineContext,
-  trx: Knex,
-  exec: ExecutionRow,
-  row: NodeExecutionRow,
-  all: readonly NodeExecutionRow[],
-  spec: Node,
-  closure: CompiledWorkflowClosure,
-  tasks: Map<string, TaskTemplate>,
-  maxParallelism: number,
-): Promise<boolean> {
-  const sub = subWorkflowOf(closure, spec);
-  if (sub === undefined) return false;
-  const children = all.filter((c) => c.parent_id === row.id);
-  const nodes = new Map<string, NodeState>();
-  for (const c of children) nodes.set(specNodeId(c), await nodeState(ctx, trx, c));
-  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.data.get(trx, row.input_uri));
-  const run: RunState = { tasks, states: nodes, inputs };
-  let changed = false;
-  for (const a of planExecution({ workflow: sub, inputs, nodes, aborting: false, maxParallelism })) {
-    switch (a.kind) {
-      case "start-node": {
-        const placed = { ...a.node, id: childNodeId(row.node_id, a.node.id) };
-        await startNode(ctx, trx, exec, placed, a.inputs, run, {
-          parentNodeId: row.node_id,
-          specNodeId: a.node.id,
-        });
-        changed = true;
-        break;
-      }
-      case "abort-node":
-        await abortNode(ctx, trx, exec, childNodeId(row.node_id, a.nodeId));
-        changed = true;
-        break;
-      case "skip-node":
-      case "failing":
-        break;
-      case "succeed":
-        await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.SUCCEEDED, { outputs: a.outputs });
-        return true;
-      case "fail":
-        await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.FAILED, { error: a.error });
-        return true;
-      case "aborted":
-        await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.ABORTED);
-        return true;
-    }
-  }
-  return changed;
 }

@@ -16,6 +16,7 @@ import {
   LiteralSchema,
 } from "../../gen/flyteidl/core/literals_pb.js";
 import { type Node, WorkflowMetadata_OnFailurePolicy } from "../../gen/flyteidl/core/workflow_pb.js";
+import { walkNodes } from "../compiler/requirements.js";
 
 export type NodeStatus = "running" | "succeeded" | "failed" | "aborted" | "skipped";
 
@@ -191,4 +192,37 @@ export function planExecution(p: PlanInput): Action[] {
     ];
   }
   return actions;
+}
+
+function promisedNodes(d: BindingData | undefined, into: Set<string>): void {
+  const v = d?.value;
+  if (v?.case === "promise") into.add(v.value.nodeId);
+  if (v?.case === "collection") for (const b of v.value.bindings) promisedNodes(b, into);
+  if (v?.case === "map") for (const b of Object.values(v.value.bindings)) promisedNodes(b, into);
+}
+
+/**
+ * The nodes whose outputs planExecution can read given these statuses: upstream of nodes not started yet (nested
+ * branch and array nodes included), of the failure node once a node failed, and of the end-node once all are done.
+ * Loading only these keeps a round's cost independent of how many nodes already finished.
+ */
+export function outputsNeeded(
+  workflow: CompiledWorkflow,
+  status: ReadonlyMap<string, NodeStatus>,
+): Set<string> {
+  const userNodes = (workflow.template?.nodes ?? []).filter(
+    (n) => n.id !== "start-node" && n.id !== "end-node",
+  );
+  const consumers = userNodes.filter((n) => !status.has(n.id));
+  const failureNode = workflow.template?.failureNode;
+  if (failureNode !== undefined && userNodes.some((n) => status.get(n.id) === "failed"))
+    consumers.push(failureNode);
+  const needed = new Set<string>();
+  if (userNodes.every((n) => DONE.has(status.get(n.id) ?? "running"))) {
+    const end = workflow.template?.nodes.find((n) => n.id === "end-node");
+    for (const b of end?.inputs ?? workflow.template?.outputs ?? []) promisedNodes(b.binding, needed);
+  }
+  for (const n of consumers)
+    for (const inner of walkNodes(n)) for (const b of inner.inputs) promisedNodes(b.binding, needed);
+  return needed;
 }

@@ -145,7 +145,7 @@ export async function retryLostAttempt(
   ref: Identifier,
   template: TaskTemplate,
 ): Promise<void> {
-  await ctx.db.transaction(async (trx) => {
+  await ctx.transaction(async (trx) => {
     const exec = await ctx.lockExecution(trx, item.execution_id);
     if (!(await completeWork(trx, item.id, owner)) || exec === undefined) return;
     const error = create(ExecutionErrorSchema, {
@@ -205,7 +205,7 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     await retryLostAttempt(ctx, item, owner, ref, template);
     return;
   }
-  await ctx.db.transaction(async (trx) => {
+  await ctx.transaction(async (trx) => {
     const locked = await ctx.lockExecution(trx, exec.id);
     if (locked !== undefined) {
       await ctx.taskEvent(trx, locked, item.node_id, ref, item.attempt, TaskPhase.RUNNING, {
@@ -280,10 +280,10 @@ export async function recordResult(
   template: TaskTemplate,
   result: TaskResult,
 ): Promise<void> {
-  await ctx.db.transaction(async (trx) => {
+  await ctx.transaction(async (trx) => {
     const exec = await ctx.lockExecution(trx, item.execution_id);
     if (!(await completeWork(trx, item.id, owner)) || exec === undefined) return; // lease lost: the new owner records it
-    const node = await getNodeExecution(trx, exec.id, item.node_id, true);
+    const node = await ctx.batch(trx).storedNode(exec.id, item.node_id);
     if (node === undefined || node.phase !== "RUNNING") return; // aborted meanwhile
     const logs = await storeLogs(ctx, trx, exec, item, result);
     if (result.ok) {
@@ -292,9 +292,8 @@ export async function recordResult(
         taskType: template.type,
         logs,
       });
-      const node = await getNodeExecution(trx, exec.id, item.node_id);
       const inputs = decodeLiteralMap(
-        node === undefined || node.input_uri === "" ? undefined : await ctx.data.get(trx, node.input_uri),
+        node.input_uri === "" ? undefined : await ctx.readData(trx, node.input_uri),
       );
       const key = cacheKey(ref, template, inputs);
       if (key !== undefined) {
@@ -334,7 +333,7 @@ export async function recordResult(
         logs,
       });
       const failedInputs = decodeLiteralMap(
-        node.input_uri === "" ? undefined : await ctx.data.get(trx, node.input_uri),
+        node.input_uri === "" ? undefined : await ctx.readData(trx, node.input_uri),
       );
       const failedKey = cacheKey(ref, template, failedInputs);
       if (failedKey !== undefined) await releaseCacheKey(trx, failedKey, `${exec.id}/${item.node_id}`);

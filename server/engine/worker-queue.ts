@@ -83,7 +83,7 @@ export class WorkerQueue {
       await retryLostAttempt(this.ctx, item, owner, ref, template);
       return undefined;
     }
-    await db.transaction(async (trx) => {
+    await this.ctx.transaction(async (trx) => {
       const locked = await this.ctx.lockExecution(trx, exec.id);
       if (locked === undefined) return;
       await this.ctx.taskEvent(trx, locked, item.node_id, ref, item.attempt, TaskPhase.RUNNING, {

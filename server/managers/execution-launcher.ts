@@ -17,11 +17,15 @@ import { ConcurrencyLimitBehavior, type LaunchPlanSpec } from "../../gen/flyteid
 import { MatchableResource } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { idKey } from "../compiler/interfaces.js";
 import { alreadyExists, invalidArgument, missingField } from "../errors.js";
+import { LruCache } from "../lru-cache.js";
 import { type DataStore, dataUri } from "../repositories/data-store.js";
 import * as execs from "../repositories/execution-repo.js";
 import { getLaunchPlan, type LaunchPlanRow } from "../repositories/launch-plan-repo.js";
+import type { EntityKey } from "../repositories/versioned-entity.js";
 import { enqueueEvaluation } from "../repositories/work-repo.js";
+import { getWorkflowKey } from "../repositories/workflow-repo.js";
 import { encodeExecClosure, encodeExecSpec, executionId } from "../transformers/execution.js";
 import { decodeClosure as decodeLpClosure, decodeSpec as decodeLpSpec } from "../transformers/launch-plan.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
@@ -56,7 +60,13 @@ export interface CreateOptions {
   readonly parentNodeExecutionId?: string;
 }
 
+/** Launch plans and workflows are immutable once registered (launching never reads a launch plan's state). */
+const LOOKUP_CACHE_SIZE = 1024;
+
 export class ExecutionLauncher {
+  private readonly launchPlans = new LruCache<string, LaunchPlanRow>(LOOKUP_CACHE_SIZE);
+  private readonly workflowKeys = new LruCache<string, EntityKey>(LOOKUP_CACHE_SIZE);
+
   constructor(
     private readonly db: Knex,
     private readonly data: DataStore,
@@ -89,12 +99,17 @@ export class ExecutionLauncher {
       validateNotifications(req.spec.notificationOverrides.value.notifications);
     validateLabels(req.spec.labels?.values ?? {});
     const isTask = ref.resourceType === ResourceType.TASK;
-    const lpRow = isTask ? await this.singleTask.ensureWrapper(ref) : await getLaunchPlan(this.db, ref);
+    const lpRow = isTask
+      ? await this.singleTask.ensureWrapper(ref)
+      : await this.launchPlans.getOrLoad(idKey(ref), () => getLaunchPlan(this.db, ref));
     if (lpRow === undefined) throw launchPlanNotFound(ref);
     const lpSpec = decodeLpSpec(lpRow);
     const inputs = resolveInputs(decodeLpClosure(lpRow).expectedInputs, lpSpec.fixedInputs, userInputs);
     await this.checkConcurrency(lpRow, lpSpec);
-    const spec = await this.mergeSpec(req.spec, lpSpec, lpRow, req.project, req.domain);
+    const wf = await this.workflowKeys.getOrLoad(lpRow.workflow_id, () =>
+      getWorkflowKey(this.db, lpRow.workflow_id),
+    );
+    const spec = await this.mergeSpec(req.spec, lpSpec, wf?.name ?? "", req.project, req.domain);
     const name = req.name === "" ? generateExecutionName() : req.name;
     const key = { project: req.project, domain: req.domain, name };
     const inputsUri = dataUri("metadata", key.project, key.domain, name, "inputs");
@@ -122,14 +137,12 @@ export class ExecutionLauncher {
             ? []
             : (lpSpec.entityMetadata?.notifications ?? []),
     });
-    const wf = await this.db("workflows")
-      .select("project", "domain", "name", "version")
-      .where({ id: lpRow.workflow_id })
-      .first();
     if (closure.workflowId !== undefined && wf !== undefined) Object.assign(closure.workflowId, wf);
     const row = await this.db.transaction(async (trx) => {
-      await this.data.put(trx, inputsUri, encodeLiteralMap(inputs));
-      if (userInputs !== undefined) await this.data.put(trx, userInputsUri, encodeLiteralMap(userInputs));
+      await this.data.putMany(trx, [
+        { uri: inputsUri, data: encodeLiteralMap(inputs) },
+        ...(userInputs === undefined ? [] : [{ uri: userInputsUri, data: encodeLiteralMap(userInputs) }]),
+      ]);
       const inserted = await execs.insertExecution(trx, {
         execution_project: key.project,
         execution_domain: key.domain,
@@ -172,14 +185,12 @@ export class ExecutionLauncher {
   private async mergeSpec(
     reqSpec: ExecutionSpec,
     lp: LaunchPlanSpec,
-    lpRow: LaunchPlanRow,
+    wfName: string,
     project: string,
     domain: string,
   ): Promise<ExecutionSpec> {
     const spec = clone(ExecutionSpecSchema, reqSpec);
     spec.inputs = undefined;
-    const wfName =
-      (await this.db("workflows").select("name").where({ id: lpRow.workflow_id }).first())?.name ?? "";
     const attrs = await this.attributes.effective(
       { project, domain, workflow: wfName },
       MatchableResource.WORKFLOW_EXECUTION_CONFIG,

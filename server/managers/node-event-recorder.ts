@@ -4,6 +4,7 @@ import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/prot
 import type { Knex } from "knex";
 import { EventFailureReasonSchema } from "../../gen/flyteidl/admin/event_pb.js";
 import {
+  type NodeExecutionClosure,
   NodeExecutionClosureSchema,
   type NodeExecutionMetaData,
   NodeExecutionMetaDataSchema,
@@ -18,7 +19,7 @@ import {
 import { NodeExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { NodeExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { alreadyExists, failedPrecondition, notFound } from "../errors.js";
-import { type DataStore, dataUri } from "../repositories/data-store.js";
+import { type BlobWrite, type DataStore, dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as repo from "../repositories/node-execution-repo.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
@@ -47,14 +48,13 @@ function mergeMetadata(existing: Buffer | null, e: NodeExecutionEvent): NodeExec
   return m;
 }
 
-async function applyOutputs(
-  trx: Knex,
-  data: DataStore,
+function applyOutputs(
   exec: ExecutionRow,
   e: NodeExecutionEvent,
-  closure: ReturnType<typeof fromBinary<typeof NodeExecutionClosureSchema>>,
+  closure: NodeExecutionClosure,
   changes: repo.NodeExecutionChanges,
-): Promise<void> {
+  blobs: BlobWrite[],
+): void {
   const out = e.outputResult;
   if (out.case === "outputUri") closure.outputResult = { case: "outputUri", value: out.value };
   if (out.case === "outputData") {
@@ -66,7 +66,7 @@ async function applyOutputs(
       e.id?.nodeId ?? "",
       "outputs",
     );
-    await data.put(trx, uri, encodeLiteralMap(out.value));
+    blobs.push({ uri, data: encodeLiteralMap(out.value) });
     closure.outputResult = { case: "outputUri", value: uri };
   }
   if (out.case === "error") {
@@ -98,16 +98,25 @@ async function applyOutputs(
   }
 }
 
-export async function recordNodeEvent(
-  trx: Knex,
-  data: DataStore,
+/** What one event does to a node execution: the row to insert, or the changes to its row, and blobs to store. */
+export type NodeEventEffect =
+  | { readonly kind: "insert"; readonly row: repo.NewNodeExecutionRow; readonly blobs: BlobWrite[] }
+  | { readonly kind: "update"; readonly changes: repo.NodeExecutionChanges; readonly blobs: BlobWrite[] };
+
+/**
+ * FlyteAdmin's rules for one node event, without I/O: `existing` is the node's current row (undefined for the first
+ * event), `parentId` the row id of the parent node named by the event. Throws the AppError FlyteAdmin would return.
+ */
+export function applyNodeEvent(
   exec: ExecutionRow,
+  existing: repo.NodeExecutionRow | undefined,
   e: NodeExecutionEvent,
-): Promise<void> {
+  parentId: string | null,
+): NodeEventEffect {
   const nodeId = e.id?.nodeId ?? "";
   const at = e.occurredAt === undefined ? new Date() : timestampDate(e.occurredAt);
   const E = Phase[e.phase] ?? "UNDEFINED";
-  const existing = await repo.getNodeExecution(trx, exec.id, nodeId, true);
+  const blobs: BlobWrite[] = [];
   let inputUri = e.inputValue.case === "inputUri" ? e.inputValue.value : "";
   if (e.inputValue.case === "inputData") {
     inputUri = dataUri(
@@ -118,24 +127,18 @@ export async function recordNodeEvent(
       nodeId,
       "inputs",
     );
-    await data.put(trx, inputUri, encodeLiteralMap(e.inputValue.value));
+    blobs.push({ uri: inputUri, data: encodeLiteralMap(e.inputValue.value) });
   }
   if (existing === undefined) {
-    let parentId: string | null = null;
-    if (e.parentNodeMetadata !== undefined) {
-      const parent = await repo.getNodeExecution(trx, exec.id, e.parentNodeMetadata.nodeId);
-      if (parent === undefined) throw notFound("entry not found");
-      parentId = parent.id;
-    }
     const closure = create(NodeExecutionClosureSchema, {
       phase: e.phase,
       createdAt: timestampFromDate(at),
       updatedAt: timestampFromDate(at),
     });
     const changes: repo.NodeExecutionChanges = {};
-    await applyOutputs(trx, data, exec, e, closure, changes);
+    applyOutputs(exec, e, closure, changes, blobs);
     if (e.phase === Phase.RUNNING) closure.startedAt = timestampFromDate(at);
-    await repo.insertNodeExecution(trx, {
+    const row: repo.NewNodeExecutionRow = {
       execution_id: exec.id,
       node_id: nodeId,
       phase: E,
@@ -147,8 +150,8 @@ export async function recordNodeEvent(
       parent_id: parentId,
       parent_task_execution_id: null,
       ...changes,
-    });
-    return;
+    };
+    return { kind: "insert", row, blobs };
   }
   const current = nodePhase(existing.phase);
   const idText = modelText(NodeExecutionIdentifierSchema, create(NodeExecutionIdentifierSchema, e.id ?? {}));
@@ -179,9 +182,29 @@ export async function recordNodeEvent(
     changes.duration = (at.getTime() - existing.started_at.getTime()) / 1000;
     closure.duration = durationFromMs(Math.round(changes.duration * 1000));
   }
-  await applyOutputs(trx, data, exec, e, closure, changes);
+  applyOutputs(exec, e, closure, changes, blobs);
   if (inputUri !== "") changes.input_uri = inputUri;
   changes.closure = Buffer.from(toBinary(NodeExecutionClosureSchema, closure));
   changes.metadata = Buffer.from(toBinary(NodeExecutionMetaDataSchema, mergeMetadata(existing.metadata, e)));
-  await repo.updateNodeExecution(trx, existing.id, changes);
+  return { kind: "update", changes, blobs };
+}
+
+/** The CreateNodeEvent rpc's write: one event against the stored row, inside the caller's transaction. */
+export async function recordNodeEvent(
+  trx: Knex,
+  data: DataStore,
+  exec: ExecutionRow,
+  e: NodeExecutionEvent,
+): Promise<void> {
+  const existing = await repo.getNodeExecution(trx, exec.id, e.id?.nodeId ?? "", true);
+  let parentId: string | null = null;
+  if (existing === undefined && e.parentNodeMetadata !== undefined) {
+    const parent = await repo.getNodeExecution(trx, exec.id, e.parentNodeMetadata.nodeId);
+    if (parent === undefined) throw notFound("entry not found");
+    parentId = parent.id;
+  }
+  const effect = applyNodeEvent(exec, existing, e, parentId);
+  await data.putMany(trx, effect.blobs);
+  if (effect.kind === "insert") await repo.insertNodeExecutions(trx, [effect.row]);
+  else if (existing !== undefined) await repo.updateNodeExecutions(trx, [{ ...existing, ...effect.changes }]);
 }

@@ -8,7 +8,7 @@ import { TaskExecution_Phase as Phase, type TaskLog } from "../../gen/flyteidl/c
 import { TaskExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { alreadyExists, failedPrecondition, notFound } from "../errors.js";
-import { type DataStore, dataUri } from "../repositories/data-store.js";
+import { type BlobWrite, type DataStore, dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import * as repo from "../repositories/task-execution-repo.js";
@@ -27,15 +27,9 @@ function mergeLogs(fresh: readonly TaskLog[], old: readonly TaskLog[]): TaskLog[
   return [...fresh, ...kept];
 }
 
-export async function recordTaskEvent(
-  trx: Knex,
-  data: DataStore,
-  exec: ExecutionRow,
-  e: TaskExecutionEvent,
-): Promise<void> {
-  const nodeId = e.parentNodeExecutionId?.nodeId ?? "";
-  const node = await getNodeExecution(trx, exec.id, nodeId);
-  const idText = modelText(
+/** The text FlyteAdmin names a task execution by in its errors. */
+function taskIdText(e: TaskExecutionEvent): string {
+  return modelText(
     TaskExecutionIdentifierSchema,
     create(TaskExecutionIdentifierSchema, {
       ...(e.taskId === undefined ? {} : { taskId: e.taskId }),
@@ -43,30 +37,53 @@ export async function recordTaskEvent(
       retryAttempt: e.retryAttempt,
     }),
   );
-  if (node === undefined)
-    throw notFound(`Failed to get existing node execution id: [${nodeId}] with err: entry not found`);
+}
+
+export const nodeMissing = (e: TaskExecutionEvent) =>
+  notFound(
+    `Failed to get existing node execution id: [${e.parentNodeExecutionId?.nodeId ?? ""}] with err: entry not found`,
+  );
+
+/** The row key of the attempt an event is about, under the node execution row `nodeExecutionId`. */
+export function taskKeyOf(nodeExecutionId: string, e: TaskExecutionEvent): repo.TaskExecutionKey {
   const t = e.taskId;
-  const key: repo.TaskExecutionKey = {
-    node_execution_id: node.id,
+  return {
+    node_execution_id: nodeExecutionId,
     project: t?.project ?? "",
     domain: t?.domain ?? "",
     name: t?.name ?? "",
     version: t?.version ?? "",
     retry_attempt: e.retryAttempt,
   };
+}
+
+/** What one event does to an attempt's row (created when `existing` is undefined), and the blobs to store. */
+export interface TaskEventEffect {
+  readonly changes: repo.TaskExecutionChanges & { closure: Buffer };
+  /** Set for the first event of an attempt: when the row is created. */
+  readonly createdAt?: Date;
+  readonly blobs: BlobWrite[];
+}
+
+/** FlyteAdmin's rules for one task event, without I/O. Throws the AppError FlyteAdmin would return. */
+export function applyTaskEvent(
+  exec: ExecutionRow,
+  existing: repo.TaskExecutionRow | undefined,
+  e: TaskExecutionEvent,
+): TaskEventEffect {
+  const nodeId = e.parentNodeExecutionId?.nodeId ?? "";
   const at = e.occurredAt === undefined ? new Date() : timestampDate(e.occurredAt);
   const E = Phase[e.phase] ?? "UNDEFINED";
-  const existing = await repo.getTaskExecution(trx, key, true);
   if (existing !== undefined) {
     const current = taskPhase(existing.phase);
     if (current === e.phase && e.phaseVersion <= existing.phase_version) {
       throw alreadyExists(
-        `have already recorded task execution phase ${existing.phase} (version: ${e.phaseVersion}) for ${idText}`,
+        `have already recorded task execution phase ${existing.phase} (version: ${e.phaseVersion}) for ${taskIdText(e)}`,
       );
     }
     if (TERMINAL_TASK_PHASES.has(current)) {
       throw failedPrecondition(
-        `invalid phase change from ${existing.phase} to ${E} for task execution ${idText}`,
+        `invalid phase change from ${existing.phase} to ${E} for task execution ${taskIdText(e)}`,
         [
           {
             desc: EventFailureReasonSchema,
@@ -109,6 +126,7 @@ export async function recordTaskEvent(
     changes.duration = (at.getTime() - began.getTime()) / 1000;
     closure.duration = durationFromMs(Math.round(changes.duration * 1000));
   }
+  const blobs: BlobWrite[] = [];
   const out = e.outputResult;
   if (out.case === "outputUri") closure.outputResult = { case: "outputUri", value: out.value };
   if (out.case === "error") closure.outputResult = { case: "error", value: out.value };
@@ -122,19 +140,32 @@ export async function recordTaskEvent(
       String(e.retryAttempt),
       "outputs",
     );
-    await data.put(trx, uri, encodeLiteralMap(out.value));
+    blobs.push({ uri, data: encodeLiteralMap(out.value) });
     closure.outputResult = { case: "outputUri", value: uri };
   }
   if (e.inputValue.case === "inputUri") changes.input_uri = e.inputValue.value;
-  changes.closure = Buffer.from(toBinary(TaskExecutionClosureSchema, closure));
+  const written = { ...changes, closure: Buffer.from(toBinary(TaskExecutionClosureSchema, closure)) };
+  return existing === undefined ? { changes: written, createdAt: at, blobs } : { changes: written, blobs };
+}
+
+/** The CreateTaskEvent rpc's write: one event against the stored rows, inside the caller's transaction. */
+export async function recordTaskEvent(
+  trx: Knex,
+  data: DataStore,
+  exec: ExecutionRow,
+  e: TaskExecutionEvent,
+): Promise<void> {
+  const node = await getNodeExecution(trx, exec.id, e.parentNodeExecutionId?.nodeId ?? "");
+  if (node === undefined) throw nodeMissing(e);
+  const key = taskKeyOf(node.id, e);
+  const existing = await repo.getTaskExecution(trx, key, true);
+  const effect = applyTaskEvent(exec, existing, e);
+  await data.putMany(trx, effect.blobs);
   if (existing === undefined) {
-    await repo.insertTaskExecution(trx, {
-      ...key,
-      ...changes,
-      closure: changes.closure,
-      task_execution_created_at: at,
-    });
+    await repo.insertTaskExecutions(trx, [
+      { ...key, ...effect.changes, task_execution_created_at: effect.createdAt ?? new Date() },
+    ]);
   } else {
-    await repo.updateTaskExecution(trx, existing.id, changes);
+    await repo.updateTaskExecutions(trx, [{ ...existing, ...effect.changes }]);
   }
 }

@@ -91,11 +91,15 @@ export class WatchManager {
       );
       if (e !== undefined) events.push(e);
     }
-    const tasks = (await this.db("task_executions as te")
-      .join("node_executions as ne", "ne.id", "te.node_execution_id")
-      .where("ne.execution_id", exec.id)
-      .select("te.*")
-      .orderBy("te.id")) as TaskExecutionRow[];
+    // Attempts hang off node executions: an execution without nodes has none to look for.
+    const tasks =
+      nodes.length === 0
+        ? []
+        : ((await this.db("task_executions as te")
+            .join("node_executions as ne", "ne.id", "te.node_execution_id")
+            .where("ne.execution_id", exec.id)
+            .select("te.*")
+            .orderBy("te.id")) as TaskExecutionRow[]);
     for (const t of tasks) {
       const e = this.diff(sent, `t:${t.id}`, version(t.phase, t.updated_at), () =>
         create(WatchEventSchema, {

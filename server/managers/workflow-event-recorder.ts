@@ -11,7 +11,7 @@ import {
 import { WorkflowExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { WorkflowExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { alreadyExists, failedPrecondition } from "../errors.js";
-import { type DataStore, dataUri } from "../repositories/data-store.js";
+import { type BlobWrite, type DataStore, dataUri } from "../repositories/data-store.js";
 import { type ExecutionRow, updateExecution } from "../repositories/execution-repo.js";
 import {
   decodeExecClosure,
@@ -38,13 +38,14 @@ const terminalDetail = (phase: string) => [
   },
 ];
 
-/** Applies a workflow event to the (locked) execution row, or throws the AppError FlyteAdmin would return. */
-export async function recordWorkflowEvent(
-  trx: Knex,
-  data: DataStore,
-  row: ExecutionRow,
-  event: WorkflowExecutionEvent,
-): Promise<void> {
+/** What one workflow event does to the execution row, and the blobs to store. */
+export interface WorkflowEventEffect {
+  readonly changes: Partial<ExecutionRow>;
+  readonly blobs: BlobWrite[];
+}
+
+/** FlyteAdmin's rules for one workflow event, without I/O. Throws the AppError FlyteAdmin would return. */
+export function applyWorkflowEvent(row: ExecutionRow, event: WorkflowExecutionEvent): WorkflowEventEffect {
   const current = workflowPhase(row.phase);
   const incoming = event.phase;
   const C = Phase[current] ?? "UNDEFINED";
@@ -71,6 +72,7 @@ export async function recordWorkflowEvent(
   const at = event.occurredAt === undefined ? new Date() : timestampDate(event.occurredAt);
   const closure = decodeExecClosure(row);
   const changes: Partial<ExecutionRow> = { phase: E, execution_updated_at: at };
+  const blobs: BlobWrite[] = [];
   if (incoming === Phase.RUNNING) changes.started_at = at;
   if (TERMINAL_WORKFLOW_PHASES.has(incoming) && row.started_at !== null) {
     changes.duration = (at.getTime() - row.started_at.getTime()) / 1000;
@@ -89,7 +91,7 @@ export async function recordWorkflowEvent(
       row.execution_name,
       "outputs",
     );
-    await data.put(trx, uri, encodeLiteralMap(out.value));
+    blobs.push({ uri, data: encodeLiteralMap(out.value) });
     closure.outputResult = {
       case: "outputs",
       value: { $typeName: "flyteidl.admin.LiteralMapBlob", data: { case: "uri", value: uri } },
@@ -101,5 +103,17 @@ export async function recordWorkflowEvent(
     changes.error_code = out.value.code;
   }
   changes.closure = encodeExecClosure(closure);
+  return { changes, blobs };
+}
+
+/** Applies a workflow event to the (locked) execution row, or throws the AppError FlyteAdmin would return. */
+export async function recordWorkflowEvent(
+  trx: Knex,
+  data: DataStore,
+  row: ExecutionRow,
+  event: WorkflowExecutionEvent,
+): Promise<void> {
+  const { changes, blobs } = applyWorkflowEvent(row, event);
+  await data.putMany(trx, blobs);
   await updateExecution(trx, row.id, changes);
 }

@@ -3,8 +3,15 @@
 import type { Knex } from "knex";
 import { withDbErrors } from "./pg-errors.js";
 
+export interface BlobWrite {
+  readonly uri: string;
+  readonly data: Uint8Array;
+}
+
 export interface DataStore {
   put(db: Knex, uri: string, data: Uint8Array): Promise<void>;
+  /** Several blobs at once (one statement in Postgres); a URI given twice keeps its last data. */
+  putMany(db: Knex, blobs: readonly BlobWrite[]): Promise<void>;
   get(db: Knex, uri: string): Promise<Uint8Array | undefined>;
 }
 
@@ -17,9 +24,15 @@ export function dataUri(...parts: string[]): string {
 
 export class PostgresDataStore implements DataStore {
   put(db: Knex, uri: string, data: Uint8Array): Promise<void> {
+    return this.putMany(db, [{ uri, data }]);
+  }
+
+  putMany(db: Knex, blobs: readonly BlobWrite[]): Promise<void> {
+    if (blobs.length === 0) return Promise.resolve();
+    const rows = new Map(blobs.map((b) => [b.uri, Buffer.from(b.data)]));
     return withDbErrors(async () => {
       await db("data_blobs")
-        .insert({ uri, data: Buffer.from(data) })
+        .insert([...rows].map(([uri, data]) => ({ uri, data })))
         .onConflict("uri")
         .merge();
     });

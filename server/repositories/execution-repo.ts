@@ -154,11 +154,18 @@ export function getExecutionById(db: Knex, id: string, forUpdate = false): Promi
   });
 }
 
-export function updateExecution(db: Knex, id: string, changes: Partial<ExecutionRow>): Promise<void> {
+/** Applies `changes` to one row and returns the stored row (undefined when there is none). */
+export function updateExecution(
+  db: Knex,
+  id: string,
+  changes: Partial<ExecutionRow>,
+): Promise<ExecutionRow | undefined> {
   return withDbErrors(async () => {
-    await db("executions")
+    const [row] = (await db("executions")
       .where({ id })
-      .update({ ...changes, updated_at: db.fn.now() });
+      .update({ ...changes, updated_at: db.fn.now() })
+      .returning("*")) as ExecutionRow[];
+    return row;
   });
 }
 

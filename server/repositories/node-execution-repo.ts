@@ -85,33 +85,57 @@ export function getNodeExecutionById(db: Knex, id: string): Promise<NodeExecutio
   );
 }
 
-export function insertNodeExecution(
+export type NewNodeExecutionRow = Omit<
+  NodeExecutionRow,
+  | "id"
+  | "created_at"
+  | "updated_at"
+  | "duration"
+  | "error_kind"
+  | "error_code"
+  | "cache_status"
+  | "node_execution_updated_at"
+> &
+  NodeExecutionChanges;
+
+/** Inserts rows in one statement; the result keeps their order. */
+export function insertNodeExecutions(
   db: Knex,
-  row: Omit<
-    NodeExecutionRow,
-    | "id"
-    | "created_at"
-    | "updated_at"
-    | "duration"
-    | "error_kind"
-    | "error_code"
-    | "cache_status"
-    | "node_execution_updated_at"
-  > &
-    NodeExecutionChanges,
-): Promise<NodeExecutionRow> {
-  return withDbErrors(async () => {
-    const [r] = (await db("node_executions").insert(row).returning("*")) as NodeExecutionRow[];
-    return r as NodeExecutionRow;
-  });
+  rows: readonly NewNodeExecutionRow[],
+): Promise<NodeExecutionRow[]> {
+  if (rows.length === 0) return Promise.resolve([]);
+  return withDbErrors(
+    async () => (await db("node_executions").insert(rows).returning("*")) as NodeExecutionRow[],
+  );
 }
 
-export function updateNodeExecution(db: Knex, id: string, changes: NodeExecutionChanges): Promise<void> {
-  return withDbErrors(async () => {
-    await db("node_executions")
-      .where({ id })
-      .update({ ...changes, updated_at: db.fn.now() });
-  });
+/** The columns events change, with their SQL types (multi-row updates cast their VALUES). */
+const MUTABLE: readonly (readonly [keyof NodeExecutionRow, string])[] = [
+  ["phase", "text"],
+  ["closure", "bytea"],
+  ["metadata", "bytea"],
+  ["input_uri", "text"],
+  ["started_at", "timestamptz"],
+  ["node_execution_updated_at", "timestamptz"],
+  ["duration", "float8"],
+  ["error_kind", "text"],
+  ["error_code", "text"],
+  ["cache_status", "text"],
+];
+
+/** Writes the event-owned columns of several rows (by id) in one statement, returning the stored rows. */
+export function updateNodeExecutions(
+  db: Knex,
+  rows: readonly NodeExecutionRow[],
+): Promise<NodeExecutionRow[]> {
+  if (rows.length === 0) return Promise.resolve([]);
+  const tuple = `(?::bigint, ${MUTABLE.map(([, type]) => `?::${type}`).join(", ")})`;
+  const columns = MUTABLE.map(([c]) => c);
+  const sql = `UPDATE node_executions n SET ${columns.map((c) => `${c} = v.${c}`).join(", ")}, updated_at = now()
+      FROM (VALUES ${rows.map(() => tuple).join(", ")}) AS v(id, ${columns.join(", ")})
+     WHERE n.id = v.id RETURNING n.*`;
+  const bindings = rows.flatMap((r) => [r.id, ...columns.map((c) => r[c])]);
+  return withDbErrors(async () => ((await db.raw(sql, bindings)) as { rows: NodeExecutionRow[] }).rows);
 }
 
 export function nodeExecutionsOf(db: Knex, executionId: string): Promise<NodeExecutionRow[]> {

@@ -76,22 +76,53 @@ export function getTaskExecution(
   });
 }
 
-export function insertTaskExecution(
-  db: Knex,
-  row: TaskExecutionKey & TaskExecutionChanges & { closure: Buffer },
-): Promise<TaskExecutionRow> {
-  return withDbErrors(async () => {
-    const [r] = (await db("task_executions").insert(row).returning("*")) as TaskExecutionRow[];
-    return r as TaskExecutionRow;
-  });
+export type NewTaskExecutionRow = TaskExecutionKey & TaskExecutionChanges & { closure: Buffer };
+
+/** Every attempt of one node execution. */
+export function taskExecutionsOf(db: Knex, nodeExecutionId: string): Promise<TaskExecutionRow[]> {
+  return withDbErrors(
+    () =>
+      db("task_executions").where({ node_execution_id: nodeExecutionId }).orderBy("id") as Promise<
+        TaskExecutionRow[]
+      >,
+  );
 }
 
-export function updateTaskExecution(db: Knex, id: string, changes: TaskExecutionChanges): Promise<void> {
-  return withDbErrors(async () => {
-    await db("task_executions")
-      .where({ id })
-      .update({ ...changes, updated_at: db.fn.now() });
-  });
+/** Inserts rows in one statement; the result keeps their order. */
+export function insertTaskExecutions(
+  db: Knex,
+  rows: readonly NewTaskExecutionRow[],
+): Promise<TaskExecutionRow[]> {
+  if (rows.length === 0) return Promise.resolve([]);
+  return withDbErrors(
+    async () => (await db("task_executions").insert(rows).returning("*")) as TaskExecutionRow[],
+  );
+}
+
+/** The columns events change, with their SQL types (multi-row updates cast their VALUES). */
+const MUTABLE: readonly (readonly [keyof TaskExecutionRow, string])[] = [
+  ["phase", "text"],
+  ["phase_version", "int"],
+  ["closure", "bytea"],
+  ["input_uri", "text"],
+  ["started_at", "timestamptz"],
+  ["task_execution_updated_at", "timestamptz"],
+  ["duration", "float8"],
+];
+
+/** Writes the event-owned columns of several rows (by id) in one statement, returning the stored rows. */
+export function updateTaskExecutions(
+  db: Knex,
+  rows: readonly TaskExecutionRow[],
+): Promise<TaskExecutionRow[]> {
+  if (rows.length === 0) return Promise.resolve([]);
+  const tuple = `(?::bigint, ${MUTABLE.map(([, type]) => `?::${type}`).join(", ")})`;
+  const columns = MUTABLE.map(([c]) => c);
+  const sql = `UPDATE task_executions t SET ${columns.map((c) => `${c} = v.${c}`).join(", ")}, updated_at = now()
+      FROM (VALUES ${rows.map(() => tuple).join(", ")}) AS v(id, ${columns.join(", ")})
+     WHERE t.id = v.id RETURNING t.*`;
+  const bindings = rows.flatMap((r) => [r.id, ...columns.map((c) => r[c])]);
+  return withDbErrors(async () => ((await db.raw(sql, bindings)) as { rows: TaskExecutionRow[] }).rows);
 }
 
 export function listTaskExecutions(

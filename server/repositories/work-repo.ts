@@ -21,12 +21,13 @@ export interface WorkItemRow {
 export function enqueueEvaluation(db: Knex, executionId: string, delayMs = 0): Promise<void> {
   return withDbErrors(async () => {
     await db.raw(
-      `INSERT INTO work_items (execution_id, kind, run_after) VALUES (?, 'evaluate', clock_timestamp() + (? || ' milliseconds')::interval)
-       ON CONFLICT (execution_id) WHERE kind = 'evaluate' AND leased_by IS NULL
-       DO UPDATE SET run_after = LEAST(work_items.run_after, EXCLUDED.run_after)`,
+      `WITH queued AS (
+         INSERT INTO work_items (execution_id, kind, run_after) VALUES (?, 'evaluate', clock_timestamp() + (? || ' milliseconds')::interval)
+         ON CONFLICT (execution_id) WHERE kind = 'evaluate' AND leased_by IS NULL
+         DO UPDATE SET run_after = LEAST(work_items.run_after, EXCLUDED.run_after))
+       SELECT pg_notify('${WORK_CHANNEL}', '')`,
       [executionId, String(delayMs)],
     );
-    await db.raw(`NOTIFY ${WORK_CHANNEL}`);
   });
 }
 
@@ -41,28 +42,45 @@ export function enqueueTask(
 ): Promise<void> {
   return withDbErrors(async () => {
     await db.raw(
-      `INSERT INTO work_items (execution_id, kind, node_id, attempt, run_after, queue)
-       VALUES (?, 'run_task', ?, ?, clock_timestamp() + (? || ' milliseconds')::interval, ?)`,
+      `WITH queued AS (
+         INSERT INTO work_items (execution_id, kind, node_id, attempt, run_after, queue)
+         VALUES (?, 'run_task', ?, ?, clock_timestamp() + (? || ' milliseconds')::interval, ?))
+       SELECT pg_notify('${WORK_CHANNEL}', '')`,
       [executionId, nodeId, attempt, String(delayMs), queue],
     );
-    await db.raw(`NOTIFY ${WORK_CHANNEL}`);
   });
 }
 
-/** Claims up to `limit` ready items (or items whose lease expired) for `owner`. */
-export function claimWork(db: Knex, owner: string, limit: number, leaseMs: number): Promise<WorkItemRow[]> {
+export interface Claim {
+  readonly items: WorkItemRow[];
+  /** How long until the next unclaimed item becomes ready (for the poll fallback); undefined when there is none. */
+  readonly nextReadyMs: number | undefined;
+}
+
+/** Claims up to `limit` ready items (or items whose lease expired) for `owner`, in one statement. */
+export function claimWork(db: Knex, owner: string, limit: number, leaseMs: number): Promise<Claim> {
   return withDbErrors(async () => {
     const r = await db.raw(
-      `UPDATE work_items w SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
-        WHERE w.id IN (
-          SELECT id FROM work_items
-           WHERE run_after <= now() AND (lease_until IS NULL OR lease_until < now()) AND queue IS NULL
-           ORDER BY run_after, id
-           LIMIT ? FOR UPDATE SKIP LOCKED)
-       RETURNING w.*`,
+      `WITH claimed AS (
+         UPDATE work_items w SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
+          WHERE w.id IN (
+            SELECT id FROM work_items
+             WHERE run_after <= now() AND (lease_until IS NULL OR lease_until < now()) AND queue IS NULL
+             ORDER BY run_after, id
+             LIMIT ? FOR UPDATE SKIP LOCKED)
+         RETURNING w.*),
+       next AS (
+         SELECT EXTRACT(EPOCH FROM (MIN(GREATEST(run_after, COALESCE(lease_until, run_after))) - now())) * 1000 AS next_ms
+           FROM work_items WHERE id NOT IN (SELECT id FROM claimed))
+       SELECT next.next_ms, claimed.* FROM next LEFT JOIN claimed ON true ORDER BY claimed.run_after, claimed.id`,
       [owner, String(leaseMs), limit],
     );
-    return (r as { rows: WorkItemRow[] }).rows;
+    const rows = (r as { rows: (WorkItemRow & { next_ms: string | null })[] }).rows;
+    const ms = rows[0]?.next_ms;
+    return {
+      items: rows.filter((row) => row.id !== null).map(({ next_ms: _, ...item }) => item),
+      nextReadyMs: ms === null || ms === undefined ? undefined : Math.max(0, Number(ms)),
+    };
   });
 }
 
@@ -102,9 +120,26 @@ export function extendLease(db: Knex, id: string, owner: string, leaseMs: number
   });
 }
 
-/** Removes a finished item; false when the lease was lost (another owner took it over). */
-export function completeWork(db: Knex, id: string, owner: string): Promise<boolean> {
-  return withDbErrors(async () => (await db("work_items").where({ id, leased_by: owner }).delete()) > 0);
+/**
+ * Removes a finished item; false when the lease was lost (another owner took it over). `notify` is sent in the
+ * same statement (saving a round trip); like any NOTIFY it is delivered when the transaction commits.
+ */
+export function completeWork(
+  db: Knex,
+  id: string,
+  owner: string,
+  notify?: { readonly channel: string; readonly payload: string },
+): Promise<boolean> {
+  if (notify === undefined)
+    return withDbErrors(async () => (await db("work_items").where({ id, leased_by: owner }).delete()) > 0);
+  return withDbErrors(async () => {
+    const r = await db.raw(
+      `WITH done AS (DELETE FROM work_items WHERE id = ? AND leased_by = ? RETURNING 1)
+       SELECT (SELECT count(*) FROM done) AS n, pg_notify(?, ?)`,
+      [id, owner, notify.channel, notify.payload],
+    );
+    return Number((r as { rows: { n: string }[] }).rows[0]?.n ?? 0) > 0;
+  });
 }
 
 /** Hands an item back to the queue at once (this process is stopping before it finished). */
@@ -112,17 +147,5 @@ export function releaseWork(db: Knex, id: string, owner: string): Promise<void> 
   return withDbErrors(async () => {
     await db("work_items").where({ id, leased_by: owner }).update({ leased_by: null, lease_until: null });
     await db.raw(`NOTIFY ${WORK_CHANNEL}`);
-  });
-}
-
-/** How long until the next item becomes ready (for the poll fallback), or undefined when the queue is empty. */
-export function nextReadyInMs(db: Knex): Promise<number | undefined> {
-  return withDbErrors(async () => {
-    const r = await db.raw(
-      `SELECT EXTRACT(EPOCH FROM (MIN(GREATEST(run_after, COALESCE(lease_until, run_after))) - now())) * 1000 AS ms
-         FROM work_items`,
-    );
-    const ms = (r as { rows: { ms: string | null }[] }).rows[0]?.ms;
-    return ms === null || ms === undefined ? undefined : Math.max(0, Number(ms));
   });
 }

@@ -2,6 +2,7 @@
 // never decode closures.
 import type { Knex } from "knex";
 import type { ListSpec, Page, PageRequest } from "./list-page.js";
+import { withDbErrors } from "./pg-errors.js";
 import {
   baseColumns,
   baseSortKeys,
@@ -36,6 +37,16 @@ export const insertWorkflow = (db: Knex, row: NewWorkflowRow): Promise<WorkflowR
 
 export const getWorkflow = (db: Knex, key: EntityKey): Promise<WorkflowRow | undefined> =>
   getEntity<WorkflowRow>(db, "workflows", key);
+
+/** The identifier columns of a workflow row, by row id. */
+export function getWorkflowKey(db: Knex, id: string): Promise<EntityKey | undefined> {
+  return withDbErrors(
+    () =>
+      db("workflows").select("project", "domain", "name", "version").where({ id }).first() as Promise<
+        EntityKey | undefined
+      >,
+  );
+}
 
 export function listWorkflows(db: Knex, scope: NameScope, req: PageRequest): Promise<Page<WorkflowRow>> {
   const cols = [

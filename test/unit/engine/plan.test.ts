@@ -5,7 +5,13 @@ import type { CompiledWorkflow } from "../../../gen/flyteidl/core/compiler_pb.js
 import { ExecutionError_ErrorKind, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
 import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { compileWorkflow } from "../../../server/compiler/compile-workflow.js";
-import { type NodeState, planExecution, resolveBindings } from "../../../server/engine/plan.js";
+import {
+  type NodeState,
+  type NodeStatus,
+  outputsNeeded,
+  planExecution,
+  resolveBindings,
+} from "../../../server/engine/plan.js";
 import {
   bind,
   intType,
@@ -221,5 +227,32 @@ describe("failure policies and the failure node", () => {
         ["cleanup", { status: "succeeded", outputs: out(1) }],
       ]).map((a) => a.kind),
     ).toEqual(["fail"]);
+  });
+});
+
+describe("outputsNeeded", () => {
+  const needed = (statuses: [string, NodeStatus][]) => [...outputsNeeded(diamond, new Map(statuses))].sort();
+
+  it("reads only the outputs the nodes not started yet bind to", () => {
+    expect(needed([])).toEqual(["a", "b", "start-node"]);
+    expect(
+      needed([
+        ["a", "succeeded"],
+        ["d", "running"],
+      ]),
+    ).toEqual(["a", "b"]);
+    expect(
+      needed([
+        ["a", "succeeded"],
+        ["b", "succeeded"],
+        ["d", "succeeded"],
+      ]),
+    ).toEqual(["b"]);
+  });
+
+  it("reads what the end-node binds once every node is done", () => {
+    const done: [string, NodeStatus][] = ["a", "b", "c", "d"].map((id) => [id, "succeeded"]);
+    expect(needed(done)).toEqual(["c"]);
+    expect(needed(done.slice(0, 3))).toEqual(["start-node"]);
   });
 });

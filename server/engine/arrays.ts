@@ -3,11 +3,14 @@
 // succeed (min_successes / min_success_ratio), with outputs collected in input order (none for failed elements).
 import { create } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
+import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
 import {
   ExecutionError_ErrorKind,
   ExecutionErrorSchema,
   NodeExecution_Phase as NodePhase,
+  TaskExecution_Phase as TaskPhase,
 } from "../../gen/flyteidl/core/execution_pb.js";
+import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import {
   type Literal,
   type LiteralMap,
@@ -16,6 +19,10 @@ import {
 } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
+import {
+  ExternalResourceInfoSchema,
+  TaskExecutionMetadataSchema,
+} from "../../gen/flyteidl/event/event_pb.js";
 import { idKey } from "../compiler/interfaces.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
@@ -59,8 +66,8 @@ export interface ArrayStep {
   readonly start: StartElement;
   /** Task nodes the execution may still start under max_parallelism (array elements count, as in Flyte). */
   readonly budget: number;
-  /** The sub-node's declared outputs: each becomes a collection, empty when there are no elements. */
-  readonly outputNames: readonly string[];
+  /** The task the elements run (its declared outputs become collections, empty without elements). */
+  readonly subTask: SubTask | undefined;
 }
 
 /** One step of a running array node; true when anything changed. */
@@ -88,11 +95,16 @@ export async function stepArray(
       : n;
   let slots = Math.min(limit - running, budget);
   let changed = false;
+  if (children.length === 0 && n > 0 && step.subTask !== undefined)
+    await recordElements(ctx, trx, exec, row, step.subTask, [], TaskPhase.RUNNING);
   for (let i = 0; i < n && slots > 0; i++) {
     const id = `${row.node_id}-${i}`;
     if (byId.has(id)) continue;
-    await start({ ...sub, id }, elementInputs(inputs, i), { parentNodeId: row.node_id, specNodeId: sub.id });
-    slots--;
+    const finished = await start({ ...sub, id }, elementInputs(inputs, i), {
+      parentNodeId: row.node_id,
+      specNodeId: sub.id,
+    });
+    if (!finished) slots--; // elements a synchronous plugin finished at once (echo) hold no slot
     changed = true;
   }
   if (changed || children.length < n || running > 0) return changed;
@@ -100,6 +112,11 @@ export async function stepArray(
   const ordered = Array.from({ length: n }, (_, i) => done.get(`${row.node_id}-${i}`));
   const successes = ordered.filter((s) => s?.status === "succeeded").length;
   const need = requiredSuccesses(spec, n);
+  if (step.subTask !== undefined) {
+    const ok = successes >= need ? TaskPhase.SUCCEEDED : TaskPhase.FAILED;
+    const elements = Array.from({ length: n }, (_, i) => byId.get(`${row.node_id}-${i}`));
+    await recordElements(ctx, trx, exec, row, step.subTask, elements, ok);
+  }
   if (successes < need) {
     const error = create(ExecutionErrorSchema, {
       code: "ArrayNodeFailed",
@@ -110,7 +127,7 @@ export async function stepArray(
     return true;
   }
   const outputNames = new Set([
-    ...step.outputNames,
+    ...Object.keys(step.subTask?.template.interface?.outputs?.variables ?? {}),
     ...ordered.flatMap((s) => Object.keys(s?.outputs?.literals ?? {})),
   ]);
   const literals: Record<string, Literal> = {};
@@ -128,10 +145,69 @@ export async function stepArray(
   return true;
 }
 
-/** Output names of an array node's task sub-node, from the task's interface. */
-export function arrayOutputNames(spec: Node, tasks: ReadonlyMap<string, TaskTemplate>): string[] {
+export interface SubTask {
+  readonly id: Identifier;
+  readonly template: TaskTemplate;
+}
+
+/** The task an array node's sub-node runs. */
+export function arraySubTask(spec: Node, tasks: ReadonlyMap<string, TaskTemplate>): SubTask | undefined {
   const sub = spec.target.case === "arrayNode" ? spec.target.value.node : undefined;
   const ref = sub?.target.case === "taskNode" ? sub.target.value.reference : undefined;
-  if (ref?.case !== "referenceId") return [];
-  return Object.keys(tasks.get(idKey(ref.value))?.interface?.outputs?.variables ?? {});
+  if (ref?.case !== "referenceId") return undefined;
+  const template = tasks.get(idKey(ref.value));
+  return template === undefined ? undefined : { id: ref.value, template };
+}
+
+const TASK_PHASES: Record<string, TaskPhase> = {
+  QUEUED: TaskPhase.QUEUED,
+  RUNNING: TaskPhase.RUNNING,
+  SUCCEEDED: TaskPhase.SUCCEEDED,
+  RECOVERED: TaskPhase.SUCCEEDED,
+  FAILED: TaskPhase.FAILED,
+  TIMED_OUT: TaskPhase.FAILED,
+  ABORTED: TaskPhase.ABORTED,
+};
+
+/**
+ * The array node's own task execution, as Flyte's array plugin reports it: one attempt whose
+ * `metadata.external_resources` lists every element (index, last attempt, phase, cache status).
+ */
+async function recordElements(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  row: NodeExecutionRow,
+  task: SubTask,
+  elements: readonly (NodeExecutionRow | undefined)[],
+  phase: TaskPhase,
+): Promise<void> {
+  let attempts = new Map<string, number>();
+  if (elements.length > 0) {
+    await ctx.batch(trx).flush(); // element attempts may still be in the batch
+    const rows = (await trx("task_executions as te")
+      .join("node_executions as ne", "ne.id", "te.node_execution_id")
+      .where("ne.parent_id", row.id)
+      .groupBy("ne.node_id")
+      .select("ne.node_id", trx.raw("max(te.retry_attempt) as attempt"))) as {
+      node_id: string;
+      attempt: number;
+    }[];
+    attempts = new Map(rows.map((r) => [r.node_id, Number(r.attempt)]));
+  }
+  const externalResources = elements.map((e, index) =>
+    create(ExternalResourceInfoSchema, {
+      externalId: `${exec.execution_name}-${e?.node_id ?? `${row.node_id}-${index}`}`,
+      index,
+      retryAttempt: attempts.get(e?.node_id ?? "") ?? 0,
+      phase: TASK_PHASES[e?.phase ?? ""] ?? TaskPhase.UNDEFINED,
+      cacheStatus:
+        CatalogCacheStatus[e?.cache_status as keyof typeof CatalogCacheStatus] ??
+        CatalogCacheStatus.CACHE_DISABLED,
+    }),
+  );
+  await ctx.taskEvent(trx, exec, row.node_id, task.id, 0, phase, {
+    taskType: task.template.type,
+    metadata: create(TaskExecutionMetadataSchema, { externalResources, pluginIdentifier: "array" }),
+  });
 }

@@ -18,6 +18,7 @@ import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import {
   NodeExecutionEventSchema,
   TaskExecutionEventSchema,
+  type TaskExecutionMetadata,
   WorkflowExecutionEventSchema,
 } from "../../gen/flyteidl/event/event_pb.js";
 import { AppError, Code } from "../errors.js";
@@ -208,6 +209,7 @@ export class EngineContext {
       taskType?: string;
       reason?: string;
       logs?: TaskLog[];
+      metadata?: TaskExecutionMetadata;
     } = {},
   ) {
     const event = create(TaskExecutionEventSchema, {
@@ -219,6 +221,7 @@ export class EngineContext {
       taskType: extra.taskType ?? "",
       reason: extra.reason ?? "",
       logs: extra.logs ?? [],
+      ...(extra.metadata !== undefined ? { metadata: extra.metadata } : {}),
       ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
       ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),
     });

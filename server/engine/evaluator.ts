@@ -16,7 +16,7 @@ import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { completeWork, enqueueEvaluation, type WorkItemRow } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
-import { arrayOutputNames, stepArray } from "./arrays.js";
+import { arraySubTask, stepArray } from "./arrays.js";
 import { checkBranch } from "./branches.js";
 import { checkLaunchPlanNode, wakeParent } from "./child-executions.js";
 import type { EngineContext } from "./engine-context.js";
@@ -104,8 +104,11 @@ async function stepRunningNodes(
       continue;
     }
     if (r.phase !== "RUNNING" || spec === undefined) continue;
-    if (spec.target.case === "taskNode")
-      finished = (await checkNodeTimeout(ctx, trx, exec, spec, r)) || finished;
+    // Gates time out by their own rule; any other node's timeout stops everything under it.
+    if (spec.target.case !== "gateNode" && (await checkNodeTimeout(ctx, trx, exec, spec, r))) {
+      finished = true;
+      continue;
+    }
     if (spec.target.case === "gateNode") finished = (await checkGate(ctx, trx, exec, spec, r)) || finished;
     if (spec.target.case === "branchNode") finished = (await checkBranch(ctx, trx, exec, r, all)) || finished;
     if (spec.target.case === "arrayNode") {
@@ -118,7 +121,7 @@ async function stepRunningNodes(
           start: (node, elementInputs, placement) =>
             startNode(ctx, trx, exec, node, elementInputs, run, placement),
           budget: arrayBudget(ctx, spec, taskTypes, all, maxParallelism),
-          outputNames: arrayOutputNames(spec, taskTypes),
+          subTask: arraySubTask(spec, taskTypes),
         })) || finished;
     }
     if (subWorkflowOf(closure, spec) !== undefined) {

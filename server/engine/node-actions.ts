@@ -124,6 +124,9 @@ export async function startNode(
     await startGate(ctx, trx, exec, node, inputs, under);
     return false;
   }
+  // Gates and task attempts schedule their own timeout checks; other kinds are checked when this one fires.
+  const timeout = durationMs(node.metadata?.timeout);
+  if (timeout > 0 && t.case !== "taskNode") await enqueueEvaluation(trx, exec.id, timeout);
   if (t.case === "arrayNode") {
     await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, isParent: true, ...under });
     await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
@@ -295,7 +298,10 @@ export async function resumeWaitingTask(
   return runTaskNode(ctx, trx, exec, { ...spec, id: row.node_id }, taskId, template, inputs, key);
 }
 
-/** A task node's own timeout (node metadata) covers all its attempts: past it the node is TIMED_OUT. */
+/**
+ * A node's own timeout (node metadata) covers all its work — task attempts, children, child executions, array
+ * elements: past it the node is TIMED_OUT and everything under it is aborted.
+ */
 export async function checkNodeTimeout(
   ctx: EngineContext,
   trx: Knex,

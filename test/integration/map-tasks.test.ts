@@ -1,6 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
+import {
+  TaskExecution_Phase as T,
+  WorkflowExecution_Phase as W,
+} from "../../gen/flyteidl/core/execution_pb.js";
 import { LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import { NodeSchema } from "../../gen/flyteidl/core/workflow_pb.js";
 import {
@@ -98,6 +101,19 @@ describe("array nodes (map tasks)", () => {
       limit: 5,
     });
     expect(children.nodeExecutions.map((n) => n.metadata?.specNodeId)).toEqual(Array(5).fill("square"));
+    // The map node's own task execution lists every element, as Flyte's array plugin does.
+    const attempts = await t.admin.listTaskExecutions({
+      nodeExecutionId: { nodeId: "map", executionId: e.id },
+      limit: 10,
+    });
+    expect(attempts.taskExecutions).toHaveLength(1);
+    const [attempt] = attempts.taskExecutions;
+    expect(attempt?.closure?.phase).toBe(T.SUCCEEDED);
+    const elements = attempt?.closure?.metadata?.externalResources ?? [];
+    expect(elements.map((r) => r.index)).toEqual(Array.from({ length: N }, (_, i) => i));
+    expect(elements.filter((r) => r.phase === T.FAILED)).toHaveLength(N / 50);
+    expect(elements[7]).toMatchObject({ phase: T.FAILED, externalId: `mapped-map-7` });
+    expect(elements[3]?.phase).toBe(T.SUCCEEDED);
   }, 300_000);
 
   it("fails when too few elements succeed", async () => {

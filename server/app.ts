@@ -71,7 +71,7 @@ export async function startPetrel(
     const scheduler = new Scheduler(db, (req) => managers.launcher.createExecution(req), hub, logger);
     schedules = scheduler;
     if (config.scheduler) scheduler.start();
-    const watch = new WatchManager(db, hub, managers.executions);
+    const watch = new WatchManager(db, hub);
     const health = new HealthState(servedServiceNames());
     const listeners = await startListeners({
       host: config.host,

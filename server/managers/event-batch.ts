@@ -2,11 +2,12 @@
 // events are decided by the same rules as the Create{Node,Task}Event rpcs (applyNodeEvent / applyTaskEvent)
 // against rows kept in memory, and the resulting rows and blobs are written by flush() in a few multi-row
 // statements. Reads of those rows and blobs inside the transaction go through the batch, so they see its writes.
+// Changes to the (locked) execution row are collected the same way and written once.
 import type { Knex } from "knex";
 import type { NodeExecutionEvent, TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { notFound } from "../errors.js";
 import type { BlobWrite, DataStore } from "../repositories/data-store.js";
-import type { ExecutionRow } from "../repositories/execution-repo.js";
+import { type ExecutionRow, updateExecution } from "../repositories/execution-repo.js";
 import * as nodes from "../repositories/node-execution-repo.js";
 import * as tasks from "../repositories/task-execution-repo.js";
 import { applyNodeEvent } from "./node-event-recorder.js";
@@ -53,6 +54,7 @@ export class EventBatch {
   private readonly listed = new Set<string>();
   private readonly pendingBlobs = new Map<string, Uint8Array>();
   private readonly blobCache = new Map<string, Uint8Array | undefined>();
+  private readonly executionChanges = new Map<string, Partial<ExecutionRow>>();
 
   constructor(
     private readonly trx: Knex,
@@ -163,6 +165,21 @@ export class EventBatch {
     return JSON.stringify([nodeKey, k.project, k.domain, k.name, k.version, k.retry_attempt]);
   }
 
+  /** Changes to an execution row, written by flush(); later changes to a column win. */
+  updateExecution(id: string, changes: Partial<ExecutionRow>): void {
+    this.executionChanges.set(id, { ...this.executionChanges.get(id), ...changes });
+  }
+
+  /** An execution row as this transaction sees it (its pending changes applied). */
+  executionView(row: ExecutionRow): ExecutionRow {
+    return { ...row, ...this.executionChanges.get(row.id) };
+  }
+
+  /** A stored blob that was read together with another row. */
+  cacheData(uri: string, data: Uint8Array): void {
+    if (!this.blobCache.has(uri)) this.blobCache.set(uri, data);
+  }
+
   addBlobs(blobs: readonly BlobWrite[]): void {
     for (const b of blobs) {
       this.pendingBlobs.set(b.uri, b.data);
@@ -183,6 +200,8 @@ export class EventBatch {
     const blobs = [...this.pendingBlobs].map(([uri, data]) => ({ uri, data }));
     this.pendingBlobs.clear();
     await this.data.putMany(this.trx, blobs);
+    for (const [id, changes] of this.executionChanges) await updateExecution(this.trx, id, changes);
+    this.executionChanges.clear();
     const nodeSlots = [...this.nodes.values()].filter((s) => s.dirty);
     const written = [
       ...(await nodes.insertNodeExecutions(

@@ -1,5 +1,5 @@
 // Launching executions: validation, input resolution against the launch plan, spec merge, and the hand-off to the
-// engine (an evaluation work item committed with the execution row).
+// engine (an evaluation work item written in the execution row's INSERT statement).
 import { randomBytes } from "node:crypto";
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
@@ -18,13 +18,12 @@ import { MatchableResource } from "../../gen/flyteidl/admin/matchable_resource_p
 import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { idKey } from "../compiler/interfaces.js";
-import { alreadyExists, invalidArgument, missingField } from "../errors.js";
+import { alreadyExists, invalidArgument, missingField, unavailable } from "../errors.js";
 import { LruCache } from "../lru-cache.js";
-import { type DataStore, dataUri } from "../repositories/data-store.js";
+import { dataUri } from "../repositories/data-store.js";
 import * as execs from "../repositories/execution-repo.js";
 import { getLaunchPlan, type LaunchPlanRow } from "../repositories/launch-plan-repo.js";
 import type { EntityKey } from "../repositories/versioned-entity.js";
-import { enqueueEvaluation } from "../repositories/work-repo.js";
 import { getWorkflowKey } from "../repositories/workflow-repo.js";
 import { encodeExecClosure, encodeExecSpec, executionId } from "../transformers/execution.js";
 import { decodeClosure as decodeLpClosure, decodeSpec as decodeLpSpec } from "../transformers/launch-plan.js";
@@ -69,7 +68,6 @@ export class ExecutionLauncher {
 
   constructor(
     private readonly db: Knex,
-    private readonly data: DataStore,
     private readonly projects: ProjectManager,
     private readonly attributes: AttributesManager,
     private readonly singleTask: SingleTaskLauncher,
@@ -82,7 +80,26 @@ export class ExecutionLauncher {
     if (req.project === "") throw missingField("project");
     if (req.domain === "") throw missingField("domain");
     validateExecutionName(req.name);
-    await this.projects.assertWritable(req.project, req.domain);
+    // The project check runs inside the INSERT statement. Flyte reports a missing or inactive project before
+    // anything else, so a failure on the way there (or the check itself) is answered with the project's error first.
+    const { row, extras } = await this.prepare(req, opts).catch(async (err: unknown) => {
+      await this.projects.assertWritable(req.project, req.domain);
+      throw err;
+    });
+    const created = await execs.createExecution(this.db, row, extras);
+    if (created === undefined) {
+      await this.projects.assertWritable(req.project, req.domain);
+      throw unavailable(`project [${req.project}] changed state while the execution was created; retry`);
+    }
+    return executionId(created);
+  }
+
+  /** Everything after the project check, up to the rows to write. */
+  private async prepare(
+    req: ExecutionCreateRequest,
+    opts: CreateOptions,
+  ): Promise<{ row: execs.NewExecutionRow; extras: execs.ExecutionExtras }> {
+    this.projects.assertDomain(req.domain);
     if (req.spec === undefined) throw missingField("spec");
     const ref = req.spec.launchPlan;
     if (ref === undefined) throw missingField("id");
@@ -99,6 +116,8 @@ export class ExecutionLauncher {
       validateNotifications(req.spec.notificationOverrides.value.notifications);
     validateLabels(req.spec.labels?.values ?? {});
     const isTask = ref.resourceType === ResourceType.TASK;
+    // The task wrapper is written before the execution: only into a writable project.
+    if (isTask) await this.projects.assertWritable(req.project, req.domain);
     const lpRow = isTask
       ? await this.singleTask.ensureWrapper(ref)
       : await this.launchPlans.getOrLoad(idKey(ref), () => getLaunchPlan(this.db, ref));
@@ -111,9 +130,8 @@ export class ExecutionLauncher {
     );
     const spec = await this.mergeSpec(req.spec, lpSpec, wf?.name ?? "", req.project, req.domain);
     const name = req.name === "" ? generateExecutionName() : req.name;
-    const key = { project: req.project, domain: req.domain, name };
-    const inputsUri = dataUri("metadata", key.project, key.domain, name, "inputs");
-    const userInputsUri = dataUri("metadata", key.project, key.domain, name, "user_inputs");
+    const inputsUri = dataUri("metadata", req.project, req.domain, name, "inputs");
+    const userInputsUri = dataUri("metadata", req.project, req.domain, name, "user_inputs");
     const closure = create(ExecutionClosureSchema, {
       phase: 0,
       createdAt: timestampNow(),
@@ -138,14 +156,12 @@ export class ExecutionLauncher {
             : (lpSpec.entityMetadata?.notifications ?? []),
     });
     if (closure.workflowId !== undefined && wf !== undefined) Object.assign(closure.workflowId, wf);
-    const row = await this.db.transaction(async (trx) => {
-      await this.data.putMany(trx, [
-        { uri: inputsUri, data: encodeLiteralMap(inputs) },
-        ...(userInputs === undefined ? [] : [{ uri: userInputsUri, data: encodeLiteralMap(userInputs) }]),
-      ]);
-      const inserted = await execs.insertExecution(trx, {
-        execution_project: key.project,
-        execution_domain: key.domain,
+    const tags = new Map(Object.entries(spec.labels?.values ?? {}));
+    for (const tag of spec.tags) tags.set(tag, tags.get(tag) ?? "");
+    return {
+      row: {
+        execution_project: req.project,
+        execution_domain: req.domain,
         execution_name: name,
         launch_plan_id: lpRow.id,
         workflow_id: lpRow.workflow_id,
@@ -160,14 +176,15 @@ export class ExecutionLauncher {
         user_inputs_uri: userInputs === undefined ? "" : userInputsUri,
         user: spec.metadata?.principal ?? "",
         launch_entity: isTask ? "task" : "launch_plan",
-      });
-      const tags = new Map(Object.entries(spec.labels?.values ?? {}));
-      for (const tag of spec.tags) tags.set(tag, tags.get(tag) ?? "");
-      await execs.insertTags(trx, inserted.id, tags);
-      await enqueueEvaluation(trx, inserted.id);
-      return inserted;
-    });
-    return executionId(row);
+      },
+      extras: {
+        blobs: [
+          { uri: inputsUri, data: encodeLiteralMap(inputs) },
+          ...(userInputs === undefined ? [] : [{ uri: userInputsUri, data: encodeLiteralMap(userInputs) }]),
+        ],
+        tags,
+      },
+    };
   }
 
   private async checkConcurrency(lp: LaunchPlanRow, spec: LaunchPlanSpec): Promise<void> {

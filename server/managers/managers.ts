@@ -45,7 +45,6 @@ export function createManagers(
   const attributes = new AttributesManager(db, projects);
   const launcher = new ExecutionLauncher(
     db,
-    data,
     projects,
     attributes,
     new SingleTaskLauncher(db, workflows, launchPlans),

@@ -91,6 +91,10 @@ export class ProjectManager {
         { desc: InactiveProjectSchema, value: create(InactiveProjectSchema, { id: project }) },
       ]);
     }
+    this.assertDomain(domain);
+  }
+
+  assertDomain(domain: string): void {
     if (!this.domainIds.has(domain)) throw invalidArgument(`domain [${domain}] is unrecognized by system`);
   }
 }

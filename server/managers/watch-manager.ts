@@ -6,14 +6,13 @@ import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identi
 import { type WatchEvent, WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
 import type { NotificationHub } from "../db/notifications.js";
 import { missingField } from "../errors.js";
-import { EXECUTION_LIST, type ExecutionRow, getExecutionById } from "../repositories/execution-repo.js";
+import { EXECUTION_LIST, type ExecutionRow } from "../repositories/execution-repo.js";
+import { type ExecutionState, loadExecutionState } from "../repositories/execution-state-repo.js";
 import { applyFilters, filterScope } from "../repositories/list-page.js";
-import { nodeExecutionsOf } from "../repositories/node-execution-repo.js";
-import type { TaskExecutionRow } from "../repositories/task-execution-repo.js";
 import { rowToExecution, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { toNodeExecution, toTaskExecution } from "../transformers/node-execution.js";
 import { parseFilters } from "../validation/filter-grammar.js";
-import type { ExecutionManager } from "./execution-manager.js";
+import { executionNotFound, validateExecutionId } from "./execution-manager.js";
 import { WATCH_CHANNEL } from "./workflow-event-recorder.js";
 
 /** Resolves when rung (a ring before the wait counts) or when the stream's signal aborts. */
@@ -48,42 +47,50 @@ export class WatchManager {
   constructor(
     private readonly db: Knex,
     private readonly hub: NotificationHub,
-    private readonly executions: ExecutionManager,
   ) {}
 
   async *watchExecution(
     id: WorkflowExecutionIdentifier | undefined,
     signal: AbortSignal,
   ): AsyncGenerator<WatchEvent> {
-    const first = await this.executions.load(id);
+    const key = validateExecutionId(id);
     const bell = new Doorbell(signal);
-    const unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => payload === first.id && bell.ring());
+    // Subscribed before the first read, so no change committed after that read goes unnoticed; notifications that
+    // arrive while the row id is still unknown are kept until it is.
+    let rowId: string | undefined;
+    const early = new Set<string>();
+    const unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => {
+      if (rowId === undefined) early.add(payload);
+      else if (payload === rowId) bell.ring();
+    });
     const sent = new Map<string, string>();
     try {
-      while (!signal.aborted) {
-        const { events, done } = await this.changes(first.id, sent);
-        yield* events;
-        if (done) return;
+      let state = await loadExecutionState(this.db, key);
+      if (state === undefined) throw executionNotFound(key);
+      rowId = state.exec.id;
+      if (early.has(rowId)) bell.ring();
+      early.clear();
+      while (state !== undefined) {
+        yield* this.changes(state, sent);
+        if (TERMINAL_WORKFLOW_PHASES.has(workflowPhase(state.exec.phase))) return;
         await bell.wait();
+        if (signal.aborted) return;
+        // Every wake-up reads the current state afresh (one statement).
+        state = await loadExecutionState(this.db, { id: rowId });
       }
     } finally {
       unsubscribe();
     }
   }
 
-  private async changes(
-    executionRowId: string,
-    sent: Map<string, string>,
-  ): Promise<{ events: WatchEvent[]; done: boolean }> {
-    const exec = await getExecutionById(this.db, executionRowId);
-    if (exec === undefined) return { events: [], done: true };
+  /** The events for what changed since the stream last sent: the execution first on the initial read, else last. */
+  private changes({ exec, nodes, tasks }: ExecutionState, sent: Map<string, string>): WatchEvent[] {
     const events: WatchEvent[] = [];
     const initial = sent.size === 0;
     const execEvent = this.diff(sent, "exec", version(exec.phase, exec.updated_at), () =>
       create(WatchEventSchema, { kind: { case: "execution", value: rowToExecution(exec) } }),
     );
     if (initial && execEvent !== undefined) events.push(execEvent);
-    const nodes = await nodeExecutionsOf(this.db, exec.id);
     const byId = new Map(nodes.map((n) => [n.id, n.node_id]));
     for (const n of nodes) {
       const e = this.diff(sent, `n:${n.id}`, version(n.phase, n.updated_at), () =>
@@ -91,15 +98,6 @@ export class WatchManager {
       );
       if (e !== undefined) events.push(e);
     }
-    // Attempts hang off node executions: an execution without nodes has none to look for.
-    const tasks =
-      nodes.length === 0
-        ? []
-        : ((await this.db("task_executions as te")
-            .join("node_executions as ne", "ne.id", "te.node_execution_id")
-            .where("ne.execution_id", exec.id)
-            .select("te.*")
-            .orderBy("te.id")) as TaskExecutionRow[]);
     for (const t of tasks) {
       const e = this.diff(sent, `t:${t.id}`, version(t.phase, t.updated_at), () =>
         create(WatchEventSchema, {
@@ -112,7 +110,7 @@ export class WatchManager {
       if (e !== undefined) events.push(e);
     }
     if (!initial && execEvent !== undefined) events.push(execEvent);
-    return { events, done: TERMINAL_WORKFLOW_PHASES.has(workflowPhase(exec.phase)) };
+    return events;
   }
 
   private diff(

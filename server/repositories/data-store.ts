@@ -1,5 +1,6 @@
 // Offloaded data (input/output literal maps, task logs). The default store keeps blobs in Postgres; any store
 // must accept writes inside the caller's transaction so data and the rows pointing at it commit together.
+// CreateExecution writes its input blobs in the execution's own INSERT statement (blobUpsertSql).
 import type { Knex } from "knex";
 import { withDbErrors } from "./pg-errors.js";
 
@@ -22,6 +23,24 @@ export function dataUri(...parts: string[]): string {
   return `${SCHEME}${parts.map((p) => encodeURIComponent(p)).join("/")}`;
 }
 
+/**
+ * The upsert of `blobs` as one SQL statement (usable as a data-modifying CTE); with `guard`, a condition that must
+ * hold for anything to be written. A URI given twice keeps its last data.
+ */
+export function blobUpsertSql(
+  blobs: readonly BlobWrite[],
+  guard = "true",
+): { sql: string; bindings: (string | Buffer)[] } {
+  const rows = new Map(blobs.map((b) => [b.uri, Buffer.from(b.data)]));
+  return {
+    sql: `INSERT INTO data_blobs (uri, data)
+          SELECT v.uri, v.data FROM (VALUES ${[...rows].map(() => "(?, ?::bytea)").join(", ")}) AS v(uri, data)
+           WHERE ${guard}
+          ON CONFLICT (uri) DO UPDATE SET data = EXCLUDED.data`,
+    bindings: [...rows].flat(),
+  };
+}
+
 export class PostgresDataStore implements DataStore {
   put(db: Knex, uri: string, data: Uint8Array): Promise<void> {
     return this.putMany(db, [{ uri, data }]);
@@ -29,12 +48,9 @@ export class PostgresDataStore implements DataStore {
 
   putMany(db: Knex, blobs: readonly BlobWrite[]): Promise<void> {
     if (blobs.length === 0) return Promise.resolve();
-    const rows = new Map(blobs.map((b) => [b.uri, Buffer.from(b.data)]));
+    const { sql, bindings } = blobUpsertSql(blobs);
     return withDbErrors(async () => {
-      await db("data_blobs")
-        .insert([...rows].map(([uri, data]) => ({ uri, data })))
-        .onConflict("uri")
-        .merge();
+      await db.raw(sql, bindings);
     });
   }
 

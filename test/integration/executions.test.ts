@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
+import { Project_ProjectState } from "../../gen/flyteidl/admin/project_pb.js";
 import {
   NodeExecution_Phase,
   TaskExecution_Phase,
@@ -34,9 +35,9 @@ const TERMINAL = [
   WorkflowExecution_Phase.ABORTED,
 ];
 
-async function waitDone(name: string) {
+async function waitDone(name: string, scope: { project: string; domain: string } = P) {
   return eventually(
-    () => t.admin.getExecution({ id: { ...P, name } }),
+    () => t.admin.getExecution({ id: { ...scope, name } }),
     (e) => TERMINAL.includes(e.closure?.phase ?? 0),
   );
 }
@@ -228,6 +229,59 @@ describe("executions", () => {
       Code.NotFound,
       /^missing entity of type execution with identifier/,
     );
+  });
+
+  it("checks the project first, and again in the INSERT: nothing is written into an archived project", async () => {
+    const S = { project: "shelved", domain: "development" };
+    await t.admin.registerProject({ project: { id: "shelved", name: "shelved" } });
+    await t.admin.createTask({
+      id: taskId("echo", "v1", "shelved"),
+      spec: { template: taskTemplate({ type: "echo", inputs: { a: intType() }, outputs: { a: intType() } }) },
+    });
+    const template = workflowTemplate({
+      inputs: { x: intType() },
+      outputs: { o: intType() },
+      nodes: [taskNode("n0", taskId("echo", "v1", "shelved"), [bind("a", "", "x")])],
+      outputBindings: [bind("o", "n0", "a")],
+    });
+    await t.admin.createWorkflow({ id: workflowId("one", "v1", "shelved"), spec: { template } });
+    await t.admin.createLaunchPlan({
+      id: launchPlanId("one", "v1", "shelved"),
+      spec: { workflowId: workflowId("one", "v1", "shelved") },
+    });
+    const launch = (name: string) =>
+      t.admin.createExecution({
+        ...S,
+        name,
+        spec: { launchPlan: launchPlanId("one", "v1", "shelved") },
+        inputs: { literals: { x: literalInt(1) } },
+      });
+    await t.admin.updateProject({ id: "shelved", name: "shelved", state: Project_ProjectState.ARCHIVED });
+    const inactive = await expectCode(
+      launch("late"),
+      Code.InvalidArgument,
+      "project [shelved] is not active",
+    );
+    expect(inactive.details).toHaveLength(1);
+    await expectCode(
+      t.admin.createExecution({ ...S }),
+      Code.InvalidArgument,
+      "project [shelved] is not active",
+    );
+    await expectCode(
+      t.admin.createExecution({ project: "ghost", domain: "development" }),
+      Code.InvalidArgument,
+      "failed to validate that project [ghost] and domain [development] are registered, err: [project [ghost] not found]",
+    );
+    await expectCode(
+      t.admin.createExecution({ ...P, domain: "qa" }),
+      Code.InvalidArgument,
+      "domain [qa] is unrecognized by system",
+    );
+    await expectCode(t.admin.getExecution({ id: { ...S, name: "late" } }), Code.NotFound, /^missing entity/);
+    await t.admin.updateProject({ id: "shelved", name: "shelved", state: Project_ProjectState.ACTIVE });
+    await launch("late");
+    expect((await waitDone("late", S)).closure?.phase).toBe(WorkflowExecution_Phase.SUCCEEDED);
   });
 
   it("terminates a running process, and terminal executions refuse", async () => {

@@ -2,6 +2,7 @@
 // must accept writes inside the caller's transaction so data and the rows pointing at it commit together.
 // CreateExecution writes its input blobs in the execution's own INSERT statement (blobUpsertSql).
 import type { Knex } from "knex";
+import { chunked } from "./chunks.js";
 import { withDbErrors } from "./pg-errors.js";
 
 export interface BlobWrite {
@@ -48,10 +49,11 @@ export class PostgresDataStore implements DataStore {
 
   putMany(db: Knex, blobs: readonly BlobWrite[]): Promise<void> {
     if (blobs.length === 0) return Promise.resolve();
-    const { sql, bindings } = blobUpsertSql(blobs);
-    return withDbErrors(async () => {
-      await db.raw(sql, bindings);
-    });
+    return chunked(blobs, 2, async (chunk) => {
+      const { sql, bindings } = blobUpsertSql(chunk);
+      await withDbErrors(() => db.raw(sql, bindings));
+      return [];
+    }).then(() => undefined);
   }
 
   get(db: Knex, uri: string): Promise<Uint8Array | undefined> {

@@ -1,5 +1,6 @@
 // SQL for node executions.
 import type { Knex } from "knex";
+import { chunked } from "./chunks.js";
 import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
 import { withDbErrors } from "./pg-errors.js";
 
@@ -104,8 +105,10 @@ export function insertNodeExecutions(
   rows: readonly NewNodeExecutionRow[],
 ): Promise<NodeExecutionRow[]> {
   if (rows.length === 0) return Promise.resolve([]);
-  return withDbErrors(
-    async () => (await db("node_executions").insert(rows).returning("*")) as NodeExecutionRow[],
+  return chunked(rows, Object.keys(rows[0] ?? {}).length, (chunk) =>
+    withDbErrors(
+      async () => (await db("node_executions").insert(chunk).returning("*")) as NodeExecutionRow[],
+    ),
   );
 }
 
@@ -129,6 +132,8 @@ export function updateNodeExecutions(
   rows: readonly NodeExecutionRow[],
 ): Promise<NodeExecutionRow[]> {
   if (rows.length === 0) return Promise.resolve([]);
+  if (rows.length * (MUTABLE.length + 1) > 60_000)
+    return chunked(rows, MUTABLE.length + 1, (chunk) => updateNodeExecutions(db, chunk));
   const tuple = `(?::bigint, ${MUTABLE.map(([, type]) => `?::${type}`).join(", ")})`;
   const columns = MUTABLE.map(([c]) => c);
   const sql = `UPDATE node_executions n SET ${columns.map((c) => `${c} = v.${c}`).join(", ")}, updated_at = now()

@@ -1,5 +1,6 @@
 // SQL for task executions (one row per attempt).
 import type { Knex } from "knex";
+import { chunked } from "./chunks.js";
 import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
 import { withDbErrors } from "./pg-errors.js";
 
@@ -94,8 +95,10 @@ export function insertTaskExecutions(
   rows: readonly NewTaskExecutionRow[],
 ): Promise<TaskExecutionRow[]> {
   if (rows.length === 0) return Promise.resolve([]);
-  return withDbErrors(
-    async () => (await db("task_executions").insert(rows).returning("*")) as TaskExecutionRow[],
+  return chunked(rows, Object.keys(rows[0] ?? {}).length, (chunk) =>
+    withDbErrors(
+      async () => (await db("task_executions").insert(chunk).returning("*")) as TaskExecutionRow[],
+    ),
   );
 }
 
@@ -116,6 +119,8 @@ export function updateTaskExecutions(
   rows: readonly TaskExecutionRow[],
 ): Promise<TaskExecutionRow[]> {
   if (rows.length === 0) return Promise.resolve([]);
+  if (rows.length * (MUTABLE.length + 1) > 60_000)
+    return chunked(rows, MUTABLE.length + 1, (chunk) => updateTaskExecutions(db, chunk));
   const tuple = `(?::bigint, ${MUTABLE.map(([, type]) => `?::${type}`).join(", ")})`;
   const columns = MUTABLE.map(([c]) => c);
   const sql = `UPDATE task_executions t SET ${columns.map((c) => `${c} = v.${c}`).join(", ")}, updated_at = now()

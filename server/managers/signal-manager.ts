@@ -15,9 +15,7 @@ import { type Literal, LiteralSchema } from "../../gen/flyteidl/core/literals_pb
 import { type LiteralType, LiteralTypeSchema } from "../../gen/flyteidl/core/types_pb.js";
 import { formatType, isLiteralCastable } from "../compiler/type-cast.js";
 import { invalidArgument, invalidField, missingField } from "../errors.js";
-import { getExecution } from "../repositories/execution-repo.js";
 import * as repo from "../repositories/signal-repo.js";
-import { enqueueEvaluation } from "../repositories/work-repo.js";
 import { modelText } from "../transformers/model-text.js";
 import { validateExecutionId } from "./execution-manager.js";
 
@@ -73,26 +71,17 @@ export class SignalManager {
     const key = keyOf(req.id);
     if (req.value === undefined) throw missingField("value");
     const value = req.value;
-    await this.db.transaction(async (trx) => {
-      const row = await repo.getSignal(trx, key, true);
-      const text = req.id === undefined ? "" : modelText(SignalIdentifierSchema, req.id);
-      if (row === undefined)
-        throw invalidArgument(
-          `failed to validate that signal [${text}] exists, err: [signal does not exist]`,
-        );
-      const type = fromBinary(LiteralTypeSchema, row.type);
-      if (!isLiteralCastable(value, type)) {
-        throw invalidArgument(
-          `requested signal value [${modelText(LiteralSchema, value)}] is not castable to existing signal type [${formatType(type)}]`,
-        );
-      }
-      await repo.setSignalValue(trx, row.id, Buffer.from(toBinary(LiteralSchema, value)));
-      const exec = await getExecution(trx, {
-        project: key.execution_project,
-        domain: key.execution_domain,
-        name: key.execution_name,
-      });
-      if (exec !== undefined) await enqueueEvaluation(trx, exec.id);
-    });
+    // The type is fixed when the gate creates the signal, so the check needs no lock; the write is one statement.
+    const row = await repo.getSignal(this.db, key);
+    const text = req.id === undefined ? "" : modelText(SignalIdentifierSchema, req.id);
+    if (row === undefined)
+      throw invalidArgument(`failed to validate that signal [${text}] exists, err: [signal does not exist]`);
+    const type = fromBinary(LiteralTypeSchema, row.type);
+    if (!isLiteralCastable(value, type)) {
+      throw invalidArgument(
+        `requested signal value [${modelText(LiteralSchema, value)}] is not castable to existing signal type [${formatType(type)}]`,
+      );
+    }
+    await repo.setSignalValue(this.db, row.id, Buffer.from(toBinary(LiteralSchema, value)));
   }
 }

@@ -2,6 +2,7 @@
 import type { Knex } from "knex";
 import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
 import { withDbErrors } from "./pg-errors.js";
+import { WORK_CHANNEL } from "./work-repo.js";
 
 export interface SignalKey {
   readonly execution_project: string;
@@ -58,16 +59,30 @@ export function getOrCreateSignal(db: Knex, key: SignalKey, type: Buffer): Promi
   });
 }
 
-export function getSignal(db: Knex, key: SignalKey, forUpdate = false): Promise<SignalRow | undefined> {
-  return withDbErrors(() => {
-    const q = db("signals").where(key).first();
-    return (forUpdate ? q.forUpdate() : q) as Promise<SignalRow | undefined>;
-  });
+export function getSignal(db: Knex, key: SignalKey): Promise<SignalRow | undefined> {
+  return withDbErrors(() => db("signals").where(key).first() as Promise<SignalRow | undefined>);
 }
 
+/**
+ * Stores a signal's value and asks for an evaluation of its execution, in one statement (atomic without an
+ * explicit transaction): the gate waiting for it moves on at once.
+ */
 export function setSignalValue(db: Knex, id: string, value: Buffer): Promise<void> {
   return withDbErrors(async () => {
-    await db("signals").where({ id }).update({ value, updated_at: db.fn.now() });
+    await db.raw(
+      `WITH s AS (
+         UPDATE signals SET value = ?, updated_at = now() WHERE id = ?
+         RETURNING execution_project, execution_domain, execution_name),
+       queued AS (
+         INSERT INTO work_items (execution_id, kind, run_after)
+         SELECT x.id, 'evaluate', clock_timestamp() FROM executions x JOIN s
+             ON x.execution_project = s.execution_project AND x.execution_domain = s.execution_domain
+            AND x.execution_name = s.execution_name
+         ON CONFLICT (execution_id) WHERE kind = 'evaluate' AND leased_by IS NULL
+         DO UPDATE SET run_after = LEAST(work_items.run_after, EXCLUDED.run_after))
+       SELECT pg_notify('${WORK_CHANNEL}', '')`,
+      [value, id],
+    );
   });
 }
 

@@ -205,7 +205,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   }
   const port = await freePort();
   const flags = ["-D", dataDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1"];
-  flags.push("-c", "unix_socket_directories=", "-c", "max_connections=300", "-c", "shared_buffers=128MB");
+  // A Unix socket next to the data (much cheaper per round trip than loopback TCP) when its path fits.
+  const socketDir = path.join(dir, "run");
+  const useSocket = socketDir.length + 20 < 100;
+  if (useSocket) fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+  if (useSocket && account !== undefined) fs.chownSync(socketDir, account.uid, account.gid);
+  flags.push("-c", `unix_socket_directories=${useSocket ? socketDir : ""}`);
+  flags.push("-c", "max_connections=300", "-c", "shared_buffers=128MB");
   if (opts.unsafeFast === true) {
     flags.push("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
   }
@@ -218,7 +224,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   });
   fs.writeFileSync(ownerFile, String(process.pid));
   await waitReady(child, opts.logger);
-  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const host = useSocket ? encodeURIComponent(socketDir) : "127.0.0.1";
+  const base = `postgres://postgres:${encodeURIComponent(password)}@${host}:${port}`;
   const database = opts.database ?? "petrel";
   await ensureDatabase(`${base}/postgres`, database);
   let stopped: Promise<void> | undefined;

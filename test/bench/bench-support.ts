@@ -9,14 +9,27 @@ import { startPetrel } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
 import { startEmbeddedPostgres } from "../../server/db/embedded-postgres.js";
 import { createLogger } from "../../server/logger.js";
+import { startServerProcess } from "../support/server-process.js";
 
-export async function startBenchServer() {
-  const logger = createLogger("warn");
+async function scratchPostgres() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "petrel-bench-"));
   const pg = await startEmbeddedPostgres({
-    dir: fs.mkdtempSync(path.join(os.tmpdir(), "petrel-bench-")),
-    logger,
-    unsafeFast: true,
+    dir,
+    logger: createLogger("warn"),
+    unsafeFast: true, // durability traded for speed, as in tests
   });
+  return {
+    url: pg.url,
+    async stop() {
+      await pg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A server in this process on a scratch embedded Postgres (`server.db` is there for seeding). */
+export async function startBenchServer() {
+  const pg = await scratchPostgres();
   const config = loadConfig([], {
     PETREL_GRPC_PORT: "0",
     PETREL_HTTP_PORT: "0",
@@ -24,16 +37,37 @@ export async function startBenchServer() {
     DATABASE_URL: pg.url,
     PETREL_LOG_LEVEL: "warn",
   });
-  const server = await startPetrel(config, logger);
-  const admin = createClient(
-    AdminService,
-    createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }),
-  );
+  const server = await startPetrel(config, createLogger("warn"));
   return {
     server,
-    admin,
+    admin: createClient(
+      AdminService,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }),
+    ),
     async stop() {
       await server.stop();
+      await pg.stop();
+    },
+  };
+}
+
+/**
+ * `petrel serve` in its own process on a scratch embedded Postgres, as deployed: the benchmark's clients (and the
+ * in-process graphile-worker baseline) do not share the server's event loop.
+ */
+export async function startBenchServerProcess() {
+  const pg = await scratchPostgres();
+  const child = await startServerProcess([], { DATABASE_URL: pg.url, PETREL_LOG_LEVEL: "info" }).catch(
+    async (err: unknown) => {
+      await pg.stop();
+      throw err;
+    },
+  );
+  return {
+    server: { grpcPort: child.grpcPort, databaseUrl: pg.url },
+    admin: createClient(AdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${child.grpcPort}` })),
+    async stop() {
+      await child.stop();
       await pg.stop();
     },
   };

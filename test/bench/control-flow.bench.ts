@@ -24,7 +24,7 @@ import {
   workflowId,
   workflowTemplate,
 } from "../fixtures/flyte-builders.js";
-import { ms, startBenchServer, writeSection } from "./bench-support.js";
+import { ms, startBenchServerProcess, writeSection } from "./bench-support.js";
 
 const P = { project: "bench", domain: "development" };
 const SIGNAL_RUNS = 30;
@@ -32,7 +32,7 @@ const MAP_SIZE = Number(process.env.PETREL_BENCH_MAP_SIZE ?? 10_000);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
-const bench = await startBenchServer();
+const bench = await startBenchServerProcess();
 try {
   const { admin, server } = bench;
   const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` });
@@ -170,7 +170,7 @@ try {
   const bulkSeconds = (performance.now() - bulkStart) / 1000;
   await runner.stop();
 
-  const body = `Script: \`test/bench/control-flow.bench.ts\` (\`npm run bench:control-flow\`), embedded Postgres. Baseline: graphile-worker
+  const body = `Script: \`test/bench/control-flow.bench.ts\` (\`npm run bench:control-flow\`), embedded Postgres; the server runs as \`petrel serve\` in its own process. Baseline: graphile-worker
 0.17 on the same Postgres server in the same run.
 
 | measurement | Petrel | graphile-worker baseline | ratio (Petrel / baseline) |

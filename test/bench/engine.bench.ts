@@ -18,7 +18,7 @@ import {
   workflowId,
   workflowTemplate,
 } from "../fixtures/flyte-builders.js";
-import { ms, startBenchServer, writeSection } from "./bench-support.js";
+import { ms, startBenchServerProcess, writeSection } from "./bench-support.js";
 
 const CLIENTS = 32;
 const PER_CLIENT = 20;
@@ -45,7 +45,7 @@ async function concurrently(clients: number, perClient: number, one: () => Promi
   };
 }
 
-const bench = await startBenchServer();
+const bench = await startBenchServerProcess();
 let runner: Runner | undefined;
 try {
   const { admin, server } = bench;
@@ -127,8 +127,9 @@ try {
   const gwLoaded = await concurrently(CLIENTS, PER_CLIENT, oneJob);
 
   const perNode = (serial5.p50 - serial1.p50) / 4;
-  const body = `Script: \`test/bench/engine.bench.ts\` (\`npm run bench:engine\`). \`echo\` workflows on the embedded Postgres;
-latency = CreateExecution until the terminal phase arrives on WatchExecution. Baseline: graphile-worker 0.17
+  const body = `Script: \`test/bench/engine.bench.ts\` (\`npm run bench:engine\`). \`echo\` workflows; the server runs as
+\`petrel serve\` in its own process on the embedded Postgres, the clients in the benchmark's process; latency =
+CreateExecution until the terminal phase arrives on WatchExecution. Baseline: graphile-worker 0.17
 (add_job → job start) on the same Postgres server in the same run.
 
 | measurement | Petrel | graphile-worker baseline | ratio (Petrel / baseline) |

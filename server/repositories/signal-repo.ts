@@ -49,13 +49,21 @@ const SIGNAL_LIST: ListSpec = {
 };
 
 /** Inserts the signal unless it exists; returns the stored row either way. */
+/** The signal, created (with its type) when it does not exist yet; one statement. */
 export function getOrCreateSignal(db: Knex, key: SignalKey, type: Buffer): Promise<SignalRow> {
   return withDbErrors(async () => {
-    await db("signals")
-      .insert({ ...key, type })
-      .onConflict(["execution_project", "execution_domain", "execution_name", "signal_id"])
-      .ignore();
-    return (await db("signals").where(key).first()) as SignalRow;
+    const where = "execution_project = ? AND execution_domain = ? AND execution_name = ? AND signal_id = ?";
+    const k = [key.execution_project, key.execution_domain, key.execution_name, key.signal_id];
+    const r = (await db.raw(
+      `WITH ins AS (
+         INSERT INTO signals (execution_project, execution_domain, execution_name, signal_id, type)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (execution_project, execution_domain, execution_name, signal_id) DO NOTHING
+         RETURNING *)
+       SELECT * FROM ins UNION ALL SELECT * FROM signals WHERE ${where} AND NOT EXISTS (SELECT 1 FROM ins)`,
+      [...k, type, ...k],
+    )) as { rows: SignalRow[] };
+    return r.rows[0] as SignalRow;
   });
 }
 

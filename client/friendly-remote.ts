@@ -11,7 +11,12 @@ import type { Project } from "../gen/flyteidl/admin/project_pb.js";
 import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
 import type { Task, TaskCreateRequestSchema } from "../gen/flyteidl/admin/task_pb.js";
 import type { Workflow, WorkflowCreateRequestSchema } from "../gen/flyteidl/admin/workflow_pb.js";
-import { type Identifier, IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
+import {
+  type Identifier,
+  IdentifierSchema,
+  ResourceType,
+  type WorkflowExecutionIdentifier,
+} from "../gen/flyteidl/core/identifier_pb.js";
 import type { Span } from "../gen/flyteidl/core/metrics_pb.js";
 import type { LiteralType } from "../gen/flyteidl/core/types_pb.js";
 import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
@@ -175,11 +180,18 @@ export class FriendlyRemote {
     });
   }
 
-  async fetchExecution(name: string): Promise<ExecutionHandle> {
-    return new ExecutionHandle(
-      this,
-      await this.client.getExecution({ id: { project: this.project, domain: this.domain, name } }),
-    );
+  /** The launch plan version that is ACTIVE for this name (schedules run it). */
+  async fetchActiveLaunchPlan(name: string): Promise<LaunchPlan> {
+    return this.client.getActiveLaunchPlan({ id: { project: this.project, domain: this.domain, name } });
+  }
+
+  /** An execution by name (in this project and domain) or by its full id. */
+  async fetchExecution(nameOrId: string | WorkflowExecutionIdentifier): Promise<ExecutionHandle> {
+    const id =
+      typeof nameOrId === "string"
+        ? { project: this.project, domain: this.domain, name: nameOrId }
+        : nameOrId;
+    return new ExecutionHandle(this, await this.client.getExecution({ id }));
   }
 
   /**

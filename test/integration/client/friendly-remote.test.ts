@@ -80,6 +80,11 @@ describe("FriendlyRemote", () => {
     expect(await exe.inputs()).toEqual({ x: 20 });
     const recent = await remote.recentExecutions({ limit: 5 });
     expect(recent.map((r) => r.name)).toContain(exe.name);
+    expect((await remote.fetchExecution(exe.name)).phase).toBe(W.SUCCEEDED);
+    expect((await remote.fetchExecution(exe.execution.id ?? exe.name)).name).toBe(exe.name);
+    await expect(remote.fetchActiveLaunchPlan("pipeline")).rejects.toThrow("No active launch plan");
+    await remote.activate(await remote.fetchLaunchPlan("pipeline", "v1"));
+    expect((await remote.fetchActiveLaunchPlan("pipeline")).id?.version).toBe("v1");
   });
 
   it("rejects bad inputs before calling the server, and unknown names clearly", async () => {

@@ -14,6 +14,7 @@ import { backfill, registerModule, workerModule } from "./modules.js";
 
 const USAGE = `usage: petrel [--endpoint HOST:PORT] [--project P] [--domain D] <command>
   serve [flags]                                 start the server
+  create project ID [--name N] [--description D]
   get projects|tasks|workflows|launch-plans|executions [NAME] [-o table|json] [--filter F] [--limit N] [--all]
   get node-executions|signals EXECUTION [-o table|json]
   run launch-plan|workflow|task NAME [--version V] [--input k=v ...] [--wait]
@@ -183,6 +184,21 @@ function configCommand(a: ParsedArgs, out: (s: string) => void): number {
   return 0;
 }
 
+/** `create project ID [--name N] [--description D]`. */
+async function createProject(
+  remote: FriendlyRemote,
+  a: ParsedArgs,
+  out: (s: string) => void,
+): Promise<number> {
+  const [, what, id] = a.words;
+  if (what !== "project" || id === undefined) throw new Error("usage: petrel create project ID [--name N]");
+  await remote.client.registerProject({
+    project: { id, name: flag(a, "--name") ?? id, description: flag(a, "--description") ?? "" },
+  });
+  out(`project ${id} created`);
+  return 0;
+}
+
 export async function main(
   argv: readonly string[],
   out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
@@ -198,6 +214,7 @@ export async function main(
     if (cmd === "run") return await run(a, out);
     if (cmd === "worker") return await workerModule(remoteFrom(a), a, out);
     if (cmd === "register") return await registerModule(remoteFrom(a), a, out);
+    if (cmd === "create") return await createProject(remoteFrom(a), a, out);
     if (cmd === "backfill") return await backfill(remoteFrom(a), a, out);
     if (cmd === "config") return configCommand(a, out);
     return await steer(a, out);

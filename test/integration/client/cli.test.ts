@@ -144,6 +144,16 @@ describe("petrel CLI", () => {
     }
   }, 60_000);
 
+  it("create project registers a project", async () => {
+    const r = await cli("create", "project", "fresh", "--description", "made by the CLI");
+    expect(r.stdout.trim()).toBe("project fresh created");
+    const p = await t.admin.getProject({ id: "fresh" });
+    expect(p.description).toBe("made by the CLI");
+    const again = await cli("create", "project", "fresh");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^petrel: .*already exists/);
+  }, 60_000);
+
   it("register MODULE registers the DSL entities; worker MODULE serves their function tasks", async () => {
     const reg = await cli("register", "test/fixtures/dsl-module.ts", "--version", "m1");
     expect(reg.stderr).toBe("");

@@ -1,7 +1,14 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FriendlyRemote, TypeMismatchError } from "../../../client/index.js";
-import { WorkflowExecution_Phase as W } from "../../../gen/flyteidl/core/execution_pb.js";
+import { ExecutionMetadata_ExecutionMode } from "../../../gen/flyteidl/admin/execution_pb.js";
+import {
+  NodeExecution_Phase,
+  WorkflowExecution_Phase as W,
+} from "../../../gen/flyteidl/core/execution_pb.js";
 import { NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js";
 import {
   bind,
@@ -153,5 +160,49 @@ describe("FriendlyRemote", () => {
     await remote.register({ workflow: { id: workflowId("negator", "r1", "demo"), spec: { template: wf } } });
     const exe = await remote.execute({ workflow: "negator" }, { x: 5 }, { wait: true });
     expect(await exe.outputs()).toEqual({ o: -5 });
+  });
+
+  it("terminates, relaunches and recovers executions, and connects from a saved profile", async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "petrel-profile-")), "config.yaml");
+    writeFileSync(
+      file,
+      `current: local\nprofiles:\n  local:\n    endpoint: ${t.grpcAddress}\n    project: demo\n    domain: development\n    insecure: true\n`,
+    );
+    const viaProfile = FriendlyRemote.fromConfig(undefined, file);
+    expect(viaProfile.project).toBe("demo");
+    const running = await viaProfile.execute({ launchPlan: "pipeline" }, { x: 3 });
+    await running.waitForSignal("ok");
+    const phases: number[] = [];
+    const watching = (async () => {
+      for await (const e of running.watch())
+        if (e.kind.case === "execution") phases.push(e.kind.value.closure?.phase ?? 0);
+    })();
+    await viaProfile.terminate(running, "changed my mind");
+    await running.wait({ timeoutMs: 20_000 });
+    await watching;
+    expect(running.phase).toBe(W.ABORTED);
+    expect(phases.at(-1)).toBe(W.ABORTED);
+
+    const again = await remote.relaunch(running);
+    expect(again.execution.spec?.metadata?.mode).toBe(ExecutionMetadata_ExecutionMode.RELAUNCH);
+    expect(await again.inputs()).toEqual({ x: 3 });
+    await again.waitForSignal("ok");
+    await remote.reject("ok", again);
+    await again.wait({ timeoutMs: 20_000 });
+    expect(again.phase).toBe(W.FAILED);
+    const recovered = await remote.recover(again);
+    expect(recovered.execution.spec?.metadata?.mode).toBe(ExecutionMetadata_ExecutionMode.RECOVERED);
+    await recovered.waitForSignal("ok");
+    await remote.approve("ok", recovered);
+    await recovered.wait({ timeoutMs: 20_000 });
+    expect(await recovered.outputs()).toEqual({ total: 7, text: "value 7" });
+    await recovered.sync({ nodes: true });
+    const first = recovered.nodes.find((n) => n.node.id?.nodeId === "n0");
+    expect(first?.node.closure?.phase).toBe(NodeExecution_Phase.RECOVERED);
+
+    const lp = await remote.fetchLaunchPlan("pipeline", "v2");
+    await remote.activate(lp);
+    await remote.deactivate(lp);
+    await expect(remote.fetchActiveLaunchPlan("pipeline")).rejects.toThrow("No active launch plan");
   });
 });

@@ -3,9 +3,8 @@
 import { createHash } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { parseCron, ticksBetween } from "../common/cron.js";
+import { fixedRate, parseCron, ticksBetween } from "../common/cron.js";
 import type { LaunchPlan } from "../gen/flyteidl/admin/launch_plan_pb.js";
-import { FixedRateUnit } from "../gen/flyteidl/admin/schedule_pb.js";
 import {
   type WorkflowCreateRequest,
   WorkflowCreateRequestSchema,
@@ -33,12 +32,6 @@ export interface Backfill {
   readonly workflow: WorkflowCreateRequest;
 }
 
-const UNIT_MS = {
-  [FixedRateUnit.MINUTE]: 60_000,
-  [FixedRateUnit.HOUR]: 3_600_000,
-  [FixedRateUnit.DAY]: 86_400_000,
-};
-
 /** A safe node id for a tick: b-20240101t0000z. */
 const nodeId = (d: Date) => `b-${d.toISOString().slice(0, 16).replace(/[-:]/g, "").toLowerCase()}z`;
 
@@ -51,7 +44,7 @@ export function planBackfill(lp: LaunchPlan, o: BackfillOptions, project: string
   if (!(o.from.getTime() < o.to.getTime())) throw new Error("backfill needs from < to");
   const cron =
     expr.case === "rate"
-      ? { kind: "every" as const, ms: expr.value.value * (UNIT_MS[expr.value.unit] ?? 0) }
+      ? fixedRate(expr.value.value, expr.value.unit)
       : parseCron(expr.case === "cronSchedule" ? expr.value.schedule : expr.value);
   if (cron.kind === "every" && !(cron.ms > 0))
     throw new Error(`launch plan ${lpName} has an empty fixed rate`);

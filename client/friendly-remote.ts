@@ -242,18 +242,24 @@ export class FriendlyRemote {
       if (worker !== undefined) await this.unserve(worker);
       throw err;
     }
-    if (worker !== undefined) {
-      const watcher = new ExecutionHandle(this, handle.execution);
-      void watcher
+    const waiting = opts.onProgress !== undefined || opts.wait === true;
+    if (worker !== undefined && !waiting) {
+      // Nobody waits here: keep serving the tasks until the execution ends, in the background.
+      void new ExecutionHandle(this, handle.execution)
         .wait()
         .catch(() => undefined)
         .finally(() => this.unserve(worker));
+      return handle;
     }
-    if (opts.onProgress !== undefined) {
-      for await (const e of handle.watch()) opts.onProgress(e);
-      return handle.sync();
+    try {
+      if (opts.onProgress !== undefined) {
+        for await (const e of handle.watch()) opts.onProgress(e);
+        return await handle.sync();
+      }
+      return waiting ? await handle.wait() : handle;
+    } finally {
+      if (worker !== undefined) await this.unserve(worker);
     }
-    return opts.wait === true ? handle.wait() : handle;
   }
 
   private serve(functions: ReadonlyMap<string, unknown>): Worker {

@@ -1,6 +1,8 @@
 // Cron schedules as Flyte's native scheduler reads them (UTC): 5 fields (minute hour day-of-month month
 // day-of-week, with names, ranges, lists and steps), the @yearly/@monthly/@weekly/@daily/@hourly descriptors,
 // and `@every <duration>`. Shared by the server (validation, scheduler) and the client (backfills).
+import { FixedRateUnit } from "../gen/flyteidl/admin/schedule_pb.js";
+
 const DESCRIPTORS: Record<string, string> = {
   "@yearly": "0 0 1 1 *",
   "@annually": "0 0 1 1 *",
@@ -82,6 +84,17 @@ function parseDuration(text: string, expr: string): number {
   for (const [, n, unit] of text.matchAll(/([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/g))
     ms += Number(n) * (DURATION_UNITS[unit ?? "ms"] ?? 0);
   return Math.max(ms, 1_000); // sub-second intervals run every second, as robfig/cron does
+}
+
+const RATE_UNIT_MS: Record<FixedRateUnit, number> = {
+  [FixedRateUnit.MINUTE]: MINUTE,
+  [FixedRateUnit.HOUR]: HOUR,
+  [FixedRateUnit.DAY]: DAY,
+};
+
+/** A launch plan's fixed rate (`value` × `unit`) as a schedule. */
+export function fixedRate(value: number, unit: FixedRateUnit): Cron {
+  return { kind: "every", ms: value * (RATE_UNIT_MS[unit] ?? 0) };
 }
 
 /** Parses a schedule expression; throws CronError with the problem. */

@@ -119,7 +119,6 @@ export function conditional(id?: string): {
 
 export class Cases<O extends TypeMap> {
   private readonly cases: { condition: Condition; node: Node; outputs: TypeMap }[] = [];
-  private readonly vars = new Map<string, Ref<unknown>>();
 
   constructor(
     private readonly parent: Builder,
@@ -165,13 +164,13 @@ export class Cases<O extends TypeMap> {
       | { case: "error"; value: { failedNodeId: string; message: string } },
     all: TypeMap[],
   ): NodeOutputs<O> {
-    const bindVar = (r: Ref<unknown>) => {
-      const key = `${r.nodeId}.${r.varName}`;
-      const existing = [...this.vars.entries()].find(([, v]) => `${v.nodeId}.${v.varName}` === key);
-      if (existing !== undefined) return existing[0];
-      const name = `c${this.vars.size}`;
-      this.vars.set(name, r);
-      return name;
+    // Every reference a condition reads becomes one input of the branch node: c0, c1, … in order of use.
+    const vars = new Map<string, { name: string; ref: Ref<unknown> }>();
+    const bindVar = (ref: Ref<unknown>) => {
+      const key = `${ref.nodeId}.${ref.varName}`;
+      const bound = vars.get(key) ?? { name: `c${vars.size}`, ref };
+      vars.set(key, bound);
+      return bound.name;
     };
     const blocks: Omit<IfBlock, "$typeName">[] = this.cases.map((c) => ({
       condition: c.condition.build(bindVar),
@@ -182,8 +181,8 @@ export class Cases<O extends TypeMap> {
     this.parent.add({
       id: this.id,
       metadata: nodeMetadata(this.id, undefined),
-      inputs: [...this.vars].map(([name, r]) =>
-        create(BindingSchema, { var: name, binding: bindingData(r, r.type, name) }),
+      inputs: [...vars.values()].map(({ name, ref }) =>
+        create(BindingSchema, { var: name, binding: bindingData(ref, ref.type, name) }),
       ),
       target: { case: "branchNode", value: { ifElse: { case: first, other, default: fallback } } },
     });

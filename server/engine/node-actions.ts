@@ -179,7 +179,7 @@ export async function startNode(
   }
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, ...under });
   if (key !== undefined && template?.metadata?.cacheSerializable === true) {
-    const claim = await reserveOrHit(trx, exec, key, `${exec.id}/${node.id}`);
+    const claim = await reserveOrHit(trx, exec, key, `${exec.id}/${node.id}`, true);
     if (claim === "busy") {
       await enqueueEvaluation(trx, exec.id, RESERVATION_POLL_MS);
       return false; // another execution computes this key; resumeWaitingTask picks the node up
@@ -247,16 +247,18 @@ async function runTaskNode(
 /**
  * A serializable cache: the stored outputs, or the reservation to compute them, or "busy" while another owner
  * computes. The cache is read again after a reservation is won, because the previous owner stores its outputs
- * and releases in one commit that can land between a first miss and the reservation.
+ * and releases in one commit that can land between a first miss and the reservation. `missed`: the caller has
+ * just looked the key up and found nothing.
  */
 async function reserveOrHit(
   trx: Knex,
   exec: ExecutionRow,
   key: string,
   owner: string,
+  missed = false,
 ): Promise<Buffer | "reserved" | "busy"> {
   const reuse = !decodeExecSpec(exec).overwriteCache;
-  const before = reuse ? await getCachedOutputs(trx, key) : undefined;
+  const before = reuse && !missed ? await getCachedOutputs(trx, key) : undefined;
   if (before !== undefined) return before;
   if (!(await reserveCacheKey(trx, key, owner))) return "busy";
   const after = reuse ? await getCachedOutputs(trx, key) : undefined;

@@ -2,7 +2,7 @@
 // must accept writes inside the caller's transaction so data and the rows pointing at it commit together.
 // CreateExecution writes its input blobs in the execution's own INSERT statement (blobUpsertSql).
 import type { Knex } from "knex";
-import { chunked } from "./chunks.js";
+import { chunked } from "./multi-row.js";
 import { withDbErrors } from "./pg-errors.js";
 
 export interface BlobWrite {

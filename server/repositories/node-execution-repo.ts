@@ -1,7 +1,7 @@
 // SQL for node executions.
 import type { Knex } from "knex";
-import { chunked } from "./chunks.js";
 import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
+import { chunked, type TypedColumns, updateRowsById } from "./multi-row.js";
 import { withDbErrors } from "./pg-errors.js";
 
 export interface NodeExecutionRow {
@@ -113,7 +113,7 @@ export function insertNodeExecutions(
 }
 
 /** The columns events change, with their SQL types (multi-row updates cast their VALUES). */
-const MUTABLE: readonly (readonly [keyof NodeExecutionRow, string])[] = [
+const MUTABLE: TypedColumns<NodeExecutionRow> = [
   ["phase", "text"],
   ["closure", "bytea"],
   ["metadata", "bytea"],
@@ -127,21 +127,10 @@ const MUTABLE: readonly (readonly [keyof NodeExecutionRow, string])[] = [
 ];
 
 /** Writes the event-owned columns of several rows (by id) in one statement, returning the stored rows. */
-export function updateNodeExecutions(
+export const updateNodeExecutions = (
   db: Knex,
   rows: readonly NodeExecutionRow[],
-): Promise<NodeExecutionRow[]> {
-  if (rows.length === 0) return Promise.resolve([]);
-  if (rows.length * (MUTABLE.length + 1) > 60_000)
-    return chunked(rows, MUTABLE.length + 1, (chunk) => updateNodeExecutions(db, chunk));
-  const tuple = `(?::bigint, ${MUTABLE.map(([, type]) => `?::${type}`).join(", ")})`;
-  const columns = MUTABLE.map(([c]) => c);
-  const sql = `UPDATE node_executions n SET ${columns.map((c) => `${c} = v.${c}`).join(", ")}, updated_at = now()
-      FROM (VALUES ${rows.map(() => tuple).join(", ")}) AS v(id, ${columns.join(", ")})
-     WHERE n.id = v.id RETURNING n.*`;
-  const bindings = rows.flatMap((r) => [r.id, ...columns.map((c) => r[c])]);
-  return withDbErrors(async () => ((await db.raw(sql, bindings)) as { rows: NodeExecutionRow[] }).rows);
-}
+): Promise<NodeExecutionRow[]> => updateRowsById(db, "node_executions", MUTABLE, rows);
 
 export function nodeExecutionsOf(db: Knex, executionId: string): Promise<NodeExecutionRow[]> {
   return withDbErrors(

@@ -1,7 +1,7 @@
 // SQL for task executions (one row per attempt).
 import type { Knex } from "knex";
-import { chunked } from "./chunks.js";
 import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
+import { chunked, type TypedColumns, updateRowsById } from "./multi-row.js";
 import { withDbErrors } from "./pg-errors.js";
 
 export interface TaskExecutionRow {
@@ -103,7 +103,7 @@ export function insertTaskExecutions(
 }
 
 /** The columns events change, with their SQL types (multi-row updates cast their VALUES). */
-const MUTABLE: readonly (readonly [keyof TaskExecutionRow, string])[] = [
+const MUTABLE: TypedColumns<TaskExecutionRow> = [
   ["phase", "text"],
   ["phase_version", "int"],
   ["closure", "bytea"],
@@ -114,21 +114,10 @@ const MUTABLE: readonly (readonly [keyof TaskExecutionRow, string])[] = [
 ];
 
 /** Writes the event-owned columns of several rows (by id) in one statement, returning the stored rows. */
-export function updateTaskExecutions(
+export const updateTaskExecutions = (
   db: Knex,
   rows: readonly TaskExecutionRow[],
-): Promise<TaskExecutionRow[]> {
-  if (rows.length === 0) return Promise.resolve([]);
-  if (rows.length * (MUTABLE.length + 1) > 60_000)
-    return chunked(rows, MUTABLE.length + 1, (chunk) => updateTaskExecutions(db, chunk));
-  const tuple = `(?::bigint, ${MUTABLE.map(([, type]) => `?::${type}`).join(", ")})`;
-  const columns = MUTABLE.map(([c]) => c);
-  const sql = `UPDATE task_executions t SET ${columns.map((c) => `${c} = v.${c}`).join(", ")}, updated_at = now()
-      FROM (VALUES ${rows.map(() => tuple).join(", ")}) AS v(id, ${columns.join(", ")})
-     WHERE t.id = v.id RETURNING t.*`;
-  const bindings = rows.flatMap((r) => [r.id, ...columns.map((c) => r[c])]);
-  return withDbErrors(async () => ((await db.raw(sql, bindings)) as { rows: TaskExecutionRow[] }).rows);
-}
+): Promise<TaskExecutionRow[]> => updateRowsById(db, "task_executions", MUTABLE, rows);
 
 export function listTaskExecutions(
   db: Knex,

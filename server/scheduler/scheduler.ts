@@ -5,13 +5,12 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import type { Knex } from "knex";
-import { type Cron, nextFire, parseCron } from "../../common/cron.js";
+import { type Cron, fixedRate, nextFire, parseCron } from "../../common/cron.js";
 import {
   type ExecutionCreateRequest,
   ExecutionCreateRequestSchema,
   ExecutionMetadata_ExecutionMode,
 } from "../../gen/flyteidl/admin/execution_pb.js";
-import { FixedRateUnit } from "../../gen/flyteidl/admin/schedule_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { NotificationHub } from "../db/notifications.js";
 import { AppError } from "../errors.js";
@@ -30,11 +29,6 @@ import {
 } from "../repositories/schedule-repo.js";
 import { decodeSpec } from "../transformers/launch-plan.js";
 
-const UNIT_MS = {
-  [FixedRateUnit.MINUTE]: 60_000,
-  [FixedRateUnit.HOUR]: 3_600_000,
-  [FixedRateUnit.DAY]: 86_400_000,
-};
 const BATCH = 50;
 const MAX_ATTEMPTS = 30;
 
@@ -67,8 +61,7 @@ function scheduleOf(lp: ScheduledPlanRow): { cron: Cron; kickoff: string } | und
   if (e?.case === "cronSchedule")
     return { cron: parseCron(e.value.schedule), kickoff: s?.kickoffTimeInputArg ?? "" };
   // Fixed-rate schedules do not get the kickoff input (as in Flyte's native scheduler).
-  if (e?.case === "rate")
-    return { cron: { kind: "every", ms: e.value.value * (UNIT_MS[e.value.unit] ?? 0) }, kickoff: "" };
+  if (e?.case === "rate") return { cron: fixedRate(e.value.value, e.value.unit), kickoff: "" };
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunked } from "../../server/repositories/chunks.js";
+import { chunked } from "../../server/repositories/multi-row.js";
 
 describe("chunked multi-row writes", () => {
   it("split rows so no statement exceeds Postgres's bind-parameter limit, keeping order", async () => {

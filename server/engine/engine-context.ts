@@ -27,7 +27,7 @@ import { LruCache } from "../lru-cache.js";
 import { EventBatch } from "../managers/event-batch.js";
 import { applyWorkflowEvent } from "../managers/workflow-event-recorder.js";
 import type { DataStore } from "../repositories/data-store.js";
-import { type ExecutionRow, lockExecutionWithInputs } from "../repositories/execution-repo.js";
+import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { executionId } from "../transformers/execution.js";
 import { decodeCompiledWorkflow } from "../transformers/workflow.js";
 import type { LaunchChild } from "./child-executions.js";
@@ -95,7 +95,7 @@ export class EngineContext {
   /** A transaction whose node and task events are written, batched, before it commits. */
   transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return this.db.transaction(async (trx) => {
-      const batch = new EventBatch(trx, this.data);
+      const batch = new EventBatch(trx, this.data, PREFETCH_INPUT_BYTES);
       this.batches.set(trx, batch);
       const result = await fn(trx);
       await batch.flush();
@@ -131,12 +131,7 @@ export class EngineContext {
    * in the same statement (when small) and is served from the batch's cache afterwards.
    */
   async lockExecution(trx: Knex, id: string): Promise<ExecutionRow | undefined> {
-    const locked = await lockExecutionWithInputs(trx, id, PREFETCH_INPUT_BYTES);
-    if (locked === undefined) return undefined;
-    const batch = this.batches.get(trx);
-    if (batch === undefined) return locked.row;
-    if (locked.inputs !== undefined) batch.cacheData(locked.row.inputs_uri, locked.inputs);
-    return batch.executionView(locked.row);
+    return (await this.batch(trx).lock([id]))[0];
   }
 
   /**
@@ -168,8 +163,7 @@ export class EngineContext {
       }
     }
     if (Object.keys(changes).length === 0) return exec;
-    this.batch(trx).updateExecution(exec.id, changes);
-    return row;
+    return this.batch(trx).updateExecution(exec, changes);
   }
 
   nodeEvent(

@@ -10,7 +10,7 @@ import type { DataStore } from "../repositories/data-store.js";
 import { type Claim, claimWork, WORK_CHANNEL, type WorkItemRow } from "../repositories/work-repo.js";
 import type { LaunchChild } from "./child-executions.js";
 import { EngineContext, type EngineOptions } from "./engine-context.js";
-import { evaluateExecution } from "./evaluator.js";
+import { evaluateExecutions } from "./evaluator.js";
 import { type ContainerRuntime, createContainerPlugin } from "./plugins/container-plugin.js";
 import { echoPlugin } from "./plugins/echo-plugin.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
@@ -42,6 +42,8 @@ export class Engine {
   private listener: pg.Client | undefined;
   private running = false;
   private inflight = new Set<Promise<void>>();
+  /** Work items being processed (a group of evaluations is one promise in `inflight`). */
+  private busy = 0;
   /** Ends the current sleep; a wake-up that comes while the loop is busy makes its next sleep return at once. */
   private wakeSleeper: (() => void) | undefined;
   private woken = false;
@@ -111,7 +113,7 @@ export class Engine {
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const free = this.ctx.options.concurrency - this.inflight.size;
+      const free = this.ctx.options.concurrency - this.busy;
       let claim: Claim = { items: [], nextReadyMs: undefined };
       if (free > 0) {
         claim = await claimWork(this.ctx.db, this.owner, free, this.ctx.options.leaseMs).catch(
@@ -121,7 +123,10 @@ export class Engine {
           },
         );
       }
-      for (const item of claim.items) this.track(this.process(item));
+      const evaluations = claim.items.filter((i) => i.kind === "evaluate");
+      if (evaluations.length > 0)
+        this.track(evaluateExecutions(this.ctx, evaluations, this.owner), evaluations.length);
+      for (const item of claim.items) if (item.kind !== "evaluate") this.track(this.runTask(item), 1);
       if (claim.items.length === free && free > 0) continue;
       // At capacity: wait for a slot. Otherwise sleep until the next item is due (or a NOTIFY), never spinning.
       const next = free > 0 ? claim.nextReadyMs : undefined;
@@ -149,23 +154,21 @@ export class Engine {
     });
   }
 
-  private track(p: Promise<void>): void {
+  private track(p: Promise<void>, items: number): void {
     this.inflight.add(p);
+    this.busy += items;
     void p.finally(() => {
-      const wasFull = this.inflight.size >= this.ctx.options.concurrency;
+      const wasFull = this.busy >= this.ctx.options.concurrency;
       this.inflight.delete(p);
+      this.busy -= items;
       // A freed slot matters only when the loop stopped claiming for want of one: new work comes with a NOTIFY.
       if (wasFull) this.wake();
     });
   }
 
-  private async process(item: WorkItemRow): Promise<void> {
+  private async runTask(item: WorkItemRow): Promise<void> {
     try {
-      if (item.kind === "evaluate") {
-        await evaluateExecution(this.ctx, item, this.owner);
-      } else {
-        await runTaskItem(this.ctx, item, this.owner);
-      }
+      await runTaskItem(this.ctx, item, this.owner);
     } catch (err) {
       this.logger.error("work item failed; it will be retried when its lease expires", {
         item: item.id,

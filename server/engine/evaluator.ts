@@ -1,5 +1,5 @@
-// The impure shell around planExecution: loads an execution's state under a row lock, plans, and applies the
-// actions (through the event batch) in one transaction.
+// The impure shell around planExecution: loads executions' state under their row locks, plans, and applies the
+// actions (through the event batch) in one transaction for many executions.
 import { create } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
@@ -10,10 +10,9 @@ import {
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import { idKey } from "../compiler/interfaces.js";
-import { WATCH_CHANNEL } from "../managers/workflow-event-recorder.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
-import { completeWork, enqueueEvaluation, type WorkItemRow } from "../repositories/work-repo.js";
+import { enqueueEvaluation, type WorkItemRow } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { arraySubTask, stepArray } from "./arrays.js";
@@ -37,11 +36,52 @@ import { stepSubWorkflow } from "./sub-workflows.js";
 
 const MAX_ROUNDS = 100;
 
-/** Evaluates one claimed `evaluate` item; the item is completed, and watchers told, in the same transaction. */
-export async function evaluateExecution(ctx: EngineContext, item: WorkItemRow, owner: string): Promise<void> {
+/**
+ * Evaluates claimed `evaluate` items together: one transaction locks and loads all their executions, evaluates each,
+ * and writes everything — items completed, watchers told — in one statement before commit. When that transaction
+ * fails (one execution's evaluation throws, or a deadlock), each item is evaluated in a transaction of its own.
+ */
+export async function evaluateExecutions(
+  ctx: EngineContext,
+  items: readonly WorkItemRow[],
+  owner: string,
+): Promise<void> {
+  if (items.length > 1) {
+    try {
+      await evaluateTogether(ctx, items, owner);
+      return;
+    } catch (err) {
+      ctx.logger.warn("evaluating executions together failed; evaluating them one by one", {
+        executions: items.length,
+        error: err,
+      });
+    }
+  }
+  for (const item of items) {
+    try {
+      await evaluateTogether(ctx, [item], owner);
+    } catch (err) {
+      ctx.logger.error("evaluation failed; it is retried when its lease expires", {
+        execution: item.execution_id,
+        error: err,
+      });
+    }
+  }
+}
+
+async function evaluateTogether(ctx: EngineContext, items: readonly WorkItemRow[], owner: string) {
+  const ids = [...new Set(items.map((i) => i.execution_id))];
   await ctx.transaction(async (trx) => {
-    await evaluateLocked(ctx, trx, item.execution_id);
-    await completeWork(trx, item.id, owner, { channel: WATCH_CHANNEL, payload: item.execution_id });
+    const batch = ctx.batch(trx);
+    await batch.lock(ids);
+    for (const id of ids) {
+      await evaluateLocked(ctx, trx, id);
+      batch.notifyWatchers(id);
+    }
+    batch.complete(
+      items.map((i) => i.id),
+      owner,
+    );
   });
 }
 

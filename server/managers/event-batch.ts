@@ -1,33 +1,44 @@
-// The engine's unit of work for node and task events: inside one transaction that holds the execution's row lock,
-// events are decided by the same rules as the Create{Node,Task}Event rpcs (applyNodeEvent / applyTaskEvent)
-// against rows kept in memory, and the resulting rows and blobs are written by flush() in a few multi-row
-// statements. Reads of those rows and blobs inside the transaction go through the batch, so they see its writes.
-// Changes to the (locked) execution row are collected the same way and written once.
+// The engine's unit of work for node and task events: inside one transaction that holds the row locks of the
+// executions it works on, events are decided by the same rules as the Create{Node,Task}Event rpcs (applyNodeEvent /
+// applyTaskEvent) against rows kept in memory, and flush() writes the resulting rows and blobs — with the
+// execution rows' changes, the finished work items and the watchers' notifications — in one statement. Reads of
+// those rows and blobs inside the transaction go through the batch, so they see its writes. One batch may cover
+// many executions (the evaluator locks and loads them together).
 import type { Knex } from "knex";
 import type { NodeExecutionEvent, TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { notFound } from "../errors.js";
 import type { BlobWrite, DataStore } from "../repositories/data-store.js";
-import { type ExecutionRow, updateExecution } from "../repositories/execution-repo.js";
+import {
+  attemptKey,
+  EXECUTION_EVENT_COLUMNS,
+  lockExecutions,
+  nodeRowsOf,
+  writeEngineBatch,
+} from "../repositories/engine-writes.js";
+import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as nodes from "../repositories/node-execution-repo.js";
 import * as tasks from "../repositories/task-execution-repo.js";
 import { applyNodeEvent } from "./node-event-recorder.js";
 import { applyTaskEvent, nodeMissing, taskKeyOf } from "./task-event-recorder.js";
+import { WATCH_CHANNEL } from "./workflow-event-recorder.js";
 
-/** A node row as the batch knows it; `insert` is set (and `row.id` is "") until the row is written. */
+/** A node row as the batch knows it; `pending` (with `row.id` "") until the row is written. */
 interface NodeSlot {
   row: nodes.NodeExecutionRow;
-  insert?: nodes.NewNodeExecutionRow | undefined;
+  pending: boolean;
   dirty: boolean;
 }
 
 interface TaskSlot {
-  readonly nodeKey: string;
+  readonly executionId: string;
+  readonly nodeId: string;
   row: tasks.TaskExecutionRow;
-  insert?: Omit<tasks.NewTaskExecutionRow, "node_execution_id"> | undefined;
+  pending: boolean;
   dirty: boolean;
 }
 
 const nodeKeyOf = (executionId: string, nodeId: string) => `${executionId}/${nodeId}`;
+const EXECUTION_EVENT_KEYS = new Set<string>(EXECUTION_EVENT_COLUMNS.map(([c]) => c));
 
 /** How a row not yet written looks to readers inside the transaction (database defaults filled in). */
 function pendingNodeRow(r: nodes.NewNodeExecutionRow): nodes.NodeExecutionRow {
@@ -54,22 +65,49 @@ export class EventBatch {
   private readonly listed = new Set<string>();
   private readonly pendingBlobs = new Map<string, Uint8Array>();
   private readonly blobCache = new Map<string, Uint8Array | undefined>();
-  private readonly executionChanges = new Map<string, Partial<ExecutionRow>>();
+  /** Execution rows locked by this transaction, as it sees them (pending changes applied). */
+  private readonly executions = new Map<string, ExecutionRow>();
+  private readonly changedExecutions = new Set<string>();
+  private completed: { ids: string[]; owner: string } | undefined;
+  private readonly notified = new Set<string>();
 
   constructor(
     private readonly trx: Knex,
     private readonly data: DataStore,
+    private readonly maxPrefetchBytes: number,
   ) {}
+
+  /**
+   * Locks executions (in id order) and loads their node rows, for a transaction that works on all of them; their
+   * small input blobs come along. Returns the rows that exist.
+   */
+  async lock(ids: readonly string[]): Promise<ExecutionRow[]> {
+    const wanted = ids.filter((id) => !this.executions.has(id));
+    if (wanted.length > 0) {
+      for (const { row, inputs } of await lockExecutions(this.trx, wanted, this.maxPrefetchBytes)) {
+        this.executions.set(row.id, row);
+        if (inputs !== undefined) this.cacheData(row.inputs_uri, inputs);
+      }
+      const unlisted = wanted.filter((id) => this.executions.has(id) && !this.listed.has(id));
+      if (unlisted.length > 1) await this.loadNodes(unlisted);
+    }
+    return ids.flatMap((id) => {
+      const row = this.executions.get(id);
+      return row === undefined ? [] : [{ ...row }];
+    });
+  }
+
+  private async loadNodes(executionIds: readonly string[]): Promise<void> {
+    for (const row of await nodeRowsOf(this.trx, executionIds)) {
+      const key = nodeKeyOf(row.execution_id, row.node_id);
+      if (!this.nodes.has(key)) this.nodes.set(key, { row, pending: false, dirty: false });
+    }
+    for (const id of executionIds) this.listed.add(id);
+  }
 
   /** Every node row of an execution, in creation order, including rows not written yet. */
   async nodeRows(executionId: string): Promise<nodes.NodeExecutionRow[]> {
-    if (!this.listed.has(executionId)) {
-      for (const row of await nodes.nodeExecutionsOf(this.trx, executionId)) {
-        const key = nodeKeyOf(executionId, row.node_id);
-        if (!this.nodes.has(key)) this.nodes.set(key, { row, dirty: false });
-      }
-      this.listed.add(executionId);
-    }
+    if (!this.listed.has(executionId)) await this.loadNodes([executionId]);
     const prefix = `${executionId}/`;
     return [...this.nodes].filter(([k]) => k.startsWith(prefix)).map(([, s]) => ({ ...s.row }));
   }
@@ -80,7 +118,7 @@ export class EventBatch {
     if (known !== undefined || this.listed.has(executionId)) return known;
     const row = await nodes.getNodeExecution(this.trx, executionId, nodeId, true);
     if (row === undefined) return undefined;
-    const slot = { row, dirty: false };
+    const slot = { row, pending: false, dirty: false };
     this.nodes.set(key, slot);
     return slot;
   }
@@ -88,7 +126,7 @@ export class EventBatch {
   /** A stored node row (written first when it is still pending), for code that needs its id. */
   async storedNode(executionId: string, nodeId: string): Promise<nodes.NodeExecutionRow | undefined> {
     const slot = await this.nodeSlot(executionId, nodeId);
-    if (slot?.insert !== undefined) await this.flush();
+    if (slot?.pending === true) await this.flush();
     return slot === undefined ? undefined : { ...slot.row };
   }
 
@@ -106,12 +144,11 @@ export class EventBatch {
     if (effect.kind === "insert") {
       this.nodes.set(nodeKeyOf(exec.id, nodeId), {
         row: pendingNodeRow(effect.row),
-        insert: effect.row,
+        pending: true,
         dirty: true,
       });
     } else if (slot !== undefined) {
       Object.assign(slot.row, effect.changes);
-      if (slot.insert !== undefined) Object.assign(slot.insert, effect.changes);
       slot.dirty = true;
     }
   }
@@ -122,9 +159,15 @@ export class EventBatch {
     if (node === undefined) throw nodeMissing(e);
     const nodeKey = nodeKeyOf(exec.id, nodeId);
     if (!this.attemptsLoaded.has(nodeKey)) {
-      if (node.insert === undefined) {
+      if (!node.pending) {
         for (const row of await tasks.taskExecutionsOf(this.trx, node.row.id))
-          this.tasks.set(this.taskKey(nodeKey, row), { nodeKey, row, dirty: false });
+          this.tasks.set(this.taskKey(nodeKey, row), {
+            executionId: exec.id,
+            nodeId,
+            row,
+            pending: false,
+            dirty: false,
+          });
       }
       this.attemptsLoaded.add(nodeKey);
     }
@@ -134,45 +177,64 @@ export class EventBatch {
     this.addBlobs(effect.blobs);
     if (slot !== undefined) {
       Object.assign(slot.row, effect.changes);
-      if (slot.insert !== undefined) Object.assign(slot.insert, effect.changes);
       slot.dirty = true;
       return;
     }
-    const { node_execution_id: _, ...attempt } = key;
-    const insert = {
-      ...attempt,
-      ...effect.changes,
-      task_execution_created_at: effect.createdAt ?? new Date(),
-    };
+    const createdAt = effect.createdAt ?? new Date();
     const now = new Date();
     const row: tasks.TaskExecutionRow = {
       id: "",
-      node_execution_id: node.row.id,
       phase_version: 0,
       input_uri: "",
       started_at: null,
-      task_execution_updated_at: insert.task_execution_created_at,
+      task_execution_updated_at: createdAt,
       duration: 0,
       created_at: now,
       updated_at: now,
       phase: "UNDEFINED",
-      ...insert,
+      ...key,
+      ...effect.changes,
+      task_execution_created_at: createdAt,
     };
-    this.tasks.set(this.taskKey(nodeKey, key), { nodeKey, row, insert, dirty: true });
+    this.tasks.set(this.taskKey(nodeKey, key), {
+      executionId: exec.id,
+      nodeId,
+      row,
+      pending: true,
+      dirty: true,
+    });
   }
 
   private taskKey(nodeKey: string, k: Omit<tasks.TaskExecutionKey, "node_execution_id">): string {
     return JSON.stringify([nodeKey, k.project, k.domain, k.name, k.version, k.retry_attempt]);
   }
 
-  /** Changes to an execution row, written by flush(); later changes to a column win. */
-  updateExecution(id: string, changes: Partial<ExecutionRow>): void {
-    this.executionChanges.set(id, { ...this.executionChanges.get(id), ...changes });
+  /**
+   * Applies workflow-event changes to an execution row this transaction locked; written by flush(). Returns the row
+   * as the transaction now sees it.
+   */
+  updateExecution(row: ExecutionRow, changes: Partial<ExecutionRow>): ExecutionRow {
+    for (const k of Object.keys(changes))
+      if (!EXECUTION_EVENT_KEYS.has(k)) throw new Error(`the event batch does not write executions.${k}`);
+    const next = { ...(this.executions.get(row.id) ?? row), ...changes };
+    this.executions.set(row.id, next);
+    this.changedExecutions.add(row.id);
+    return { ...next };
   }
 
-  /** An execution row as this transaction sees it (its pending changes applied). */
+  /** A locked execution row as this transaction sees it (its pending changes applied). */
   executionView(row: ExecutionRow): ExecutionRow {
-    return { ...row, ...this.executionChanges.get(row.id) };
+    return { ...(this.executions.get(row.id) ?? row) };
+  }
+
+  /** Removes the finished work items (still leased by `owner`) when the batch is written. */
+  complete(ids: readonly string[], owner: string): void {
+    this.completed = { ids: [...(this.completed?.ids ?? []), ...ids], owner };
+  }
+
+  /** Tells the executions' watchers (on every replica) about this transaction's changes, at commit. */
+  notifyWatchers(executionId: string): void {
+    this.notified.add(executionId);
   }
 
   /** A stored blob that was read together with another row. */
@@ -195,51 +257,59 @@ export class EventBatch {
     return data;
   }
 
-  /** Writes everything pending: blobs, then node rows, then attempts (which need their node's id). */
+  /** Writes everything pending in one statement; new rows get their ids. */
   async flush(): Promise<void> {
-    const blobs = [...this.pendingBlobs].map(([uri, data]) => ({ uri, data }));
-    this.pendingBlobs.clear();
-    await this.data.putMany(this.trx, blobs);
-    for (const [id, changes] of this.executionChanges) await updateExecution(this.trx, id, changes);
-    this.executionChanges.clear();
     const nodeSlots = [...this.nodes.values()].filter((s) => s.dirty);
-    const written = [
-      ...(await nodes.insertNodeExecutions(
-        this.trx,
-        nodeSlots.flatMap((s) => (s.insert === undefined ? [] : [s.insert])),
-      )),
-      ...(await nodes.updateNodeExecutions(
-        this.trx,
-        nodeSlots.filter((s) => s.insert === undefined).map((s) => s.row),
-      )),
-    ];
-    for (const row of written) {
-      const slot = this.nodes.get(nodeKeyOf(row.execution_id, row.node_id));
-      if (slot !== undefined) Object.assign(slot, { row, insert: undefined, dirty: false });
-    }
     const taskSlots = [...this.tasks.values()].filter((s) => s.dirty);
-    const attempts = [
-      ...(await tasks.insertTaskExecutions(
-        this.trx,
-        taskSlots.flatMap((s) =>
-          s.insert === undefined ? [] : [{ ...s.insert, node_execution_id: this.nodeIdOf(s) }],
-        ),
-      )),
-      ...(await tasks.updateTaskExecutions(
-        this.trx,
-        taskSlots.filter((s) => s.insert === undefined).map((s) => s.row),
-      )),
-    ];
-    const byNodeRowId = new Map([...this.nodes].map(([key, s]) => [s.row.id, key]));
-    for (const row of attempts) {
-      const slot = this.tasks.get(this.taskKey(byNodeRowId.get(row.node_execution_id) ?? "", row));
-      if (slot !== undefined) Object.assign(slot, { row, insert: undefined, dirty: false });
+    const blobs = [...this.pendingBlobs].map(([uri, data]) => ({ uri, data }));
+    const executions = [...this.changedExecutions].flatMap((id) => this.executions.get(id) ?? []);
+    const completed = this.completed;
+    const notified = [...this.notified];
+    if (
+      nodeSlots.length + taskSlots.length + blobs.length + executions.length + notified.length === 0 &&
+      completed === undefined
+    )
+      return;
+    this.pendingBlobs.clear();
+    this.changedExecutions.clear();
+    this.completed = undefined;
+    this.notified.clear();
+    const ids = await writeEngineBatch(this.trx, {
+      blobs,
+      executions,
+      nodeInserts: nodeSlots.filter((s) => s.pending).map((s) => s.row),
+      nodeUpdates: nodeSlots.filter((s) => !s.pending).map((s) => s.row),
+      taskInserts: taskSlots
+        .filter((s) => s.pending)
+        .map((s) => ({
+          ...s.row,
+          node_execution_id: this.nodes.get(nodeKeyOf(s.executionId, s.nodeId))?.row.id ?? "",
+          execution_id: s.executionId,
+          node_id: s.nodeId,
+        })),
+      taskUpdates: taskSlots.filter((s) => !s.pending).map((s) => s.row),
+      ...(completed !== undefined ? { completed } : {}),
+      notify: { channel: WATCH_CHANNEL, payloads: notified },
+    });
+    for (const s of nodeSlots) {
+      if (s.pending) {
+        const id = ids.nodes.get(nodeKeyOf(s.row.execution_id, s.row.node_id));
+        if (id === undefined) throw new Error(`node ${s.row.node_id} was not written`);
+        s.row.id = id;
+        s.pending = false;
+      }
+      s.dirty = false;
     }
-  }
-
-  private nodeIdOf(slot: TaskSlot): string {
-    const id = this.nodes.get(slot.nodeKey)?.row.id;
-    if (id === undefined || id === "") throw new Error(`node ${slot.nodeKey} was not written`);
-    return id;
+    for (const s of taskSlots) {
+      if (s.pending) {
+        s.row.node_execution_id = this.nodes.get(nodeKeyOf(s.executionId, s.nodeId))?.row.id ?? "";
+        const id = ids.tasks.get(attemptKey(s.row));
+        if (id === undefined)
+          throw new Error(`attempt ${s.row.retry_attempt} of ${s.nodeId} was not written`);
+        s.row.id = id;
+        s.pending = false;
+      }
+      s.dirty = false;
+    }
   }
 }

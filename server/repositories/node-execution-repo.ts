@@ -113,7 +113,7 @@ export function insertNodeExecutions(
 }
 
 /** The columns events change, with their SQL types (multi-row updates cast their VALUES). */
-const MUTABLE: TypedColumns<NodeExecutionRow> = [
+export const NODE_MUTABLE: TypedColumns<NodeExecutionRow> = [
   ["phase", "text"],
   ["closure", "bytea"],
   ["metadata", "bytea"],
@@ -130,7 +130,7 @@ const MUTABLE: TypedColumns<NodeExecutionRow> = [
 export const updateNodeExecutions = (
   db: Knex,
   rows: readonly NodeExecutionRow[],
-): Promise<NodeExecutionRow[]> => updateRowsById(db, "node_executions", MUTABLE, rows);
+): Promise<NodeExecutionRow[]> => updateRowsById(db, "node_executions", NODE_MUTABLE, rows);
 
 export function nodeExecutionsOf(db: Knex, executionId: string): Promise<NodeExecutionRow[]> {
   return withDbErrors(

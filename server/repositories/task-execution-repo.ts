@@ -103,7 +103,7 @@ export function insertTaskExecutions(
 }
 
 /** The columns events change, with their SQL types (multi-row updates cast their VALUES). */
-const MUTABLE: TypedColumns<TaskExecutionRow> = [
+export const TASK_MUTABLE: TypedColumns<TaskExecutionRow> = [
   ["phase", "text"],
   ["phase_version", "int"],
   ["closure", "bytea"],
@@ -117,7 +117,7 @@ const MUTABLE: TypedColumns<TaskExecutionRow> = [
 export const updateTaskExecutions = (
   db: Knex,
   rows: readonly TaskExecutionRow[],
-): Promise<TaskExecutionRow[]> => updateRowsById(db, "task_executions", MUTABLE, rows);
+): Promise<TaskExecutionRow[]> => updateRowsById(db, "task_executions", TASK_MUTABLE, rows);
 
 export function listTaskExecutions(
   db: Knex,

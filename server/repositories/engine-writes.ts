@@ -1,0 +1,230 @@
+// The engine's reads and writes for one transaction over many executions, each in a single statement: the
+// executions locked (with their small input blobs), their node rows, and everything the transaction decided —
+// blobs, execution rows, node and task executions (a new attempt finds its new node's id in the same
+// statement), finished work items removed and watchers notified. Rows travel as one array per column
+// (`unnest`), so a statement's bind parameters do not grow with its row count.
+import type { Knex } from "knex";
+import type { BlobWrite } from "./data-store.js";
+import type { ExecutionRow } from "./execution-repo.js";
+import type { TypedColumns } from "./multi-row.js";
+import type { NodeExecutionRow } from "./node-execution-repo.js";
+import { NODE_MUTABLE } from "./node-execution-repo.js";
+import { withDbErrors } from "./pg-errors.js";
+import { TASK_MUTABLE, type TaskExecutionRow } from "./task-execution-repo.js";
+
+/** The execution columns workflow events change. */
+export const EXECUTION_EVENT_COLUMNS: TypedColumns<ExecutionRow> = [
+  ["phase", "text"],
+  ["closure", "bytea"],
+  ["started_at", "timestamptz"],
+  ["execution_updated_at", "timestamptz"],
+  ["duration", "float8"],
+  ["error_kind", "text"],
+  ["error_code", "text"],
+];
+
+const NODE_INSERT: TypedColumns<NodeExecutionRow> = [
+  ["execution_id", "bigint"],
+  ["node_id", "text"],
+  ["parent_id", "bigint"],
+  ["parent_task_execution_id", "bigint"],
+  ["node_execution_created_at", "timestamptz"],
+  ...NODE_MUTABLE,
+];
+
+/** A new attempt: its node row may be new too (`node_execution_id` "" until written), so it names the node. */
+export type TaskInsert = Omit<TaskExecutionRow, "id" | "created_at" | "updated_at"> & {
+  readonly execution_id: string;
+  readonly node_id: string;
+};
+
+const TASK_INSERT: TypedColumns<TaskInsert> = [
+  ["execution_id", "bigint"],
+  ["node_id", "text"],
+  ["node_execution_id", "bigint"],
+  ["project", "text"],
+  ["domain", "text"],
+  ["name", "text"],
+  ["version", "text"],
+  ["retry_attempt", "int"],
+  ["task_execution_created_at", "timestamptz"],
+  ...(TASK_MUTABLE as TypedColumns<TaskInsert>),
+];
+
+export interface EngineWrites {
+  readonly blobs: readonly BlobWrite[];
+  /** Full rows; their EXECUTION_EVENT_COLUMNS are written. */
+  readonly executions: readonly ExecutionRow[];
+  readonly nodeInserts: readonly NodeExecutionRow[];
+  readonly nodeUpdates: readonly NodeExecutionRow[];
+  readonly taskInserts: readonly TaskInsert[];
+  readonly taskUpdates: readonly TaskExecutionRow[];
+  /** Work items to remove (when still leased by `owner`). */
+  readonly completed?: { readonly ids: readonly string[]; readonly owner: string };
+  /** `pg_notify(channel, payload)` for each payload, delivered at commit. */
+  readonly notify?: { readonly channel: string; readonly payloads: readonly string[] };
+}
+
+export interface WrittenIds {
+  /** Ids of inserted node rows, by `<execution id>/<node id>`. */
+  readonly nodes: Map<string, string>;
+  /** Ids of inserted attempts, by `<node row id>/<attempt key>` (see attemptKey). */
+  readonly tasks: Map<string, string>;
+}
+
+export const attemptKey = (
+  t: Pick<
+    TaskExecutionRow,
+    "node_execution_id" | "project" | "domain" | "name" | "version" | "retry_attempt"
+  >,
+) => `${t.node_execution_id}/${t.project}/${t.domain}/${t.name}/${t.version}/${t.retry_attempt}`;
+
+class Statement {
+  readonly ctes: string[] = [];
+  readonly bindings: unknown[] = [];
+
+  /** `unnest(?::type[], …) AS alias(col, …)` over the rows, one bind parameter per column. */
+  table<R>(alias: string, columns: TypedColumns<R>, rows: readonly R[]): string {
+    for (const [c] of columns) this.bindings.push(rows.map((r) => r[c] ?? null));
+    return `unnest(${columns.map(([, t]) => `?::${t}[]`).join(", ")}) AS ${alias}(${columns.map(([c]) => c).join(", ")})`;
+  }
+
+  /** `SET c = v.c, …` for an update from a `v` table. */
+  static set<R>(columns: TypedColumns<R>): string {
+    return columns.map(([c]) => `${c} = v.${c}`).join(", ");
+  }
+}
+
+/** Everything in `w`, in one statement; returns the ids of the inserted rows. */
+export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds> {
+  const s = new Statement();
+  if (w.blobs.length > 0) {
+    const blobs = new Map(w.blobs.map((b) => [b.uri, Buffer.from(b.data)]));
+    const rows = [...blobs].map(([uri, data]) => ({ uri, data }));
+    s.ctes.push(
+      `blobs AS (INSERT INTO data_blobs (uri, data) SELECT v.uri, v.data FROM ${s.table(
+        "v",
+        [
+          ["uri", "text"],
+          ["data", "bytea"],
+        ],
+        rows,
+      )} ON CONFLICT (uri) DO UPDATE SET data = EXCLUDED.data)`,
+    );
+  }
+  if (w.executions.length > 0) {
+    const cols: TypedColumns<ExecutionRow> = [["id", "bigint"], ...EXECUTION_EVENT_COLUMNS];
+    s.ctes.push(`execs AS (UPDATE executions r SET ${Statement.set(EXECUTION_EVENT_COLUMNS)}, updated_at = now()
+      FROM ${s.table("v", cols, w.executions)} WHERE r.id = v.id)`);
+  }
+  const nodeCols = NODE_INSERT.map(([c]) => c).join(", ");
+  s.ctes.push(
+    w.nodeInserts.length > 0
+      ? `nins AS (INSERT INTO node_executions (${nodeCols})
+          SELECT ${nodeCols} FROM ${s.table("v", NODE_INSERT, w.nodeInserts)} RETURNING id, execution_id, node_id)`
+      : "nins AS (SELECT NULL::bigint AS id, NULL::bigint AS execution_id, NULL::text AS node_id WHERE false)",
+  );
+  if (w.nodeUpdates.length > 0) {
+    const cols: TypedColumns<NodeExecutionRow> = [["id", "bigint"], ...NODE_MUTABLE];
+    s.ctes.push(`nupd AS (UPDATE node_executions r SET ${Statement.set(NODE_MUTABLE)}, updated_at = now()
+      FROM ${s.table("v", cols, w.nodeUpdates)} WHERE r.id = v.id)`);
+  }
+  const taskCols = TASK_INSERT.slice(2).map(([c]) => c);
+  const tins = w.taskInserts.length > 0;
+  if (tins) {
+    const rows = w.taskInserts.map((t) => ({
+      ...t,
+      node_execution_id: t.node_execution_id === "" ? null : t.node_execution_id,
+    }));
+    s.ctes.push(`tins AS (INSERT INTO task_executions (${taskCols.join(", ")})
+      SELECT coalesce(v.node_execution_id, n.id), ${taskCols
+        .slice(1)
+        .map((c) => `v.${c}`)
+        .join(", ")}
+        FROM ${s.table("v", TASK_INSERT, rows as unknown as TaskInsert[])}
+        LEFT JOIN nins n ON n.execution_id = v.execution_id AND n.node_id = v.node_id
+      RETURNING id, node_execution_id, project, domain, name, version, retry_attempt)`);
+  }
+  if (w.taskUpdates.length > 0) {
+    const cols: TypedColumns<TaskExecutionRow> = [["id", "bigint"], ...TASK_MUTABLE];
+    s.ctes.push(`tupd AS (UPDATE task_executions r SET ${Statement.set(TASK_MUTABLE)}, updated_at = now()
+      FROM ${s.table("v", cols, w.taskUpdates)} WHERE r.id = v.id)`);
+  }
+  if (w.completed !== undefined && w.completed.ids.length > 0) {
+    s.ctes.push("done AS (DELETE FROM work_items WHERE id = ANY(?::bigint[]) AND leased_by = ?)");
+    s.bindings.push([...w.completed.ids], w.completed.owner);
+  }
+  const notify = w.notify !== undefined && w.notify.payloads.length > 0;
+  if (notify) {
+    s.ctes.push("notified AS (SELECT count(pg_notify(?, p)) AS n FROM unnest(?::text[]) AS p)");
+    s.bindings.push(w.notify?.channel, [...new Set(w.notify?.payloads)]);
+  }
+  const selects = [
+    "SELECT 'n' AS k, id::text AS id, execution_id::text AS a, node_id AS b, NULL AS c, NULL AS d, NULL AS e, NULL::int AS f FROM nins",
+    ...(tins
+      ? [
+          "SELECT 't', id::text, node_execution_id::text, project, domain, name, version, retry_attempt FROM tins",
+        ]
+      : []),
+    ...(notify ? ["SELECT 'x', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM notified"] : []),
+  ];
+  const sql = `WITH ${s.ctes.join(",\n")}\n${selects.join("\nUNION ALL ")}`;
+  return withDbErrors(async () => {
+    const r = (await db.raw(sql, s.bindings as Knex.RawBinding[])) as {
+      rows: { k: string; id: string; a: string; b: string; c: string; d: string; e: string; f: number }[];
+    };
+    const nodes = new Map<string, string>();
+    const tasks = new Map<string, string>();
+    for (const row of r.rows) {
+      if (row.k === "n") nodes.set(`${row.a}/${row.b}`, row.id);
+      if (row.k === "t")
+        tasks.set(
+          attemptKey({
+            node_execution_id: row.a,
+            project: row.b,
+            domain: row.c,
+            name: row.d,
+            version: row.e,
+            retry_attempt: row.f,
+          }),
+          row.id,
+        );
+    }
+    return { nodes, tasks };
+  });
+}
+
+/**
+ * Locks the executions (in id order, so concurrent lockers cannot deadlock on them) and reads each one's inputs blob
+ * when it is at most `maxInputBytes` (immutable, so safe to read in the locking statement).
+ */
+export function lockExecutions(
+  db: Knex,
+  ids: readonly string[],
+  maxInputBytes: number,
+): Promise<{ row: ExecutionRow; inputs: Buffer | undefined }[]> {
+  return withDbErrors(async () => {
+    const r = (await db.raw(
+      `SELECT e.*, CASE WHEN octet_length(b.data) <= ? THEN b.data END AS prefetched_inputs
+         FROM executions e LEFT JOIN data_blobs b ON b.uri = e.inputs_uri
+        WHERE e.id = ANY(?::bigint[]) ORDER BY e.id FOR UPDATE OF e`,
+      [maxInputBytes, [...ids]],
+    )) as { rows: (ExecutionRow & { prefetched_inputs: Buffer | null })[] };
+    return r.rows.map(({ prefetched_inputs, ...row }) => ({ row, inputs: prefetched_inputs ?? undefined }));
+  });
+}
+
+/**
+ * The node rows of several executions, in id (creation) order. Read in its own statement after the locks are held:
+ * a statement that waited for a lock keeps its older snapshot for every other table.
+ */
+export function nodeRowsOf(db: Knex, executionIds: readonly string[]): Promise<NodeExecutionRow[]> {
+  return withDbErrors(
+    async () =>
+      (
+        (await db.raw("SELECT * FROM node_executions WHERE execution_id = ANY(?::bigint[]) ORDER BY id", [
+          [...executionIds],
+        ])) as { rows: NodeExecutionRow[] }
+      ).rows,
+  );
+}

@@ -11,8 +11,8 @@ import {
   type SignalSetRequest,
 } from "../../gen/flyteidl/admin/signal_pb.js";
 import { type SignalIdentifier, SignalIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
-import { type Literal, LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
-import { type LiteralType, LiteralTypeSchema } from "../../gen/flyteidl/core/types_pb.js";
+import { type Literal, LiteralSchema, type Primitive } from "../../gen/flyteidl/core/literals_pb.js";
+import { type LiteralType, LiteralTypeSchema, SimpleType } from "../../gen/flyteidl/core/types_pb.js";
 import { formatType, isLiteralCastable } from "../compiler/type-cast.js";
 import { invalidArgument, invalidField, missingField } from "../errors.js";
 import * as repo from "../repositories/signal-repo.js";
@@ -40,6 +40,26 @@ export function rowToSignal(row: repo.SignalRow): Signal {
     type: fromBinary(LiteralTypeSchema, row.type),
     ...(row.value === null ? {} : { value: fromBinary(LiteralSchema, row.value) }),
   });
+}
+
+const PRIMITIVE_TYPES: Partial<Record<NonNullable<Primitive["value"]["case"]>, SimpleType>> = {
+  integer: SimpleType.INTEGER,
+  floatValue: SimpleType.FLOAT,
+  stringValue: SimpleType.STRING,
+  boolean: SimpleType.BOOLEAN,
+  datetime: SimpleType.DATETIME,
+  duration: SimpleType.DURATION,
+};
+
+/** The encoded simple type of a primitive literal (as a signal of that type stores it); undefined otherwise. */
+function primitiveTypeOf(value: Literal): Buffer | undefined {
+  if (value.value.case !== "scalar" || value.value.value.value.case !== "primitive") return undefined;
+  const kind = value.value.value.value.value.value.case;
+  const simple = kind === undefined ? undefined : PRIMITIVE_TYPES[kind];
+  if (simple === undefined) return undefined;
+  return Buffer.from(
+    toBinary(LiteralTypeSchema, create(LiteralTypeSchema, { type: { case: "simple", value: simple } })),
+  );
 }
 
 export class SignalManager {
@@ -71,6 +91,10 @@ export class SignalManager {
     const key = keyOf(req.id);
     if (req.value === undefined) throw missingField("value");
     const value = req.value;
+    const encoded = Buffer.from(toBinary(LiteralSchema, value));
+    // A primitive value set on a signal of exactly its type needs no check: one statement.
+    const own = primitiveTypeOf(value);
+    if (own !== undefined && (await repo.setSignalValue(this.db, { key, type: own }, encoded))) return;
     // The type is fixed when the gate creates the signal, so the check needs no lock; the write is one statement.
     const row = await repo.getSignal(this.db, key);
     const text = req.id === undefined ? "" : modelText(SignalIdentifierSchema, req.id);
@@ -82,6 +106,6 @@ export class SignalManager {
         `requested signal value [${modelText(LiteralSchema, value)}] is not castable to existing signal type [${formatType(type)}]`,
       );
     }
-    await repo.setSignalValue(this.db, row.id, Buffer.from(toBinary(LiteralSchema, value)));
+    await repo.setSignalValue(this.db, { id: row.id }, encoded);
   }
 }

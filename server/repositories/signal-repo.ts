@@ -73,13 +73,31 @@ export function getSignal(db: Knex, key: SignalKey): Promise<SignalRow | undefin
 
 /**
  * Stores a signal's value and asks for an evaluation of its execution, in one statement (atomic without an
- * explicit transaction): the gate waiting for it moves on at once.
+ * explicit transaction): the gate waiting for it moves on at once. The signal is found by id, or by key when its
+ * stored type is exactly `type` (the caller's fast path for a value of that type); false when nothing was stored.
  */
-export function setSignalValue(db: Knex, id: string, value: Buffer): Promise<void> {
+export function setSignalValue(
+  db: Knex,
+  at: { readonly id: string } | { readonly key: SignalKey; readonly type: Buffer },
+  value: Buffer,
+): Promise<boolean> {
+  const [where, bindings] =
+    "id" in at
+      ? ["id = ?", [at.id]]
+      : [
+          "execution_project = ? AND execution_domain = ? AND execution_name = ? AND signal_id = ? AND type = ?",
+          [
+            at.key.execution_project,
+            at.key.execution_domain,
+            at.key.execution_name,
+            at.key.signal_id,
+            at.type,
+          ],
+        ];
   return withDbErrors(async () => {
-    await db.raw(
+    const r = (await db.raw(
       `WITH s AS (
-         UPDATE signals SET value = ?, updated_at = now() WHERE id = ?
+         UPDATE signals SET value = ?, updated_at = now() WHERE ${where}
          RETURNING execution_project, execution_domain, execution_name),
        queued AS (
          INSERT INTO work_items (execution_id, kind, run_after)
@@ -88,9 +106,10 @@ export function setSignalValue(db: Knex, id: string, value: Buffer): Promise<voi
             AND x.execution_name = s.execution_name
          ON CONFLICT (execution_id) WHERE kind = 'evaluate' AND leased_by IS NULL
          DO UPDATE SET run_after = LEAST(work_items.run_after, EXCLUDED.run_after))
-       SELECT pg_notify('${WORK_CHANNEL}', '')`,
-      [value, id],
-    );
+       SELECT count(*) AS n, pg_notify('${WORK_CHANNEL}', '') FROM s`,
+      [value, ...bindings],
+    )) as { rows: { n: string }[] };
+    return Number(r.rows[0]?.n ?? 0) > 0;
   });
 }
 

@@ -18,7 +18,6 @@ import {
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import { idKey } from "../compiler/interfaces.js";
-import { notifyWatchers } from "../managers/workflow-event-recorder.js";
 import { dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution, nodeExecutionsOf } from "../repositories/node-execution-repo.js";
@@ -174,7 +173,7 @@ export async function retryLostAttempt(
       });
       await enqueueTask(trx, exec.id, item.node_id, item.attempt + 1, 0, workerQueue(template));
     }
-    await notifyWatchers(trx, exec.id);
+    ctx.batch(trx).notifyWatchers(exec.id);
   });
 }
 
@@ -211,7 +210,7 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
       await ctx.taskEvent(trx, locked, item.node_id, ref, item.attempt, TaskPhase.RUNNING, {
         taskType: template.type,
       });
-      await notifyWatchers(trx, locked.id);
+      ctx.batch(trx).notifyWatchers(locked.id);
     }
   });
   const inputs = decodeLiteralMap(
@@ -248,7 +247,9 @@ async function storeLogs(
       String(item.attempt),
       stream,
     ];
-    await ctx.data.put(trx, dataUri("logs", ...parts), new TextEncoder().encode(result.logs[stream]));
+    ctx
+      .batch(trx)
+      .addBlobs([{ uri: dataUri("logs", ...parts), data: new TextEncoder().encode(result.logs[stream]) }]);
     links.push(
       create(TaskLogSchema, {
         name: stream,
@@ -324,7 +325,7 @@ export async function recordResult(
           RETRY_BACKOFF_MS * 2 ** item.attempt,
           workerQueue(template),
         );
-        await notifyWatchers(trx, exec.id);
+        ctx.batch(trx).notifyWatchers(exec.id);
         return;
       }
       await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.FAILED, {
@@ -340,6 +341,6 @@ export async function recordResult(
       await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.FAILED, { error: result.error });
     }
     await enqueueEvaluation(trx, exec.id);
-    await notifyWatchers(trx, exec.id);
+    ctx.batch(trx).notifyWatchers(exec.id);
   });
 }

@@ -7,7 +7,6 @@ import { TaskExecution_Phase as TaskPhase } from "../../gen/flyteidl/core/execut
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import { type TaskLease, TaskLeaseSchema } from "../../gen/petrel/v1/worker_pb.js";
 import { failedPrecondition, invalidArgument } from "../errors.js";
-import { notifyWatchers } from "../managers/workflow-event-recorder.js";
 import { getExecutionById } from "../repositories/execution-repo.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import { getTaskExecution } from "../repositories/task-execution-repo.js";
@@ -89,7 +88,7 @@ export class WorkerQueue {
       await this.ctx.taskEvent(trx, locked, item.node_id, ref, item.attempt, TaskPhase.RUNNING, {
         taskType: template.type,
       });
-      await notifyWatchers(trx, locked.id);
+      this.ctx.batch(trx).notifyWatchers(locked.id);
     });
     const inputs = decodeLiteralMap(
       node.input_uri === "" ? undefined : await this.ctx.data.get(db, node.input_uri),

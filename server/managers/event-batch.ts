@@ -274,8 +274,10 @@ export class EventBatch {
     this.changedExecutions.clear();
     this.completed = undefined;
     this.notified.clear();
+    // A store outside the database takes its blobs first; the statement then writes only rows.
+    if (!this.data.inDatabase) await this.data.putMany(this.trx, blobs);
     const ids = await writeEngineBatch(this.trx, {
-      blobs,
+      blobs: this.data.inDatabase ? blobs : [],
       executions,
       nodeInserts: nodeSlots.filter((s) => s.pending).map((s) => s.row),
       nodeUpdates: nodeSlots.filter((s) => !s.pending).map((s) => s.row),

@@ -11,6 +11,11 @@ export interface BlobWrite {
 }
 
 export interface DataStore {
+  /**
+   * True when blobs live in this database's `data_blobs` table, so writers may store them in their own statements
+   * (CreateExecution's INSERT, the engine's batch write) instead of calling putMany.
+   */
+  readonly inDatabase: boolean;
   put(db: Knex, uri: string, data: Uint8Array): Promise<void>;
   /** Several blobs at once (one statement in Postgres); a URI given twice keeps its last data. */
   putMany(db: Knex, blobs: readonly BlobWrite[]): Promise<void>;
@@ -43,6 +48,8 @@ export function blobUpsertSql(
 }
 
 export class PostgresDataStore implements DataStore {
+  readonly inDatabase = true;
+
   put(db: Knex, uri: string, data: Uint8Array): Promise<void> {
     return this.putMany(db, [{ uri, data }]);
   }

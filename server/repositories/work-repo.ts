@@ -57,21 +57,31 @@ export interface Claim {
   readonly nextReadyMs: number | undefined;
 }
 
-/** Claims up to `limit` ready items (or items whose lease expired) for `owner`, in one statement. */
-export function claimWork(db: Knex, owner: string, limit: number, leaseMs: number): Promise<Claim> {
+/**
+ * Claims up to `limit` ready items (or items whose lease expired) for `owner`, in one statement; with
+ * `evaluations: false` only task attempts (the caller has enough evaluations in flight).
+ */
+export function claimWork(
+  db: Knex,
+  owner: string,
+  limit: number,
+  leaseMs: number,
+  evaluations = true,
+): Promise<Claim> {
+  const kinds = evaluations ? "" : "AND kind <> 'evaluate'";
   return withDbErrors(async () => {
     const r = await db.raw(
       `WITH claimed AS (
          UPDATE work_items w SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
           WHERE w.id IN (
             SELECT id FROM work_items
-             WHERE run_after <= now() AND (lease_until IS NULL OR lease_until < now()) AND queue IS NULL
+             WHERE run_after <= now() AND (lease_until IS NULL OR lease_until < now()) AND queue IS NULL ${kinds}
              ORDER BY run_after, id
              LIMIT ? FOR UPDATE SKIP LOCKED)
          RETURNING w.*),
        next AS (
          SELECT EXTRACT(EPOCH FROM (MIN(GREATEST(run_after, COALESCE(lease_until, run_after))) - now())) * 1000 AS next_ms
-           FROM work_items WHERE id NOT IN (SELECT id FROM claimed))
+           FROM work_items WHERE id NOT IN (SELECT id FROM claimed) ${kinds})
        SELECT next.next_ms, claimed.* FROM next LEFT JOIN claimed ON true ORDER BY claimed.run_after, claimed.id`,
       [owner, String(leaseMs), limit],
     );

@@ -20,6 +20,8 @@ async function scratchPostgres() {
   });
   return {
     url: pg.url,
+    /** The postmaster's pid (its backends are its children). */
+    pid: () => Number(fs.readFileSync(path.join(pg.dataDir, "postmaster.pid"), "utf8").split("\n")[0]),
     async stop() {
       await pg.stop();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -63,14 +65,50 @@ export async function startBenchServerProcess() {
       throw err;
     },
   );
+  const serverPid = child.child.pid ?? 0;
   return {
     server: { grpcPort: child.grpcPort, databaseUrl: pg.url },
+    /** CPU time used so far (user + system, ms) by the server process, Postgres (all backends) and this process. */
+    cpu: () => ({ server: treeCpuMs(serverPid), postgres: treeCpuMs(pg.pid()), client: selfCpuMs() }),
     admin: createClient(AdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${child.grpcPort}` })),
     async stop() {
       await child.stop();
       await pg.stop();
     },
   };
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU time in 1/100 s
+
+/** User + system CPU (ms) of a process and all its descendants (living ones), from /proc. */
+export function treeCpuMs(root: number): number {
+  const stats = fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const f = fs.readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+        return [{ pid: Number(d), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }];
+      } catch {
+        return []; // exited meanwhile
+      }
+    });
+  const children = new Map<number, number[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
+  const ticks = new Map(stats.map((s) => [s.pid, s.ticks]));
+  let total = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop() as number;
+    total += ticks.get(pid) ?? 0;
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return total * TICK_MS;
+}
+
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export interface Stats {

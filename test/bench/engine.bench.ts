@@ -24,6 +24,17 @@ const CLIENTS = 32;
 const PER_CLIENT = 20;
 const P = { project: "bench", domain: "development" };
 
+type Cpu = ReturnType<typeof bench.cpu>;
+
+/** CPU ms per execution between two readings. */
+function perRun(a: Cpu, b: Cpu, runs: number): Cpu {
+  return {
+    server: (b.server - a.server) / runs,
+    postgres: (b.postgres - a.postgres) / runs,
+    client: (b.client - a.client) / runs,
+  };
+}
+
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
@@ -94,7 +105,9 @@ try {
   await concurrently(4, 5, oneExecution(1)); // warm-up
   const serial1 = await concurrently(1, 40, oneExecution(1));
   const serial5 = await concurrently(1, 40, oneExecution(5));
+  const cpu0 = bench.cpu();
   const loaded = await concurrently(CLIENTS, PER_CLIENT, oneExecution(1));
+  const cpu = perRun(cpu0, bench.cpu(), CLIENTS * PER_CLIENT);
 
   // Baseline: graphile-worker on the same Postgres server, its own database.
   const admin2 = new pg.Client({ connectionString: server.databaseUrl });
@@ -124,7 +137,9 @@ try {
   };
   await concurrently(4, 5, oneJob);
   const gwSerial = await concurrently(1, 40, oneJob);
+  const gwCpu0 = bench.cpu();
   const gwLoaded = await concurrently(CLIENTS, PER_CLIENT, oneJob);
+  const gwCpu = perRun(gwCpu0, bench.cpu(), CLIENTS * PER_CLIENT);
 
   const perNode = (serial5.p50 - serial1.p50) / 4;
   const body = `Script: \`test/bench/engine.bench.ts\` (\`npm run bench:engine\`). \`echo\` workflows; the server runs as
@@ -139,6 +154,10 @@ CreateExecution until the terminal phase arrives on WatchExecution. Baseline: gr
 | p99 with ${CLIENTS} concurrent clients | ${ms(loaded.p99)} | ${ms(gwLoaded.p99)} | ${(loaded.p99 / gwLoaded.p99).toFixed(1)}× |
 | throughput with ${CLIENTS} clients | ${loaded.perSecond.toFixed(0)} executions/s | ${gwLoaded.perSecond.toFixed(0)} jobs/s | ${(loaded.perSecond / gwLoaded.perSecond).toFixed(2)}× |
 
+- CPU per execution with ${CLIENTS} clients (user + system, from /proc): server ${ms(cpu.server)}, Postgres
+  ${ms(cpu.postgres)}, the clients' process ${ms(cpu.client)} — ${ms(cpu.server + cpu.postgres + cpu.client)} in all on 2 cores
+  (300 executions/s leaves 6.67 ms). graphile-worker per job: Postgres ${ms(gwCpu.postgres)}, worker and clients
+  ${ms(gwCpu.client)}.
 - each extra node (p50 of a 5-node chain vs 1 node, one client): **${ms(perNode)}** per node (target ≤ 3 ms)
 - targets on this 2-core machine: p50 ≤ 15 ms, ≥ 300 executions/s — ${serial1.p50 <= 15 && loaded.perSecond >= 300 ? "met" : "**not met yet**"}`;
   writeSection("Engine: execution latency and throughput", body);

@@ -11,6 +11,7 @@ import { createManagers } from "./managers/managers.js";
 import { WatchManager } from "./managers/watch-manager.js";
 import { WATCH_CHANNEL } from "./managers/workflow-event-recorder.js";
 import { SCHEDULE_CHANNEL } from "./repositories/schedule-repo.js";
+import { WORK_CHANNEL } from "./repositories/work-repo.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
 import { combineRoutes, logsRoute } from "./transport/http-routes.js";
@@ -58,16 +59,17 @@ export async function startPetrel(
     const applied = await migrateDatabase(db, databaseUrl);
     if (applied.length > 0) logger.info("applied migrations", { migrations: applied.join(",") });
     const managers = createManagers(db, config);
-    const started = new Engine(db, databaseUrl, managers.data, logger, {
+    // One LISTEN connection serves the engine, the watch streams and the scheduler.
+    const hub = new NotificationHub(databaseUrl, [WORK_CHANNEL, WATCH_CHANNEL, SCHEDULE_CHANNEL], logger);
+    notifications = hub;
+    await hub.start();
+    const started = new Engine(db, hub, managers.data, logger, {
       leaseMs: config.engineLeaseMs,
       ...opts.engine,
     });
     engine = started;
     started.setChildLauncher((req, o) => managers.launcher.createExecution(req, o));
-    if (config.engine) await started.start();
-    const hub = new NotificationHub(databaseUrl, [WATCH_CHANNEL, SCHEDULE_CHANNEL], logger);
-    notifications = hub;
-    await hub.start();
+    if (config.engine) started.start();
     const scheduler = new Scheduler(db, (req) => managers.launcher.createExecution(req), hub, logger);
     schedules = scheduler;
     if (config.scheduler) scheduler.start();

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import type { Knex } from "knex";
-import pg from "pg";
+import type { NotificationHub } from "../db/notifications.js";
 import type { Logger } from "../logger.js";
 import type { DataStore } from "../repositories/data-store.js";
 import { type Claim, claimWork, WORK_CHANNEL, type WorkItemRow } from "../repositories/work-repo.js";
@@ -44,7 +44,7 @@ export function pluginSelector(runtime: ContainerRuntime) {
 export class Engine {
   readonly owner = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly ctx: EngineContext;
-  private listener: pg.Client | undefined;
+  private unsubscribe: (() => void) | undefined;
   private running = false;
   private inflight = new Set<Promise<void>>();
   /** Work items being processed (a group of evaluations is one promise in `inflight`). */
@@ -57,7 +57,7 @@ export class Engine {
 
   constructor(
     db: Knex,
-    private readonly databaseUrl: string,
+    private readonly hub: NotificationHub,
     data: DataStore,
     private readonly logger: Logger,
     options: Partial<EngineOptions> & { taskRuntime?: ContainerRuntime } = {},
@@ -84,17 +84,9 @@ export class Engine {
     this.ctx.logBaseUrl = url;
   }
 
-  async start(): Promise<void> {
-    this.listener = new pg.Client({
-      connectionString: this.databaseUrl,
-      application_name: "petrel-engine-listen",
-    });
-    this.listener.on("notification", () => this.wake());
-    this.listener.on("error", (err) =>
-      this.logger.warn("engine listener error; polling continues", { error: err }),
-    );
-    await this.listener.connect();
-    await this.listener.query(`LISTEN ${WORK_CHANNEL}`);
+  /** Starts the loop; the hub must listen on WORK_CHANNEL (a NOTIFY there wakes the loop at once). */
+  start(): void {
+    this.unsubscribe = this.hub.subscribe(WORK_CHANNEL, () => this.wake());
     this.running = true;
     this.loopDone = this.loop();
   }
@@ -109,7 +101,7 @@ export class Engine {
     this.ctx.stopping = true;
     for (const c of this.ctx.running.values()) c.abort();
     await Promise.race([Promise.all(this.inflight), new Promise((r) => setTimeout(r, 2_000).unref())]);
-    await this.listener?.end().catch(() => undefined);
+    this.unsubscribe?.();
   }
 
   private wake(): void {

@@ -1,18 +1,24 @@
 // WatchExecution / WatchExecutions: the current state, then every committed change, pushed as it happens.
-// Changes are found by comparing (phase, updated_at) with what this stream already sent.
+// Changes are found by comparing (phase, updated_at) with what this stream already sent. The streams' reads are
+// coalesced: the ones woken by the same commits (or opened together) share one statement.
 import { create } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type WatchEvent, WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
 import type { NotificationHub } from "../db/notifications.js";
 import { missingField } from "../errors.js";
-import { EXECUTION_LIST, type ExecutionRow } from "../repositories/execution-repo.js";
-import { type ExecutionState, loadExecutionState } from "../repositories/execution-state-repo.js";
-import { applyFilters, filterScope } from "../repositories/list-page.js";
+import { EXECUTION_LIST } from "../repositories/execution-repo.js";
+import {
+  type ExecutionState,
+  findExecutionsIn,
+  loadExecutionStates,
+} from "../repositories/execution-state-repo.js";
+import { filterScope } from "../repositories/list-page.js";
 import { rowToExecution, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { toNodeExecution, toTaskExecution } from "../transformers/node-execution.js";
 import { parseFilters } from "../validation/filter-grammar.js";
 import { executionNotFound, validateExecutionId } from "./execution-manager.js";
+import { ExecutionStateLoader, MAX_BATCH } from "./execution-state-loader.js";
 import { WATCH_CHANNEL } from "./workflow-event-recorder.js";
 
 /** Resolves when rung (a ring before the wait counts) or when the stream's signal aborts. */
@@ -42,12 +48,17 @@ class Doorbell {
 }
 
 const version = (phase: string, updated: Date) => `${phase}@${updated.getTime()}`;
+const ROW_ID = /^[0-9]+$/;
 
 export class WatchManager {
+  private readonly loader: ExecutionStateLoader;
+
   constructor(
     private readonly db: Knex,
     private readonly hub: NotificationHub,
-  ) {}
+  ) {
+    this.loader = new ExecutionStateLoader((ids, keys) => loadExecutionStates(db, ids, keys));
+  }
 
   async *watchExecution(
     id: WorkflowExecutionIdentifier | undefined,
@@ -55,28 +66,26 @@ export class WatchManager {
   ): AsyncGenerator<WatchEvent> {
     const key = validateExecutionId(id);
     const bell = new Doorbell(signal);
-    // Subscribed before the first read, so no change committed after that read goes unnoticed; notifications that
-    // arrive while the row id is still unknown are kept until it is.
-    let rowId: string | undefined;
+    // Subscribed (to every execution) before the first read, so no change committed after that read goes
+    // unnoticed; once the row id is known, the stream listens to its own execution's notifications only.
     const early = new Set<string>();
-    const unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => {
-      if (rowId === undefined) early.add(payload);
-      else if (payload === rowId) bell.ring();
-    });
+    let unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => early.add(payload));
     const sent = new Map<string, string>();
     try {
-      let state = await loadExecutionState(this.db, key);
+      let state = await this.loader.byKey(key);
       if (state === undefined) throw executionNotFound(key);
-      rowId = state.exec.id;
+      const rowId = state.exec.id;
+      unsubscribe();
+      unsubscribe = this.hub.subscribePayload(WATCH_CHANNEL, rowId, bell.ring);
       if (early.has(rowId)) bell.ring();
       early.clear();
       while (state !== undefined) {
         yield* this.changes(state, sent);
         if (TERMINAL_WORKFLOW_PHASES.has(workflowPhase(state.exec.phase))) return;
+        // Rings while the stream reads or sends fold into one: at most one more read, which sees them all.
         await bell.wait();
         if (signal.aborted) return;
-        // Every wake-up reads the current state afresh (one statement).
-        state = await loadExecutionState(this.db, { id: rowId });
+        state = await this.loader.byId(rowId);
       }
     } finally {
       unsubscribe();
@@ -131,27 +140,31 @@ export class WatchManager {
     if (req.project === "") throw missingField("project");
     if (req.domain === "") throw missingField("domain");
     const filters = parseFilters(req.filters, filterScope(EXECUTION_LIST));
-    const pending: string[] = [];
+    const pending = new Set<string>();
     const bell = new Doorbell(signal);
     const unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => {
-      pending.push(payload);
+      if (!ROW_ID.test(payload)) return;
+      pending.add(payload);
       bell.ring();
     });
     const sent = new Map<string, string>();
     try {
       while (!signal.aborted) {
         await bell.wait();
-        for (const execId of pending.splice(0)) {
-          const qb = this.db("executions as e")
-            .select("e.*")
-            .where({ "e.id": execId, "e.execution_project": req.project, "e.execution_domain": req.domain });
-          applyFilters(qb, filters, EXECUTION_LIST);
-          const row = (await qb.first()) as ExecutionRow | undefined;
-          if (row === undefined) continue;
-          const e = this.diff(sent, row.id, version(row.phase, row.updated_at), () =>
-            create(WatchEventSchema, { kind: { case: "execution", value: rowToExecution(row) } }),
-          );
-          if (e !== undefined) yield e;
+        const ids = [...pending];
+        pending.clear();
+        // One statement for all the executions notified since the last read (per MAX_BATCH), sent in that order.
+        for (let i = 0; i < ids.length && !signal.aborted; i += MAX_BATCH) {
+          const chunk = ids.slice(i, i + MAX_BATCH);
+          const rows = new Map((await findExecutionsIn(this.db, req, filters, chunk)).map((r) => [r.id, r]));
+          for (const execId of chunk) {
+            const row = rows.get(execId);
+            if (row === undefined) continue;
+            const e = this.diff(sent, row.id, version(row.phase, row.updated_at), () =>
+              create(WatchEventSchema, { kind: { case: "execution", value: rowToExecution(row) } }),
+            );
+            if (e !== undefined) yield e;
+          }
         }
       }
     } finally {

@@ -1,8 +1,10 @@
-// An execution with all its node executions and task attempts, read in one statement (one snapshot): what a
-// watch stream compares with what it already sent. Child rows travel as JSON arrays (bigint ids as text, bytea as
+// Executions with all their node executions and task attempts, read in one statement (one snapshot): what watch
+// streams compare with what they already sent. One statement serves many executions, asked for by id or by key. Child rows travel as JSON arrays (bigint ids as text, bytea as
 // hex, timestamps as ISO text) and are turned back into the row types the other repositories return.
 import type { Knex } from "knex";
-import type { ExecutionKey, ExecutionRow } from "./execution-repo.js";
+import type { Filter } from "../validation/filter-grammar.js";
+import { EXECUTION_LIST, type ExecutionKey, type ExecutionRow } from "./execution-repo.js";
+import { applyFilters } from "./list-page.js";
 import type { NodeExecutionRow } from "./node-execution-repo.js";
 import { withDbErrors } from "./pg-errors.js";
 import type { TaskExecutionRow } from "./task-execution-repo.js";
@@ -15,7 +17,9 @@ export interface ExecutionState {
   readonly tasks: TaskExecutionRow[];
 }
 
-const STATE_SQL = (where: string) => `
+// The wanted ids: those asked for by id and those of the executions asked for by key (found by the unique key).
+// One array for one index scan: cheaper to plan than a UNION or an OR.
+const STATE_SQL = `
   SELECT e.*,
     (SELECT coalesce(jsonb_agg(to_jsonb(n) || jsonb_build_object(
               'id', n.id::text, 'execution_id', n.execution_id::text, 'parent_id', n.parent_id::text,
@@ -25,9 +29,11 @@ const STATE_SQL = (where: string) => `
               'id', t.id::text, 'node_execution_id', t.node_execution_id::text) ORDER BY t.id), '[]')
        FROM task_executions t JOIN node_executions n ON n.id = t.node_execution_id
       WHERE n.execution_id = e.id) AS task_rows
-  FROM executions e WHERE ${where}`;
-const BY_ID = STATE_SQL("e.id = ?");
-const BY_KEY = STATE_SQL("e.execution_project = ? AND e.execution_domain = ? AND e.execution_name = ?");
+  FROM executions e
+  WHERE e.id = ANY(?::bigint[] || ARRAY(
+    SELECT x.id FROM unnest(?::text[], ?::text[], ?::text[]) AS k(project, domain, name)
+      JOIN executions x
+        ON x.execution_project = k.project AND x.execution_domain = k.domain AND x.execution_name = k.name))`;
 
 const NODE_BYTES = ["closure", "metadata"] as const;
 const NODE_DATES = [
@@ -61,20 +67,39 @@ function fromJson<T>(o: Record<string, unknown>, bytes: readonly string[], dates
 
 type StateRow = ExecutionRow & { node_rows: Record<string, unknown>[]; task_rows: Record<string, unknown>[] };
 
-export function loadExecutionState(
+/**
+ * The states of the executions with these ids and these keys, in one statement; those that do not exist are
+ * missing from the result (in no particular order).
+ */
+export function loadExecutionStates(
   db: Knex,
-  at: { readonly id: string } | ExecutionKey,
-): Promise<ExecutionState | undefined> {
-  const [sql, bindings] = "id" in at ? [BY_ID, [at.id]] : [BY_KEY, [at.project, at.domain, at.name]];
+  ids: readonly string[],
+  keys: readonly ExecutionKey[],
+): Promise<ExecutionState[]> {
+  const bindings = [[...ids], keys.map((k) => k.project), keys.map((k) => k.domain), keys.map((k) => k.name)];
   return withDbErrors(async () => {
-    const r = (await db.raw(sql, bindings)) as { rows: StateRow[] };
-    const row = r.rows[0];
-    if (row === undefined) return undefined;
-    const { node_rows, task_rows, ...exec } = row;
-    return {
+    const r = (await db.raw(STATE_SQL, bindings)) as { rows: StateRow[] };
+    return r.rows.map(({ node_rows, task_rows, ...exec }) => ({
       exec,
       nodes: node_rows.map((n) => fromJson<NodeExecutionRow>(n, NODE_BYTES, NODE_DATES)),
       tasks: task_rows.map((t) => fromJson<TaskExecutionRow>(t, TASK_BYTES, TASK_DATES)),
-    };
+    }));
+  });
+}
+
+/** The executions with these ids in this project/domain that pass `filters` (ListExecutions' grammar), one statement. */
+export function findExecutionsIn(
+  db: Knex,
+  scope: { readonly project: string; readonly domain: string },
+  filters: readonly Filter[],
+  ids: readonly string[],
+): Promise<ExecutionRow[]> {
+  return withDbErrors(async () => {
+    const qb = db("executions as e")
+      .select("e.*")
+      .whereRaw("e.id = ANY(?::bigint[])", [[...ids]])
+      .where({ "e.execution_project": scope.project, "e.execution_domain": scope.domain });
+    applyFilters(qb, filters, EXECUTION_LIST);
+    return (await qb) as ExecutionRow[];
   });
 }

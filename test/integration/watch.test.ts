@@ -1,10 +1,13 @@
+import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
+import { NodeExecution_Phase, WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
+import { NodeSchema } from "../../gen/flyteidl/core/workflow_pb.js";
 import { type WatchEvent, WatchService } from "../../gen/petrel/v1/watch_pb.js";
 import {
   bind,
   intType,
   launchPlanId,
+  literalBool,
   literalInt,
   taskId,
   taskNode,
@@ -39,6 +42,17 @@ beforeAll(async () => {
   });
   await a.admin.createWorkflow({ id: workflowId("two"), spec: { template: wf } });
   await a.admin.createLaunchPlan({ id: launchPlanId("two"), spec: { workflowId: workflowId("two") } });
+  const gate = create(NodeSchema, {
+    id: "gate",
+    inputs: [bind("a", "", "x")],
+    target: { case: "gateNode", value: { condition: { case: "approve", value: { signalId: "go" } } } },
+  });
+  const gated = workflowTemplate({
+    inputs: { x: intType() },
+    nodes: [gate, taskNode("after", taskId("echo"), [bind("a", "gate", "a")])],
+  });
+  await a.admin.createWorkflow({ id: workflowId("gated"), spec: { template: gated } });
+  await a.admin.createLaunchPlan({ id: launchPlanId("gated"), spec: { workflowId: workflowId("gated") } });
 });
 afterAll(async () => {
   await b?.server.stop();
@@ -85,6 +99,36 @@ describe("WatchExecution", () => {
     } finally {
       client.close();
     }
+  });
+
+  it("keeps streaming when the notification connections are lost (every replica listens again and looks)", async () => {
+    await a.admin.createExecution({
+      ...P,
+      name: "gapped",
+      spec: { launchPlan: launchPlanId("gated") },
+      inputs: { literals: { x: literalInt(1) } },
+    });
+    const seen: string[] = [];
+    for await (const e of b.watch.watchExecution({ id: { ...P, name: "gapped" } })) {
+      seen.push(describeEvent(e));
+      if (
+        e.kind.case === "nodeExecution" &&
+        e.kind.value.id?.nodeId === "gate" &&
+        e.kind.value.closure?.phase === NodeExecution_Phase.RUNNING
+      ) {
+        // Both replicas lose their LISTEN connection; the approval is committed while they reconnect.
+        const killed = (await a.server.db.raw(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'petrel-notify'",
+        )) as { rows: unknown[] };
+        expect(killed.rows).toHaveLength(2);
+        await a.signal.setSignal({
+          id: { signalId: "go", executionId: { ...P, name: "gapped" } },
+          value: literalBool(true),
+        });
+      }
+    }
+    expect(seen).toContain("node:after");
+    expect(seen[seen.length - 1]).toBe("exec:SUCCEEDED");
   });
 
   it("WatchExecutions reports executions of a project/domain as they change", async () => {

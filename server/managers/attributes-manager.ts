@@ -10,6 +10,8 @@ import {
   MatchingAttributesSchema,
 } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import { invalidArgument, missingField, notFound } from "../errors.js";
+import { LruCache } from "../lru-cache.js";
+import type { AttributesCheck } from "../repositories/execution-create-repo.js";
 import * as repo from "../repositories/resource-attributes-repo.js";
 import type { ProjectManager } from "./project-manager.js";
 
@@ -38,7 +40,22 @@ function describe(t: AttributeTarget, type: MatchableResource): string {
   return `project:${t.project} domain:${t.domain ?? ""} workflow:${t.workflow ?? ""} resource_type:${MatchableResource[type]}`;
 }
 
+/** Effective attributes as one write sees them: decoded, and the check that write's statement must pass. */
+export interface EffectiveAttributes {
+  readonly attributes: MatchingAttributes | undefined;
+  readonly check: AttributesCheck;
+}
+
+const EFFECTIVE_CACHE_SIZE = 1024;
+
 export class AttributesManager {
+  /**
+   * Effective attributes bytes (null: none) by type and workflow. Never trusted on its own: writes that use an entry
+   * confirm it in their own statement (AttributesCheck), so changes made through another replica are seen.
+   */
+  private effectiveCache = new LruCache<string, { bytes: Buffer | null }>(EFFECTIVE_CACHE_SIZE);
+  private readonly loading = new Map<string, Promise<{ bytes: Buffer | null }>>();
+
   constructor(
     private readonly db: Knex,
     private readonly projects: ProjectManager,
@@ -63,6 +80,7 @@ export class AttributesManager {
     if (type === undefined) throw invalidArgument("invalid value for matching_attributes");
     const bytes = Buffer.from(toBinary(MatchingAttributesSchema, attrs));
     await repo.upsertAttributes(this.db, { ...scopeOf(t), resource_type: type, attributes: bytes });
+    this.forgetEffective();
   }
 
   async get(
@@ -83,6 +101,7 @@ export class AttributesManager {
   ): Promise<void> {
     await this.checkTarget(t, level);
     const deleted = await repo.deleteAttributes(this.db, scopeOf(t), type);
+    this.forgetEffective();
     if (!deleted) throw notFound(`Resource [${describe(t, type)}] not found`);
   }
 
@@ -101,12 +120,49 @@ export class AttributesManager {
     });
   }
 
-  /** workflow > project+domain > project; undefined when nothing is configured. */
+  /** workflow > project+domain > project, read now; undefined when nothing is configured. */
   async effective(
     target: Required<AttributeTarget>,
     type: MatchableResource,
   ): Promise<MatchingAttributes | undefined> {
-    const row = await repo.findEffective(this.db, target, type);
-    return row === undefined ? undefined : fromBinary(MatchingAttributesSchema, row.attributes);
+    return (await this.effectiveForWrite(target, type, true)).attributes;
+  }
+
+  /**
+   * workflow > project+domain > project, for a write that confirms them in its statement (`check`). Served from a
+   * cache unless `fresh`; concurrent loads of one key share a query.
+   */
+  async effectiveForWrite(
+    target: Required<AttributeTarget>,
+    type: MatchableResource,
+    fresh = false,
+  ): Promise<EffectiveAttributes> {
+    const key = JSON.stringify([type, target.project, target.domain, target.workflow]);
+    const cached = fresh ? undefined : this.effectiveCache.get(key);
+    const { bytes } = cached ?? (await this.load(key, target, type, fresh));
+    return {
+      attributes: bytes === null ? undefined : fromBinary(MatchingAttributesSchema, bytes),
+      check: { resourceType: type, workflow: target.workflow, expected: bytes },
+    };
+  }
+
+  private forgetEffective(): void {
+    this.effectiveCache = new LruCache(EFFECTIVE_CACHE_SIZE);
+  }
+
+  private load(key: string, target: Required<AttributeTarget>, type: MatchableResource, fresh: boolean) {
+    const running = fresh ? undefined : this.loading.get(key);
+    if (running !== undefined) return running;
+    const loaded = repo
+      .findEffective(this.db, target, type)
+      .then((bytes) => {
+        this.effectiveCache.set(key, { bytes });
+        return { bytes };
+      })
+      .finally(() => {
+        if (this.loading.get(key) === loaded) this.loading.delete(key);
+      });
+    this.loading.set(key, loaded);
+    return loaded;
   }
 }

@@ -1,26 +1,29 @@
 // Launching executions: validation, input resolution against the launch plan, spec merge, and the hand-off to the
 // engine (an evaluation work item written in the execution row's INSERT statement).
 import { randomBytes } from "node:crypto";
-import { clone, create } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Knex } from "knex";
 import {
   ExecutionClosureSchema,
   type ExecutionCreateRequest,
-  ExecutionMetadata_ExecutionMode,
-  ExecutionMetadataSchema,
-  type ExecutionSpec,
-  ExecutionSpecSchema,
   ExecutionState,
 } from "../../gen/flyteidl/admin/execution_pb.js";
 import { ConcurrencyLimitBehavior, type LaunchPlanSpec } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { MatchableResource } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { Coalescer, type Outcome } from "../coalescer.js";
 import { idKey } from "../compiler/interfaces.js";
-import { alreadyExists, invalidArgument, missingField, unavailable } from "../errors.js";
+import { alreadyExists, internal, invalidArgument, missingField, unavailable } from "../errors.js";
 import { LruCache } from "../lru-cache.js";
 import { dataUri } from "../repositories/data-store.js";
+import {
+  type CreateOutcome,
+  executionExists,
+  insertExecutions,
+  type NewExecution,
+} from "../repositories/execution-create-repo.js";
 import * as execs from "../repositories/execution-repo.js";
 import { getLaunchPlan, type LaunchPlanRow } from "../repositories/launch-plan-repo.js";
 import type { EntityKey } from "../repositories/versioned-entity.js";
@@ -33,12 +36,12 @@ import { validateIdentifierFields } from "../validation/identifier-validator.js"
 import { validateLabels } from "../validation/labels-validator.js";
 import { validateNotifications } from "../validation/launch-plan-validator.js";
 import type { AttributesManager } from "./attributes-manager.js";
+import { mergeExecutionSpec } from "./execution-spec.js";
 import { launchPlanNotFound } from "./launch-plan-manager.js";
 import type { ProjectManager } from "./project-manager.js";
 import type { SingleTaskLauncher } from "./single-task-launcher.js";
 
 const NAME_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-const DEFAULT_MAX_PARALLELISM = 25;
 
 export function generateExecutionName(): string {
   const bytes = randomBytes(19);
@@ -62,7 +65,14 @@ export interface CreateOptions {
 /** Launch plans and workflows are immutable once registered (launching never reads a launch plan's state). */
 const LOOKUP_CACHE_SIZE = 1024;
 
+/** Most executions written by one statement. */
+const MAX_INSERT_BATCH = 64;
+
 export class ExecutionLauncher {
+  private readonly inserts = new Coalescer<NewExecution, CreateOutcome>((items) => this.insertBatch(items), {
+    maxBatch: MAX_INSERT_BATCH,
+    key: ({ row }) => JSON.stringify([row.execution_project, row.execution_domain, row.execution_name]),
+  });
   private readonly launchPlans = new LruCache<string, LaunchPlanRow>(LOOKUP_CACHE_SIZE);
   private readonly workflowKeys = new LruCache<string, EntityKey>(LOOKUP_CACHE_SIZE);
 
@@ -80,25 +90,58 @@ export class ExecutionLauncher {
     if (req.project === "") throw missingField("project");
     if (req.domain === "") throw missingField("domain");
     validateExecutionName(req.name);
-    // The project check runs inside the INSERT statement. Flyte reports a missing or inactive project before
-    // anything else, so a failure on the way there (or the check itself) is answered with the project's error first.
-    const { row, extras } = await this.prepare(req, opts).catch(async (err: unknown) => {
-      await this.projects.assertWritable(req.project, req.domain);
-      throw err;
-    });
-    const created = await execs.createExecution(this.db, row, extras);
-    if (created === undefined) {
-      await this.projects.assertWritable(req.project, req.domain);
-      throw unavailable(`project [${req.project}] changed state while the execution was created; retry`);
+    // Attributes come from a cache that the INSERT confirms; when they changed meanwhile, the spec is merged again
+    // with a fresh read (and, should they keep changing, written without the check, as a read-then-write would).
+    for (let attempt = 0; ; attempt++) {
+      // The project check runs inside the INSERT statement. Flyte reports a missing or inactive project before
+      // anything else, so a failure on the way there (or the check itself) is answered with the project's error.
+      const item = await this.prepare(req, opts, attempt > 0, attempt < 2).catch(async (err: unknown) => {
+        await this.projects.assertWritable(req.project, req.domain);
+        throw err;
+      });
+      const outcome = await this.inserts.submit(item);
+      switch (outcome.kind) {
+        case "created":
+          return executionId(outcome.row);
+        case "exists":
+          throw executionExists();
+        case "project":
+          await this.projects.assertWritable(req.project, req.domain);
+          throw unavailable(`project [${req.project}] changed state while the execution was created; retry`);
+        case "attributes":
+          continue;
+      }
     }
-    return executionId(created);
+  }
+
+  /** One statement for the executions created concurrently; rows of a failed statement are retried one by one. */
+  private async insertBatch(items: readonly NewExecution[]): Promise<Outcome<CreateOutcome>[]> {
+    try {
+      return (await insertExecutions(this.db, items)).map((value) => ({ ok: true, value }));
+    } catch (err) {
+      if (items.length === 1) throw err;
+    }
+    const outcomes: Outcome<CreateOutcome>[] = [];
+    for (const item of items) {
+      try {
+        const [value] = await insertExecutions(this.db, [item]);
+        outcomes.push(
+          value === undefined ? { ok: false, error: internal("no outcome") } : { ok: true, value },
+        );
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+    return outcomes;
   }
 
   /** Everything after the project check, up to the rows to write. */
   private async prepare(
     req: ExecutionCreateRequest,
     opts: CreateOptions,
-  ): Promise<{ row: execs.NewExecutionRow; extras: execs.ExecutionExtras }> {
+    freshAttributes: boolean,
+    checkAttributes: boolean,
+  ): Promise<NewExecution> {
     this.projects.assertDomain(req.domain);
     if (req.spec === undefined) throw missingField("spec");
     const ref = req.spec.launchPlan;
@@ -128,7 +171,12 @@ export class ExecutionLauncher {
     const wf = await this.workflowKeys.getOrLoad(lpRow.workflow_id, () =>
       getWorkflowKey(this.db, lpRow.workflow_id),
     );
-    const spec = await this.mergeSpec(req.spec, lpSpec, wf?.name ?? "", req.project, req.domain);
+    const attrs = await this.attributes.effectiveForWrite(
+      { project: req.project, domain: req.domain, workflow: wf?.name ?? "" },
+      MatchableResource.WORKFLOW_EXECUTION_CONFIG,
+      freshAttributes,
+    );
+    const spec = mergeExecutionSpec(req.spec, lpSpec, attrs.attributes, req.project, req.domain);
     const name = req.name === "" ? generateExecutionName() : req.name;
     const inputsUri = dataUri("metadata", req.project, req.domain, name, "inputs");
     const userInputsUri = dataUri("metadata", req.project, req.domain, name, "user_inputs");
@@ -184,6 +232,7 @@ export class ExecutionLauncher {
         ],
         tags,
       },
+      ...(checkAttributes ? { attributes: attrs.check } : {}),
     };
   }
 
@@ -196,56 +245,5 @@ export class ExecutionLauncher {
         `concurrency limit (${policy.max}) reached for launch plan ${lp.name}; skipping execution`,
       );
     }
-  }
-
-  /** request → launch plan → matchable attributes → defaults. */
-  private async mergeSpec(
-    reqSpec: ExecutionSpec,
-    lp: LaunchPlanSpec,
-    wfName: string,
-    project: string,
-    domain: string,
-  ): Promise<ExecutionSpec> {
-    const spec = clone(ExecutionSpecSchema, reqSpec);
-    spec.inputs = undefined;
-    const attrs = await this.attributes.effective(
-      { project, domain, workflow: wfName },
-      MatchableResource.WORKFLOW_EXECUTION_CONFIG,
-    );
-    const cfg = attrs?.target.case === "workflowExecutionConfig" ? attrs.target.value : undefined;
-    const labels = {
-      ...(cfg?.labels?.values ?? {}),
-      ...(lp.labels?.values ?? {}),
-      ...(reqSpec.labels?.values ?? {}),
-    };
-    spec.labels = { $typeName: "flyteidl.admin.Labels", values: labels };
-    const annotations = {
-      ...(cfg?.annotations?.values ?? {}),
-      ...(lp.annotations?.values ?? {}),
-      ...(reqSpec.annotations?.values ?? {}),
-    };
-    spec.annotations = { $typeName: "flyteidl.admin.Annotations", values: annotations };
-    const envs = reqSpec.envs?.values.length ? reqSpec.envs : lp.envs?.values.length ? lp.envs : cfg?.envs;
-    if (envs !== undefined) spec.envs = envs;
-    spec.maxParallelism =
-      reqSpec.maxParallelism || lp.maxParallelism || cfg?.maxParallelism || DEFAULT_MAX_PARALLELISM;
-    const security = reqSpec.securityContext ?? lp.securityContext ?? cfg?.securityContext;
-    if (security !== undefined) spec.securityContext = security;
-    const raw = reqSpec.rawOutputDataConfig ?? lp.rawOutputDataConfig ?? cfg?.rawOutputDataConfig;
-    if (raw !== undefined) spec.rawOutputDataConfig = raw;
-    const interruptible = reqSpec.interruptible ?? lp.interruptible ?? cfg?.interruptible;
-    if (interruptible !== undefined) spec.interruptible = interruptible;
-    spec.overwriteCache = reqSpec.overwriteCache || lp.overwriteCache || cfg?.overwriteCache === true;
-    const metadata =
-      spec.metadata ?? create(ExecutionMetadataSchema, { mode: ExecutionMetadata_ExecutionMode.MANUAL });
-    metadata.principal = "";
-    metadata.artifactIds = [];
-    metadata.systemMetadata = {
-      $typeName: "flyteidl.admin.SystemMetadata",
-      executionCluster: "",
-      namespace: `${project}-${domain}`,
-    };
-    spec.metadata = metadata;
-    return spec;
   }
 }

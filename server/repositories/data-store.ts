@@ -1,6 +1,7 @@
 // Offloaded data (input/output literal maps, task logs). The default store keeps blobs in Postgres; any store
 // must accept writes inside the caller's transaction so data and the rows pointing at it commit together.
-// CreateExecution writes its input blobs in the execution's own INSERT statement (blobUpsertSql).
+// Writers that know the store is in the database (`inDatabase`) store blobs in their own statements: the
+// engine's batch write (engine-writes.ts) and CreateExecution's INSERT (execution-create-repo.ts, which assumes it).
 import type { Knex } from "knex";
 import { chunked } from "./multi-row.js";
 import { withDbErrors } from "./pg-errors.js";

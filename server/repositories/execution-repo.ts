@@ -1,10 +1,8 @@
-// SQL for the executions table (and its tags).
+// SQL for the executions table (and its tags). Creating executions: execution-create-repo.ts.
 import type { Knex } from "knex";
-import { type BlobWrite, blobUpsertSql } from "./data-store.js";
 import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
 import { withDbErrors } from "./pg-errors.js";
 import { baseColumns } from "./versioned-entity.js";
-import { WORK_CHANNEL } from "./work-repo.js";
 
 export interface ExecutionKey {
   readonly project: string;
@@ -123,52 +121,6 @@ export const EXECUTION_LIST: ListSpec = {
   tieBreaker: { sql: "e.id", type: "bigint" },
 };
 
-/** What is created with an execution row, in the same statement. */
-export interface ExecutionExtras {
-  readonly blobs: readonly BlobWrite[];
-  readonly tags: ReadonlyMap<string, string>;
-}
-
-/**
- * Creates an execution in one statement (atomic without a transaction): the row, written only while its project
- * is registered and active, then its input blobs, tags, first evaluation work item and the engine's NOTIFY.
- * Undefined when the project check failed; a duplicate name fails with already exists.
- */
-export function createExecution(
-  db: Knex,
-  row: NewExecutionRow,
-  extras: ExecutionExtras,
-): Promise<ExecutionRow | undefined> {
-  const columns = Object.keys(row);
-  const blobs = blobUpsertSql(extras.blobs, "EXISTS (SELECT 1 FROM exec)");
-  const tags = [...extras.tags];
-  const sql = `WITH exec AS (
-      INSERT INTO executions (${columns.map((c) => `"${c}"`).join(", ")})
-      SELECT ${columns.map(() => "?").join(", ")}
-       WHERE EXISTS (SELECT 1 FROM projects WHERE identifier = ? AND state = 0)
-      RETURNING *),
-    blobs AS (${blobs.sql}),
-    tags AS (
-      INSERT INTO execution_tags (execution_id, key, value)
-      SELECT exec.id, t.key, t.value FROM exec, unnest(?::text[], ?::text[]) AS t(key, value)),
-    work AS (INSERT INTO work_items (execution_id, kind, run_after) SELECT id, 'evaluate', clock_timestamp() FROM exec)
-    SELECT exec.*, pg_notify('${WORK_CHANNEL}', '') AS notified FROM exec`;
-  const bindings = [
-    ...Object.values(row),
-    row.execution_project,
-    ...blobs.bindings,
-    tags.map(([k]) => k),
-    tags.map(([, v]) => v),
-  ];
-  return withDbErrors(async () => {
-    const r = (await db.raw(sql, bindings)) as { rows: (ExecutionRow & { notified: unknown })[] };
-    const first = r.rows[0];
-    if (first === undefined) return undefined;
-    const { notified: _, ...inserted } = first;
-    return inserted;
-  });
-}
-
 export function getExecution(db: Knex, key: ExecutionKey): Promise<ExecutionRow | undefined> {
   return withDbErrors(
     () =>
@@ -182,29 +134,6 @@ export function getExecutionById(db: Knex, id: string, forUpdate = false): Promi
   return withDbErrors(() => {
     const q = db("executions").where({ id }).first();
     return (forUpdate ? q.forUpdate() : q) as Promise<ExecutionRow | undefined>;
-  });
-}
-
-/**
- * Locks one row (FOR UPDATE) and reads its inputs blob in the same statement when that is at most `maxInputBytes`
- * (the blob is immutable, so reading it under the row lock is safe).
- */
-export function lockExecutionWithInputs(
-  db: Knex,
-  id: string,
-  maxInputBytes: number,
-): Promise<{ row: ExecutionRow; inputs: Buffer | undefined } | undefined> {
-  return withDbErrors(async () => {
-    const r = (await db.raw(
-      `SELECT e.*, CASE WHEN octet_length(b.data) <= ? THEN b.data END AS prefetched_inputs
-         FROM executions e LEFT JOIN data_blobs b ON b.uri = e.inputs_uri
-        WHERE e.id = ? FOR UPDATE OF e`,
-      [maxInputBytes, id],
-    )) as { rows: (ExecutionRow & { prefetched_inputs: Buffer | null })[] };
-    const first = r.rows[0];
-    if (first === undefined) return undefined;
-    const { prefetched_inputs: inputs, ...row } = first;
-    return { row, inputs: inputs ?? undefined };
   });
 }
 

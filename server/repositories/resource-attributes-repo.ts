@@ -56,23 +56,39 @@ export function listAttributes(db: Knex, resourceType: number): Promise<Resource
   );
 }
 
-/** The most specific attributes for a workflow: workflow > project+domain > project. */
+/** SQL expressions (column references) naming the attributes a workflow sees. */
+export interface EffectiveTargetSql {
+  readonly resourceType: string;
+  readonly project: string;
+  readonly domain: string;
+  readonly workflow: string;
+}
+
+/**
+ * A scalar subquery: the attributes bytes that apply to a workflow (workflow > project+domain > project), or null.
+ * Served by the unique key index.
+ */
+export function effectiveAttributesSql(t: EffectiveTargetSql): string {
+  return `(SELECT ra.attributes FROM resource_attributes ra
+            WHERE ra.resource_type = ${t.resourceType} AND ra.project = ${t.project} AND ra.launch_plan = ''
+              AND ((ra.domain = ${t.domain} AND ra.workflow IN (${t.workflow}, '')) OR (ra.domain = '' AND ra.workflow = ''))
+            ORDER BY (ra.workflow <> '') DESC, (ra.domain <> '') DESC LIMIT 1)`;
+}
+
+/** The attributes bytes that apply to a workflow now, or null when nothing is configured. */
 export function findEffective(
   db: Knex,
   target: { project: string; domain: string; workflow: string },
   resourceType: number,
-): Promise<ResourceAttributesRow | undefined> {
-  return withDbErrors(
-    () =>
-      db("resource_attributes")
-        .where({ resource_type: resourceType, project: target.project, launch_plan: "" })
-        .where((q) =>
-          q
-            .where({ domain: target.domain, workflow: target.workflow })
-            .orWhere({ domain: target.domain, workflow: "" })
-            .orWhere({ domain: "", workflow: "" }),
-        )
-        .orderByRaw("(workflow <> '') DESC, (domain <> '') DESC")
-        .first() as Promise<ResourceAttributesRow | undefined>,
-  );
+): Promise<Buffer | null> {
+  const sql = effectiveAttributesSql({ resourceType: "?::int", project: "?", domain: "?", workflow: "?" });
+  return withDbErrors(async () => {
+    const r = (await db.raw(`SELECT ${sql} AS attributes`, [
+      resourceType,
+      target.project,
+      target.domain,
+      target.workflow,
+    ])) as { rows: { attributes: Buffer | null }[] };
+    return r.rows[0]?.attributes ?? null;
+  });
 }

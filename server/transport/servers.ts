@@ -3,8 +3,8 @@ import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../logger.js";
+import { createRpcAdapter } from "./rpc-adapter.js";
 
 export interface ListenOptions {
   readonly host: string;
@@ -37,7 +37,7 @@ function listen(server: http.Server | http2.Http2Server, host: string, port: num
 }
 
 export async function startListeners(opts: ListenOptions): Promise<Listeners> {
-  const adapter = connectNodeAdapter({
+  const adapter = createRpcAdapter({
     routes: opts.routes,
     interceptors: opts.interceptors,
     grpc: true,

@@ -1,0 +1,143 @@
+// The Node request handler for every rpc: Connect's router (gRPC, gRPC-Web and Connect, as connectNodeAdapter
+// sets it up), with plain gRPC unary and server-streaming calls over HTTP/2 served directly (grpc-direct.ts).
+import type http from "node:http";
+import type http2 from "node:http2";
+import type { DescService } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  type ConnectRouterOptions,
+  createConnectRouter,
+  createServiceImplSpec,
+  type ServiceImpl,
+} from "@connectrpc/connect";
+import {
+  createMethodUrl,
+  type UniversalHandler,
+  type UniversalHandlerOptions,
+  validateUniversalHandlerOptions,
+} from "@connectrpc/connect/protocol";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import { isPlainGrpc } from "./grpc-call.js";
+import { type DirectMethod, directMethod, readMessage, serveDirect } from "./grpc-direct.js";
+
+export interface RpcAdapterOptions extends ConnectRouterOptions {
+  readonly routes: (router: ConnectRouter) => void;
+}
+
+export type NodeHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/** Registers routes with Connect's router, noting the methods of whole services that the direct path serves. */
+function collectRoutes(
+  options: RpcAdapterOptions,
+  resolved: UniversalHandlerOptions,
+): { handlers: readonly UniversalHandler[]; direct: Map<string, DirectMethod> } {
+  const router = createConnectRouter(options);
+  const direct = new Map<string, DirectMethod>();
+  const recorder: ConnectRouter = {
+    handlers: router.handlers,
+    service<T extends DescService>(
+      service: T,
+      impl: Partial<ServiceImpl<T>>,
+      opts?: Partial<UniversalHandlerOptions>,
+    ) {
+      router.service(service, impl, opts);
+      // Services with options of their own stay on Connect's path.
+      if (opts !== undefined || options.grpc === false) return this;
+      for (const spec of Object.values(createServiceImplSpec(service, impl).methods)) {
+        const m = directMethod(spec, resolved);
+        if (m !== undefined) direct.set(createMethodUrl("/", spec.method), m);
+      }
+      return this;
+    },
+    rpc(method, impl, opts) {
+      router.rpc(method, impl, opts);
+      return this;
+    },
+  };
+  options.routes(recorder);
+  return { handlers: router.handlers, direct };
+}
+
+const isHttp2 = (req: http.IncomingMessage | http2.Http2ServerRequest): req is http2.Http2ServerRequest =>
+  "stream" in req;
+
+async function* replay(read: readonly Uint8Array[], rest: AsyncIterable<Uint8Array> | undefined) {
+  yield* read;
+  if (rest !== undefined) yield* rest;
+}
+
+/** Like connectNodeAdapter (same defaults, 404 for unknown paths), plus the direct path for plain gRPC calls. */
+export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
+  const withDefaults: RpcAdapterOptions = {
+    ...options,
+    acceptCompression: options.acceptCompression ?? [compressionGzip, compressionBrotli],
+  };
+  const resolved = validateUniversalHandlerOptions(withDefaults);
+  const { handlers, direct } = collectRoutes(withDefaults, resolved);
+  const paths = new Map(handlers.map((h) => [h.requestPath, h]));
+  const callOptions = {
+    interceptors: resolved.interceptors,
+    acceptCompression: resolved.acceptCompression,
+    compressMinBytes: resolved.compressMinBytes,
+    maxTimeoutMs: resolved.maxTimeoutMs,
+  };
+
+  const viaConnect = (
+    handler: UniversalHandler,
+    req: http.IncomingMessage | http2.Http2ServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+    body?: AsyncIterable<Uint8Array>,
+  ) => {
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    handler(body === undefined ? uReq : { ...uReq, body })
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch((reason: unknown) => {
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        console.error(`handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`, reason);
+      });
+  };
+
+  return (req, res) => {
+    const url = req.url ?? "";
+    const m = isHttp2(req) ? direct.get(url) : undefined;
+    const viaConnectToo = paths.get(url);
+    if (
+      m !== undefined &&
+      viaConnectToo !== undefined &&
+      isHttp2(req) &&
+      isPlainGrpc(req, resolved.maxTimeoutMs)
+    ) {
+      const h2res = res as http2.Http2ServerResponse;
+      readMessage(
+        req,
+        resolved.readMaxBytes,
+        (message) =>
+          serveDirect(m, req, h2res, message, callOptions).catch((reason: unknown) => {
+            console.error(
+              `handler for rpc ${m.spec.method.name} of ${m.spec.method.parent.typeName} failed`,
+              reason,
+            );
+          }),
+        (read, ended) => viaConnect(viaConnectToo, req, res, replay(read, ended ? undefined : req)),
+      );
+      return;
+    }
+    const handler = paths.get(url.split("?", 2)[0] ?? "");
+    if (handler === undefined) {
+      (res as http.ServerResponse).writeHead(404);
+      res.end();
+      return;
+    }
+    viaConnect(handler, req, res);
+  };
+}

@@ -6,10 +6,11 @@
 import type { Knex } from "knex";
 import type { BlobWrite } from "./data-store.js";
 import type { ExecutionRow } from "./execution-repo.js";
-import type { TypedColumns } from "./multi-row.js";
+import { type TypedColumns, unnestTable } from "./multi-row.js";
 import type { NodeExecutionRow } from "./node-execution-repo.js";
 import { NODE_MUTABLE } from "./node-execution-repo.js";
 import { withDbErrors } from "./pg-errors.js";
+import { prepared } from "./prepared.js";
 import { TASK_MUTABLE, type TaskExecutionRow } from "./task-execution-repo.js";
 
 /** The execution columns workflow events change. */
@@ -83,10 +84,11 @@ class Statement {
   readonly ctes: string[] = [];
   readonly bindings: unknown[] = [];
 
-  /** `unnest(?::type[], …) AS alias(col, …)` over the rows, one bind parameter per column. */
+  /** The rows as an `unnest` table (see unnestTable), its arrays added to the bindings. */
   table<R>(alias: string, columns: TypedColumns<R>, rows: readonly R[]): string {
-    for (const [c] of columns) this.bindings.push(rows.map((r) => r[c] ?? null));
-    return `unnest(${columns.map(([, t]) => `?::${t}[]`).join(", ")}) AS ${alias}(${columns.map(([c]) => c).join(", ")})`;
+    const t = unnestTable(alias, columns, rows);
+    this.bindings.push(...t.bindings);
+    return t.sql;
   }
 
   /** `SET c = v.c, …` for an update from a `v` table. */
@@ -170,7 +172,7 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
   ];
   const sql = `WITH ${s.ctes.join(",\n")}\n${selects.join("\nUNION ALL ")}`;
   return withDbErrors(async () => {
-    const r = (await db.raw(sql, s.bindings as Knex.RawBinding[])) as {
+    const r = (await prepared(db, sql, s.bindings)) as {
       rows: { k: string; id: string; a: string; b: string; c: string; d: string; e: string; f: number }[];
     };
     const nodes = new Map<string, string>();
@@ -204,7 +206,8 @@ export function lockExecutions(
   maxInputBytes: number,
 ): Promise<{ row: ExecutionRow; inputs: Buffer | undefined }[]> {
   return withDbErrors(async () => {
-    const r = (await db.raw(
+    const r = (await prepared(
+      db,
       `SELECT e.*, CASE WHEN octet_length(b.data) <= ? THEN b.data END AS prefetched_inputs
          FROM executions e LEFT JOIN data_blobs b ON b.uri = e.inputs_uri
         WHERE e.id = ANY(?::bigint[]) ORDER BY e.id FOR UPDATE OF e`,
@@ -222,9 +225,11 @@ export function nodeRowsOf(db: Knex, executionIds: readonly string[]): Promise<N
   return withDbErrors(
     async () =>
       (
-        (await db.raw("SELECT * FROM node_executions WHERE execution_id = ANY(?::bigint[]) ORDER BY id", [
-          [...executionIds],
-        ])) as { rows: NodeExecutionRow[] }
+        (await prepared(
+          db,
+          "SELECT * FROM node_executions WHERE execution_id = ANY(?::bigint[]) ORDER BY id",
+          [[...executionIds]],
+        )) as { rows: NodeExecutionRow[] }
       ).rows,
   );
 }

@@ -4,8 +4,9 @@ import type { Knex } from "knex";
 import { alreadyExists } from "../errors.js";
 import type { BlobWrite } from "./data-store.js";
 import type { ExecutionRow, NewExecutionRow } from "./execution-repo.js";
-import { chunked } from "./multi-row.js";
+import { type TypedColumns, unnestTable } from "./multi-row.js";
 import { withDbErrors } from "./pg-errors.js";
+import { prepared } from "./prepared.js";
 import { effectiveAttributesSql } from "./resource-attributes-repo.js";
 import { WORK_CHANNEL } from "./work-repo.js";
 
@@ -65,23 +66,81 @@ const COLUMN_TYPES: { readonly [K in keyof NewExecutionRow]-?: string } = {
 };
 const COLUMNS = Object.keys(COLUMN_TYPES) as (keyof NewExecutionRow)[];
 const COLUMN_LIST = COLUMNS.map((c) => `"${c}"`).join(", ");
-const ROW_TUPLE = `(?::int, ${COLUMNS.map((c) => `?::${COLUMN_TYPES[c]}`).join(", ")}, ?::bool, ?::int, ?::text, ?::bytea)`;
 const KEY_MATCH = (a: string, b: string) =>
   `${a}.execution_project = ${b}.execution_project AND ${a}.execution_domain = ${b}.execution_domain AND ${a}.execution_name = ${b}.execution_name`;
-const PARAMS_PER_ROW = COLUMNS.length + 5 + 2 * 5 + 8 * 5;
+
+/** One row per execution to create: its position, its columns, and the attributes check. */
+type RowIn = NewExecutionRow & {
+  ord: number;
+  attrs_check: boolean;
+  attrs_type: number;
+  attrs_workflow: string;
+  attrs_expected: Buffer | null;
+};
+const ROW_COLUMNS: TypedColumns<RowIn> = [
+  ["ord", "int"],
+  ...COLUMNS.map((c) => [c, COLUMN_TYPES[c]] as const),
+  ["attrs_check", "bool"],
+  ["attrs_type", "int"],
+  ["attrs_workflow", "text"],
+  ["attrs_expected", "bytea"],
+];
+type KeyedIn = Pick<NewExecutionRow, "execution_project" | "execution_domain" | "execution_name">;
+const KEY_COLUMNS: TypedColumns<KeyedIn> = [
+  ["execution_project", "text"],
+  ["execution_domain", "text"],
+  ["execution_name", "text"],
+];
+type BlobIn = KeyedIn & { uri: string; data: Buffer };
+const BLOB_COLUMNS: TypedColumns<BlobIn> = [...KEY_COLUMNS, ["uri", "text"], ["data", "bytea"]];
+type TagIn = KeyedIn & { key: string; value: string };
+const TAG_COLUMNS: TypedColumns<TagIn> = [...KEY_COLUMNS, ["key", "text"], ["value", "text"]];
 
 /**
  * Creates executions, each only while its project is registered and active and (when asked) its attributes are
  * unchanged, together with its input blobs, tags and first evaluation work item, and one NOTIFY for the engine.
- * Names must be distinct within one call. Outcomes are in the order of `items`.
+ * Names must be distinct within one call. Outcomes are in the order of `items`. The statement's text is the same
+ * for any number of rows (arrays per column), so it is prepared once per connection.
  */
-export function insertExecutions(db: Knex, items: readonly NewExecution[]): Promise<CreateOutcome[]> {
-  if (items.length === 0) return Promise.resolve([]);
-  return chunked(items, PARAMS_PER_ROW, (chunk) => insertChunk(db, chunk));
+export async function insertExecutions(db: Knex, items: readonly NewExecution[]): Promise<CreateOutcome[]> {
+  if (items.length === 0) return [];
+  const rows: RowIn[] = items.map(({ row, attributes: a }, ord) => ({
+    ...row,
+    ord,
+    attrs_check: a !== undefined,
+    attrs_type: a?.resourceType ?? 0,
+    attrs_workflow: a?.workflow ?? "",
+    attrs_expected: a?.expected ?? null,
+  }));
+  const key = (r: NewExecutionRow): KeyedIn => ({
+    execution_project: r.execution_project,
+    execution_domain: r.execution_domain,
+    execution_name: r.execution_name,
+  });
+  const blobs: BlobIn[] = items.flatMap((it) =>
+    [...new Map(it.extras.blobs.map((b) => [b.uri, b.data]))].map(([uri, data]) => ({
+      ...key(it.row),
+      uri,
+      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    })),
+  );
+  const tags: TagIn[] = items.flatMap((it) =>
+    [...it.extras.tags].map(([k, value]) => ({ ...key(it.row), key: k, value })),
+  );
+  const v = unnestTable("v", ROW_COLUMNS, rows);
+  const b = unnestTable("b", BLOB_COLUMNS, blobs);
+  const t = unnestTable("t", TAG_COLUMNS, tags);
+  const result = await withDbErrors(
+    async () =>
+      (await prepared(db, insertSql(v.sql, b.sql, t.sql), [...v.bindings, ...b.bindings, ...t.bindings])) as {
+        rows: ResultRow[];
+      },
+  );
+  const byOrd = new Map(result.rows.map((r) => [r._ord, r]));
+  return items.map((_, ord) => outcomeOf(byOrd.get(ord)));
 }
 
-/** The statement for `rows` executions with `blobs` blobs and `tags` tags in all (bindings: insertChunk). */
-function insertSql(rows: number, blobs: number, tags: number): string {
+function insertSql(rows: string, blobs: string, tags: string): string {
   const effective = effectiveAttributesSql({
     resourceType: "v.attrs_type",
     project: "v.execution_project",
@@ -92,33 +151,20 @@ function insertSql(rows: number, blobs: number, tags: number): string {
       SELECT v.*,
              EXISTS (SELECT 1 FROM projects p WHERE p.identifier = v.execution_project AND p.state = 0) AS project_ok,
              CASE WHEN v.attrs_check THEN ${effective} IS NOT DISTINCT FROM v.attrs_expected ELSE true END AS attrs_ok
-        FROM (VALUES ${Array(rows).fill(ROW_TUPLE).join(", ")})
-          AS v(ord, ${COLUMN_LIST}, attrs_check, attrs_type, attrs_workflow, attrs_expected)),
+        FROM ${rows}),
     exec AS (
       INSERT INTO executions (${COLUMN_LIST})
       SELECT ${COLUMN_LIST} FROM ok WHERE project_ok AND attrs_ok
        ORDER BY ord
       ON CONFLICT (execution_project, execution_domain, execution_name) DO NOTHING
-      RETURNING *)${
-        blobs === 0
-          ? ""
-          : `,
+      RETURNING *),
     blobs AS (
       INSERT INTO data_blobs (uri, data)
-      SELECT b.uri, b.data FROM (VALUES ${Array(blobs).fill("(?, ?, ?, ?, ?::bytea)").join(", ")})
-          AS b(execution_project, execution_domain, execution_name, uri, data)
-        JOIN exec ON ${KEY_MATCH("exec", "b")}
-      ON CONFLICT (uri) DO UPDATE SET data = EXCLUDED.data)`
-      }${
-        tags === 0
-          ? ""
-          : `,
+      SELECT b.uri, b.data FROM ${blobs} JOIN exec ON ${KEY_MATCH("exec", "b")}
+      ON CONFLICT (uri) DO UPDATE SET data = EXCLUDED.data),
     tags AS (
       INSERT INTO execution_tags (execution_id, key, value)
-      SELECT exec.id, t.key, t.value FROM (VALUES ${Array(tags).fill("(?, ?, ?, ?, ?)").join(", ")})
-          AS t(execution_project, execution_domain, execution_name, key, value)
-        JOIN exec ON ${KEY_MATCH("exec", "t")})`
-      },
+      SELECT exec.id, t.key, t.value FROM ${tags} JOIN exec ON ${KEY_MATCH("exec", "t")}),
     work AS (INSERT INTO work_items (execution_id, kind, run_after) SELECT id, 'evaluate', clock_timestamp() FROM exec)
     SELECT ok.ord AS _ord, ok.project_ok AS _project_ok, ok.attrs_ok AS _attrs_ok, exec.*,
            (SELECT pg_notify('${WORK_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM exec)) AS _notified
@@ -126,27 +172,6 @@ function insertSql(rows: number, blobs: number, tags: number): string {
 }
 
 type ResultRow = ExecutionRow & { _ord: number; _project_ok: boolean; _attrs_ok: boolean };
-
-async function insertChunk(db: Knex, items: readonly NewExecution[]): Promise<CreateOutcome[]> {
-  const bindings: Knex.RawBinding[] = [];
-  for (const [ord, { row, attributes: a }] of items.entries()) {
-    bindings.push(ord, ...COLUMNS.map((c) => row[c]));
-    bindings.push(a !== undefined, a?.resourceType ?? 0, a?.workflow ?? "", a?.expected ?? null);
-  }
-  const keyed = <T>(pick: (it: NewExecution) => T[]) =>
-    items.flatMap((it) => pick(it).map((v) => ({ row: it.row, v })));
-  const blobs = keyed((it) => [...new Map(it.extras.blobs.map((b) => [b.uri, b.data]))]);
-  const tags = keyed((it) => [...it.extras.tags]);
-  const keyBindings = (r: NewExecutionRow) => [r.execution_project, r.execution_domain, r.execution_name];
-  for (const { row, v } of blobs) {
-    bindings.push(...keyBindings(row), v[0], Buffer.from(v[1].buffer, v[1].byteOffset, v[1].byteLength));
-  }
-  for (const { row, v } of tags) bindings.push(...keyBindings(row), v[0], v[1]);
-  const sql = insertSql(items.length, blobs.length, tags.length);
-  const result = await withDbErrors(async () => (await db.raw(sql, bindings)) as { rows: ResultRow[] });
-  const byOrd = new Map(result.rows.map((r) => [r._ord, r]));
-  return items.map((_, ord) => outcomeOf(byOrd.get(ord)));
-}
 
 function outcomeOf(r: ResultRow | undefined): CreateOutcome {
   if (r === undefined || !r._project_ok) return { kind: "project" };

@@ -7,6 +7,7 @@ import { EXECUTION_LIST, type ExecutionKey, type ExecutionRow } from "./executio
 import { applyFilters } from "./list-page.js";
 import type { NodeExecutionRow } from "./node-execution-repo.js";
 import { withDbErrors } from "./pg-errors.js";
+import { prepared } from "./prepared.js";
 import type { TaskExecutionRow } from "./task-execution-repo.js";
 
 export interface ExecutionState {
@@ -78,7 +79,7 @@ export function loadExecutionStates(
 ): Promise<ExecutionState[]> {
   const bindings = [[...ids], keys.map((k) => k.project), keys.map((k) => k.domain), keys.map((k) => k.name)];
   return withDbErrors(async () => {
-    const r = (await db.raw(STATE_SQL, bindings)) as { rows: StateRow[] };
+    const r = (await prepared(db, STATE_SQL, bindings)) as { rows: StateRow[] };
     return r.rows.map(({ node_rows, task_rows, ...exec }) => ({
       exec,
       nodes: node_rows.map((n) => fromJson<NodeExecutionRow>(n, NODE_BYTES, NODE_DATES)),

@@ -20,6 +20,21 @@ export async function chunked<R, T>(
 /** Columns an update writes, with their SQL types (the VALUES list is cast to them). */
 export type TypedColumns<R> = readonly (readonly [keyof R & string, string])[];
 
+/**
+ * A table of `rows` as `unnest(?::type[], …) AS alias(col, …)`: one bind parameter (an array) per column, so the
+ * statement's text and parameter count do not depend on the row count (and it can be a prepared statement).
+ */
+export function unnestTable<R>(
+  alias: string,
+  columns: TypedColumns<R>,
+  rows: readonly R[],
+): { sql: string; bindings: unknown[][] } {
+  return {
+    sql: `unnest(${columns.map(([, t]) => `?::${t}[]`).join(", ")}) AS ${alias}(${columns.map(([c]) => `"${c}"`).join(", ")})`,
+    bindings: columns.map(([c]) => rows.map((r) => r[c] ?? null)),
+  };
+}
+
 /** Sets `columns` of every row (matched by `id`) from the given values, returning the stored rows. */
 export function updateRowsById<R extends { id: string }>(
   db: Knex,

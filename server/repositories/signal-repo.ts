@@ -2,6 +2,7 @@
 import type { Knex } from "knex";
 import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
 import { withDbErrors } from "./pg-errors.js";
+import { prepared } from "./prepared.js";
 import { WORK_CHANNEL } from "./work-repo.js";
 
 export interface SignalKey {
@@ -95,7 +96,8 @@ export function setSignalValue(
           ],
         ];
   return withDbErrors(async () => {
-    const r = (await db.raw(
+    const r = (await prepared(
+      db,
       `WITH s AS (
          UPDATE signals SET value = ?, updated_at = now() WHERE ${where}
          RETURNING execution_project, execution_domain, execution_name),

@@ -1,6 +1,7 @@
 // The engine's work queue: enqueue (with NOTIFY in the same transaction), claim under a lease, complete.
 import type { Knex } from "knex";
 import { withDbErrors } from "./pg-errors.js";
+import { prepared } from "./prepared.js";
 
 export const WORK_CHANNEL = "petrel_work";
 
@@ -70,7 +71,8 @@ export function claimWork(
 ): Promise<Claim> {
   const kinds = evaluations ? "" : "AND kind <> 'evaluate'";
   return withDbErrors(async () => {
-    const r = await db.raw(
+    const r = await prepared(
+      db,
       `WITH claimed AS (
          UPDATE work_items w SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
           WHERE w.id IN (

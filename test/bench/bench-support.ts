@@ -55,11 +55,11 @@ export async function startBenchServer() {
 
 /**
  * `petrel serve` in its own process on a scratch embedded Postgres, as deployed: the benchmark's clients (and the
- * in-process graphile-worker baseline) do not share the server's event loop.
+ * in-process graphile-worker baseline) do not share the server's event loop. `env` adds to the server's environment.
  */
-export async function startBenchServerProcess() {
+export async function startBenchServerProcess(env: Record<string, string> = {}) {
   const pg = await scratchPostgres();
-  const child = await startServerProcess([], { DATABASE_URL: pg.url, PETREL_LOG_LEVEL: "info" }).catch(
+  const child = await startServerProcess([], { DATABASE_URL: pg.url, PETREL_LOG_LEVEL: "info", ...env }).catch(
     async (err: unknown) => {
       await pg.stop();
       throw err;

@@ -69,7 +69,10 @@ export async function startPetrel(
     });
     engine = started;
     started.setChildLauncher((req, o) => managers.launcher.createExecution(req, o));
-    if (config.engine) started.start();
+    if (config.engine) {
+      started.start();
+      managers.launcher.setLocalEngine(started);
+    }
     const scheduler = new Scheduler(db, (req) => managers.launcher.createExecution(req), hub, logger);
     schedules = scheduler;
     if (config.scheduler) scheduler.start();

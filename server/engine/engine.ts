@@ -7,7 +7,13 @@ import type { Knex } from "knex";
 import type { NotificationHub } from "../db/notifications.js";
 import type { Logger } from "../logger.js";
 import type { DataStore } from "../repositories/data-store.js";
-import { type Claim, claimWork, WORK_CHANNEL, type WorkItemRow } from "../repositories/work-repo.js";
+import {
+  type Claim,
+  claimWork,
+  releaseWork,
+  WORK_CHANNEL,
+  type WorkItemRow,
+} from "../repositories/work-repo.js";
 import type { LaunchChild } from "./child-executions.js";
 import { EngineContext, type EngineOptions } from "./engine-context.js";
 import { evaluateExecutions } from "./evaluator.js";
@@ -50,6 +56,13 @@ export class Engine {
   /** Work items being processed (a group of evaluations is one promise in `inflight`). */
   private busy = 0;
   private evaluating = 0;
+  /** First evaluations of executions created in this process, already leased to this engine (see accept()). */
+  private handed: WorkItemRow[] = [];
+  /** Whether the database may hold work for this engine: a NOTIFY came, the poll interval passed, or a claim was full. */
+  private dbDue = true;
+  /** A claim left evaluations in the database because enough evaluation groups were in flight. */
+  private evaluationsLeft = false;
+  private nextDueAt: number | undefined;
   /** Ends the current sleep; a wake-up that comes while the loop is busy makes its next sleep return at once. */
   private wakeSleeper: (() => void) | undefined;
   private woken = false;
@@ -86,7 +99,10 @@ export class Engine {
 
   /** Starts the loop; the hub must listen on WORK_CHANNEL (a NOTIFY there wakes the loop at once). */
   start(): void {
-    this.unsubscribe = this.hub.subscribe(WORK_CHANNEL, () => this.wake());
+    this.unsubscribe = this.hub.subscribe(WORK_CHANNEL, () => {
+      this.dbDue = true;
+      this.wake();
+    });
     this.running = true;
     this.loopDone = this.loop();
   }
@@ -98,10 +114,34 @@ export class Engine {
     const drained = Promise.all(this.inflight);
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([drained, timeout]);
+    // Handed-over evaluations not started: back to the queue for whichever engine runs next.
+    for (const item of this.handed.splice(0))
+      await releaseWork(this.ctx.db, item.id, this.owner).catch((err: unknown) =>
+        this.logger.warn("releasing work failed; its lease will expire", { error: err }),
+      );
     this.ctx.stopping = true;
     for (const c of this.ctx.running.values()) c.abort();
     await Promise.race([Promise.all(this.inflight), new Promise((r) => setTimeout(r, 2_000).unref())]);
     this.unsubscribe?.();
+  }
+
+  /** The lease CreateExecution gives the work items it hands to this engine. */
+  get leaseMs(): number {
+    return this.ctx.options.leaseMs;
+  }
+
+  /**
+   * Takes the first evaluations of executions created in this process, written already leased to this engine (no
+   * NOTIFY, no claim). Should this process stop before evaluating them, they are released; should it die, their
+   * lease expires and any engine claims them.
+   */
+  accept(items: readonly WorkItemRow[]): void {
+    if (!this.running) {
+      for (const item of items) void releaseWork(this.ctx.db, item.id, this.owner).catch(() => undefined);
+      return;
+    }
+    this.handed.push(...items);
+    this.wake();
   }
 
   private wake(): void {
@@ -111,44 +151,61 @@ export class Engine {
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const free = this.ctx.options.concurrency - this.busy;
-      let claim: Claim = { items: [], nextReadyMs: undefined };
-      if (free > 0) {
+      const handed = this.evaluating < MAX_EVALUATION_GROUPS ? this.handed.splice(0, this.free()) : [];
+      if (handed.length > 0) this.track(this.evaluate(handed), handed.length);
+      const free = this.free();
+      const polled = this.dbDue && free > 0;
+      if (polled) {
+        this.dbDue = false;
         const evaluations = this.evaluating < MAX_EVALUATION_GROUPS;
-        claim = await claimWork(this.ctx.db, this.owner, free, this.ctx.options.leaseMs, evaluations).catch(
-          (err: unknown) => {
-            this.logger.warn("claiming work failed", { error: err });
-            return claim;
-          },
-        );
+        if (!evaluations) this.evaluationsLeft = true;
+        const claim = await claimWork(
+          this.ctx.db,
+          this.owner,
+          free,
+          this.ctx.options.leaseMs,
+          evaluations,
+        ).catch((err: unknown): Claim => {
+          this.logger.warn("claiming work failed", { error: err });
+          return { items: [], nextReadyMs: undefined };
+        });
+        const evaluate = claim.items.filter((i) => i.kind === "evaluate");
+        if (evaluate.length > 0) this.track(this.evaluate(evaluate), evaluate.length);
+        for (const item of claim.items) if (item.kind !== "evaluate") this.track(this.runTask(item), 1);
+        this.nextDueAt = claim.nextReadyMs === undefined ? undefined : Date.now() + claim.nextReadyMs;
+        if (claim.items.length === free) {
+          this.dbDue = true;
+          continue;
+        }
       }
-      const evaluations = claim.items.filter((i) => i.kind === "evaluate");
-      if (evaluations.length > 0) this.track(this.evaluate(evaluations), evaluations.length);
-      for (const item of claim.items) if (item.kind !== "evaluate") this.track(this.runTask(item), 1);
-      if (claim.items.length === free && free > 0) continue;
-      // At capacity: wait for a slot. Otherwise sleep until the next item is due (or a NOTIFY), never spinning.
-      const next = free > 0 ? claim.nextReadyMs : undefined;
-      await this.sleep(
-        Math.max(MIN_SLEEP_MS, Math.min(this.ctx.options.pollMs, next ?? this.ctx.options.pollMs)),
-      );
+      if (this.handed.length > 0 && this.evaluating < MAX_EVALUATION_GROUPS && this.free() > 0) continue;
+      // Sleep until the next item is due, a NOTIFY or hand-off comes, or the poll interval passes; never spinning.
+      const untilDue = this.nextDueAt === undefined ? this.ctx.options.pollMs : this.nextDueAt - Date.now();
+      const timedOut = await this.sleep(Math.max(MIN_SLEEP_MS, Math.min(this.ctx.options.pollMs, untilDue)));
+      if (timedOut) this.dbDue = true;
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  private free(): number {
+    return Math.max(0, this.ctx.options.concurrency - this.busy);
+  }
+
+  /** Resolves true when the time passed, false when woken. */
+  private sleep(ms: number): Promise<boolean> {
     if (this.woken) {
       this.woken = false;
-      return Promise.resolve();
+      return Promise.resolve(false);
     }
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const done = () => {
+      const done = (timedOut: boolean) => {
         clearTimeout(timer);
         this.wakeSleeper = undefined;
         this.woken = false;
-        resolve();
+        resolve(timedOut);
       };
-      timer = setTimeout(done, ms);
-      this.wakeSleeper = done;
+      timer = setTimeout(() => done(true), ms);
+      this.wakeSleeper = () => done(false);
     });
   }
 
@@ -169,8 +226,12 @@ export class Engine {
     try {
       await evaluateExecutions(this.ctx, items, this.owner);
     } finally {
-      // Evaluations that waited for a free group are claimed now.
-      if (this.evaluating-- === MAX_EVALUATION_GROUPS) this.wake();
+      // Evaluations that waited for a free group are taken now.
+      if (this.evaluating-- === MAX_EVALUATION_GROUPS) {
+        if (this.evaluationsLeft) this.dbDue = true;
+        this.evaluationsLeft = false;
+        this.wake();
+      }
     }
   }
 

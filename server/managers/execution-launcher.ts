@@ -27,6 +27,7 @@ import {
 import * as execs from "../repositories/execution-repo.js";
 import { getLaunchPlan, type LaunchPlanRow } from "../repositories/launch-plan-repo.js";
 import type { EntityKey } from "../repositories/versioned-entity.js";
+import type { WorkItemRow } from "../repositories/work-repo.js";
 import { getWorkflowKey } from "../repositories/workflow-repo.js";
 import { encodeExecClosure, encodeExecSpec, executionId } from "../transformers/execution.js";
 import { decodeClosure as decodeLpClosure, decodeSpec as decodeLpSpec } from "../transformers/launch-plan.js";
@@ -62,13 +63,35 @@ export interface CreateOptions {
   readonly parentNodeExecutionId?: string;
 }
 
+/** The work item the INSERT wrote for a new execution, as the engine claims it. */
+function firstEvaluation(executionId: string, id: string, engine: LocalEngine): WorkItemRow {
+  return {
+    id,
+    execution_id: executionId,
+    kind: "evaluate",
+    node_id: "",
+    attempt: 0,
+    run_after: new Date(),
+    leased_by: engine.owner,
+    lease_until: new Date(Date.now() + engine.leaseMs),
+  };
+}
+
 /** Launch plans and workflows are immutable once registered (launching never reads a launch plan's state). */
 const LOOKUP_CACHE_SIZE = 1024;
 
 /** Most executions written by one statement. */
 const MAX_INSERT_BATCH = 64;
 
+/** An engine in this process: new executions' first evaluations are written leased to it and handed over. */
+export interface LocalEngine {
+  readonly owner: string;
+  readonly leaseMs: number;
+  accept(items: readonly WorkItemRow[]): void;
+}
+
 export class ExecutionLauncher {
+  private localEngine: LocalEngine | undefined;
   private readonly inserts = new Coalescer<NewExecution, CreateOutcome>((items) => this.insertBatch(items), {
     maxBatch: MAX_INSERT_BATCH,
     key: ({ row }) => JSON.stringify([row.execution_project, row.execution_domain, row.execution_name]),
@@ -82,6 +105,11 @@ export class ExecutionLauncher {
     private readonly attributes: AttributesManager,
     private readonly singleTask: SingleTaskLauncher,
   ) {}
+
+  /** From now on, new executions are evaluated first by `engine` (no NOTIFY and claim needed). */
+  setLocalEngine(engine: LocalEngine): void {
+    this.localEngine = engine;
+  }
 
   async createExecution(
     req: ExecutionCreateRequest,
@@ -116,15 +144,30 @@ export class ExecutionLauncher {
 
   /** One statement for the executions created concurrently; rows of a failed statement are retried one by one. */
   private async insertBatch(items: readonly NewExecution[]): Promise<Outcome<CreateOutcome>[]> {
+    const outcomes = await this.insertAll(items);
+    const engine = this.localEngine;
+    if (engine !== undefined) {
+      const work = outcomes.flatMap((o): WorkItemRow[] =>
+        o.ok && o.value.kind === "created"
+          ? [firstEvaluation(o.value.row.id, o.value.workItemId, engine)]
+          : [],
+      );
+      if (work.length > 0) engine.accept(work);
+    }
+    return outcomes;
+  }
+
+  private async insertAll(items: readonly NewExecution[]): Promise<Outcome<CreateOutcome>[]> {
+    const lease = this.localEngine;
     try {
-      return (await insertExecutions(this.db, items)).map((value) => ({ ok: true, value }));
+      return (await insertExecutions(this.db, items, lease)).map((value) => ({ ok: true, value }));
     } catch (err) {
       if (items.length === 1) throw err;
     }
     const outcomes: Outcome<CreateOutcome>[] = [];
     for (const item of items) {
       try {
-        const [value] = await insertExecutions(this.db, [item]);
+        const [value] = await insertExecutions(this.db, [item], lease);
         outcomes.push(
           value === undefined ? { ok: false, error: internal("no outcome") } : { ok: true, value },
         );

@@ -33,7 +33,8 @@ export interface NewExecution {
 }
 
 export type CreateOutcome =
-  | { readonly kind: "created"; readonly row: ExecutionRow }
+  /** With the id of its first evaluation's work item. */
+  | { readonly kind: "created"; readonly row: ExecutionRow; readonly workItemId: string }
   /** The project is not registered or not active. */
   | { readonly kind: "project" }
   /** The effective attributes are no longer the expected ones. */
@@ -96,13 +97,23 @@ const BLOB_COLUMNS: TypedColumns<BlobIn> = [...KEY_COLUMNS, ["uri", "text"], ["d
 type TagIn = KeyedIn & { key: string; value: string };
 const TAG_COLUMNS: TypedColumns<TagIn> = [...KEY_COLUMNS, ["key", "text"], ["value", "text"]];
 
+/** The first evaluations written already leased to an engine (which is handed them; no NOTIFY is sent). */
+export interface WorkLease {
+  readonly owner: string;
+  readonly leaseMs: number;
+}
+
 /**
  * Creates executions, each only while its project is registered and active and (when asked) its attributes are
  * unchanged, together with its input blobs, tags and first evaluation work item, and one NOTIFY for the engine.
  * Names must be distinct within one call. Outcomes are in the order of `items`. The statement's text is the same
  * for any number of rows (arrays per column), so it is prepared once per connection.
  */
-export async function insertExecutions(db: Knex, items: readonly NewExecution[]): Promise<CreateOutcome[]> {
+export async function insertExecutions(
+  db: Knex,
+  items: readonly NewExecution[],
+  lease?: WorkLease,
+): Promise<CreateOutcome[]> {
   if (items.length === 0) return [];
   const rows: RowIn[] = items.map(({ row, attributes: a }, ord) => ({
     ...row,
@@ -132,7 +143,13 @@ export async function insertExecutions(db: Knex, items: readonly NewExecution[])
   const t = unnestTable("t", TAG_COLUMNS, tags);
   const result = await withDbErrors(
     async () =>
-      (await prepared(db, insertSql(v.sql, b.sql, t.sql), [...v.bindings, ...b.bindings, ...t.bindings])) as {
+      (await prepared(db, insertSql(v.sql, b.sql, t.sql), [
+        ...v.bindings,
+        ...b.bindings,
+        ...t.bindings,
+        lease?.owner ?? null,
+        String(lease?.leaseMs ?? 0),
+      ])) as {
         rows: ResultRow[];
       },
   );
@@ -165,18 +182,26 @@ function insertSql(rows: string, blobs: string, tags: string): string {
     tags AS (
       INSERT INTO execution_tags (execution_id, key, value)
       SELECT exec.id, t.key, t.value FROM ${tags} JOIN exec ON ${KEY_MATCH("exec", "t")}),
-    work AS (INSERT INTO work_items (execution_id, kind, run_after) SELECT id, 'evaluate', clock_timestamp() FROM exec)
-    SELECT ok.ord AS _ord, ok.project_ok AS _project_ok, ok.attrs_ok AS _attrs_ok, exec.*,
-           (SELECT pg_notify('${WORK_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM exec)) AS _notified
-      FROM ok LEFT JOIN exec ON ${KEY_MATCH("exec", "ok")}`;
+    lease AS (SELECT ?::text AS owner, now() + (?::text || ' milliseconds')::interval AS until),
+    work AS (
+      INSERT INTO work_items (execution_id, kind, run_after, leased_by, lease_until)
+      SELECT exec.id, 'evaluate', clock_timestamp(), lease.owner, CASE WHEN lease.owner IS NOT NULL THEN lease.until END
+        FROM exec, lease
+      RETURNING id, execution_id)
+    SELECT ok.ord AS _ord, ok.project_ok AS _project_ok, ok.attrs_ok AS _attrs_ok, work.id::text AS _work_id, exec.*,
+           (SELECT pg_notify('${WORK_CHANNEL}', '') FROM lease
+             WHERE lease.owner IS NULL AND EXISTS (SELECT 1 FROM exec)) AS _notified
+      FROM ok LEFT JOIN exec ON ${KEY_MATCH("exec", "ok")} LEFT JOIN work ON work.execution_id = exec.id`;
 }
 
-type ResultRow = ExecutionRow & { _ord: number; _project_ok: boolean; _attrs_ok: boolean };
+type ResultRow = ExecutionRow & { _ord: number; _project_ok: boolean; _attrs_ok: boolean; _work_id: string };
 
 function outcomeOf(r: ResultRow | undefined): CreateOutcome {
   if (r === undefined || !r._project_ok) return { kind: "project" };
   if (!r._attrs_ok) return { kind: "attributes" };
   if (r.id === null) return { kind: "exists" };
-  const { _ord, _project_ok, _attrs_ok, _notified, ...row } = r as ResultRow & { _notified: unknown };
-  return { kind: "created", row };
+  const { _ord, _project_ok, _attrs_ok, _notified, _work_id, ...row } = r as ResultRow & {
+    _notified: unknown;
+  };
+  return { kind: "created", row, workItemId: _work_id };
 }

@@ -77,15 +77,22 @@ describe("WatchExecution", () => {
     await a.admin.createExecution({
       ...P,
       name: "watched",
-      spec: { launchPlan: launchPlanId("two") },
+      spec: { launchPlan: launchPlanId("gated") },
       inputs: { literals: { x: literalInt(3) } },
     });
     const seen: string[] = [];
-    for await (const e of b.watch.watchExecution({ id: { ...P, name: "watched" } }))
+    for await (const e of b.watch.watchExecution({ id: { ...P, name: "watched" } })) {
       seen.push(describeEvent(e));
+      if (e.kind.case === "nodeExecution" && e.kind.value.id?.nodeId === "gate")
+        await a.signal.setSignal({
+          id: { signalId: "go", executionId: { ...P, name: "watched" } },
+          value: literalBool(true),
+        });
+    }
     expect(seen[0]).toMatch(/^exec:/);
     expect(seen[seen.length - 1]).toBe("exec:SUCCEEDED");
-    expect(seen).toEqual(expect.arrayContaining(["node:n0", "node:n1", "task:n0", "task:n1"]));
+    expect(seen).toEqual(expect.arrayContaining(["node:gate", "node:after", "task:after"]));
+    expect(seen.indexOf("node:gate")).toBeLessThan(seen.indexOf("node:after"));
   });
 
   it("works over grpc-js, and a finished execution sends its state and ends", async () => {

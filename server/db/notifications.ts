@@ -2,10 +2,16 @@
 // a whole channel, and those of one payload on a channel (found by a map lookup, so many of them cost nothing).
 // A lost connection is re-opened (with backoff); since notifications sent meanwhile are gone, every subscriber is
 // then called once (channel subscribers with an empty payload) to look again.
+// A payload may carry a token (`<payload>#<token>`): a transaction of this process that committed can publish its
+// notifications locally at once (publishLocal) instead of waiting for Postgres to deliver them; the same
+// notification arriving over LISTEN is then dropped, and whichever comes first is delivered (subscribers see the
+// payload without its token).
 import pg from "pg";
 import type { Logger } from "../logger.js";
 
 type Listener = (payload: string) => void;
+
+const DELIVERED_TTL_MS = 60_000;
 
 export class NotificationHub {
   private client: pg.Client | undefined;
@@ -13,6 +19,8 @@ export class NotificationHub {
   private readonly listeners = new Map<string, Set<Listener>>();
   /** channel → payload → listeners. */
   private readonly keyed = new Map<string, Map<string, Set<Listener>>>();
+  /** Tokened notifications delivered one way and expected the other way too, with when they were delivered. */
+  private readonly delivered = new Map<string, number>();
 
   constructor(
     private readonly url: string,
@@ -28,7 +36,7 @@ export class NotificationHub {
 
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, application_name: "petrel-notify" });
-    client.on("notification", (n) => this.deliver(n.channel, n.payload ?? ""));
+    client.on("notification", (n) => this.receive(n.channel, n.payload ?? ""));
     client.on("error", (err) => {
       this.logger.warn("notification connection error", { error: err });
       this.lost(client);
@@ -42,6 +50,33 @@ export class NotificationHub {
       throw err;
     }
     this.client = client;
+  }
+
+  private receive(channel: string, raw: string): void {
+    const hash = raw.lastIndexOf("#");
+    if (hash < 0) this.deliver(channel, raw);
+    else if (this.firstOf(`${channel}/${raw}`)) this.deliver(channel, raw.slice(0, hash));
+  }
+
+  /**
+   * Delivers a notification that a committed transaction of this process sent as `<payload>#<token>`, before
+   * Postgres does (its copy over LISTEN is then dropped).
+   */
+  publishLocal(channel: string, payload: string, token: string): void {
+    if (this.firstOf(`${channel}/${payload}#${token}`)) this.deliver(channel, payload);
+  }
+
+  /** True the first time a tokened notification is seen (the second time, it is forgotten). */
+  private firstOf(key: string): boolean {
+    const now = Date.now();
+    // Copies that never come (a lost connection) are forgotten after a while; insertion order is time order.
+    for (const [k, at] of this.delivered) {
+      if (now - at < DELIVERED_TTL_MS) break;
+      this.delivered.delete(k);
+    }
+    if (this.delivered.delete(key)) return false;
+    this.delivered.set(key, now);
+    return true;
   }
 
   private deliver(channel: string, payload: string): void {

@@ -92,15 +92,22 @@ export class EngineContext {
     readonly options: EngineOptions,
   ) {}
 
+  /** Told, after an engine transaction committed, which executions' watchers it notified (and its token). */
+  onCommitted: ((executionIds: readonly string[], token: string) => void) | undefined;
+
   /** A transaction whose node and task events are written, batched, before it commits. */
-  transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (trx) => {
-      const batch = new EventBatch(trx, this.data, PREFETCH_INPUT_BYTES);
+  async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    let batch: EventBatch | undefined;
+    const result = await this.db.transaction(async (trx) => {
+      batch = new EventBatch(trx, this.data, PREFETCH_INPUT_BYTES);
       this.batches.set(trx, batch);
-      const result = await fn(trx);
+      const out = await fn(trx);
       await batch.flush();
-      return result;
+      return out;
     });
+    const told = batch?.toldWatchers() ?? [];
+    if (batch !== undefined && told.length > 0) this.onCommitted?.(told, batch.token);
+    return result;
   }
 
   /** The event batch of an engine transaction (see transaction()). */

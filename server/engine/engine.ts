@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Knex } from "knex";
 import type { NotificationHub } from "../db/notifications.js";
 import type { Logger } from "../logger.js";
+import { WATCH_CHANNEL } from "../managers/workflow-event-recorder.js";
 import type { DataStore } from "../repositories/data-store.js";
 import {
   type Claim,
@@ -97,8 +98,14 @@ export class Engine {
     this.ctx.logBaseUrl = url;
   }
 
-  /** Starts the loop; the hub must listen on WORK_CHANNEL (a NOTIFY there wakes the loop at once). */
+  /**
+   * Starts the loop; the hub must listen on WORK_CHANNEL (a NOTIFY there wakes the loop at once). Watchers in this
+   * process hear of the engine's commits at once (in-process), other replicas' over NOTIFY.
+   */
   start(): void {
+    this.ctx.onCommitted = (ids, token) => {
+      for (const id of ids) this.hub.publishLocal(WATCH_CHANNEL, id, token);
+    };
     this.unsubscribe = this.hub.subscribe(WORK_CHANNEL, () => {
       this.dbDue = true;
       this.wake();

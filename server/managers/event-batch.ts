@@ -4,6 +4,7 @@
 // execution rows' changes, the finished work items and the watchers' notifications — in one statement. Reads of
 // those rows and blobs inside the transaction go through the batch, so they see its writes. One batch may cover
 // many executions (the evaluator locks and loads them together).
+import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { NodeExecutionEvent, TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { notFound } from "../errors.js";
@@ -36,6 +37,9 @@ interface TaskSlot {
   pending: boolean;
   dirty: boolean;
 }
+
+const PROCESS_TAG = randomUUID().slice(0, 8);
+let batches = 0;
 
 const nodeKeyOf = (executionId: string, nodeId: string) => `${executionId}/${nodeId}`;
 const EXECUTION_EVENT_KEYS = new Set<string>(EXECUTION_EVENT_COLUMNS.map(([c]) => c));
@@ -70,6 +74,10 @@ export class EventBatch {
   private readonly changedExecutions = new Set<string>();
   private completed: { ids: string[]; owner: string } | undefined;
   private readonly notified = new Set<string>();
+  /** Every execution whose watchers this batch told (flushed or not), for publishing in-process after commit. */
+  private readonly told = new Set<string>();
+  /** Marks this transaction's watch notifications (`<execution id>#<token>`), see NotificationHub.publishLocal. */
+  readonly token = `${PROCESS_TAG}.${++batches}`;
 
   constructor(
     private readonly trx: Knex,
@@ -235,6 +243,12 @@ export class EventBatch {
   /** Tells the executions' watchers (on every replica) about this transaction's changes, at commit. */
   notifyWatchers(executionId: string): void {
     this.notified.add(executionId);
+    this.told.add(executionId);
+  }
+
+  /** The executions whose watchers this transaction told (to publish in-process once it committed). */
+  toldWatchers(): readonly string[] {
+    return [...this.told];
   }
 
   /** A stored blob that was read together with another row. */
@@ -291,7 +305,7 @@ export class EventBatch {
         })),
       taskUpdates: taskSlots.filter((s) => !s.pending).map((s) => s.row),
       ...(completed !== undefined ? { completed } : {}),
-      notify: { channel: WATCH_CHANNEL, payloads: notified },
+      notify: { channel: WATCH_CHANNEL, payloads: notified.map((id) => `${id}#${this.token}`) },
     });
     for (const s of nodeSlots) {
       if (s.pending) {

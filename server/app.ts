@@ -72,6 +72,7 @@ export async function startPetrel(
     if (config.engine) {
       started.start();
       managers.launcher.setLocalEngine(started);
+      managers.signals.setLocalEngine(started);
     }
     const scheduler = new Scheduler(db, (req) => managers.launcher.createExecution(req), hub, logger);
     schedules = scheduler;

@@ -27,7 +27,7 @@ import {
 import * as execs from "../repositories/execution-repo.js";
 import { getLaunchPlan, type LaunchPlanRow } from "../repositories/launch-plan-repo.js";
 import type { EntityKey } from "../repositories/versioned-entity.js";
-import type { WorkItemRow } from "../repositories/work-repo.js";
+import { handedEvaluation, type LocalEngine, type WorkItemRow } from "../repositories/work-repo.js";
 import { getWorkflowKey } from "../repositories/workflow-repo.js";
 import { encodeExecClosure, encodeExecSpec, executionId } from "../transformers/execution.js";
 import { decodeClosure as decodeLpClosure, decodeSpec as decodeLpSpec } from "../transformers/launch-plan.js";
@@ -63,32 +63,11 @@ export interface CreateOptions {
   readonly parentNodeExecutionId?: string;
 }
 
-/** The work item the INSERT wrote for a new execution, as the engine claims it. */
-function firstEvaluation(executionId: string, id: string, engine: LocalEngine): WorkItemRow {
-  return {
-    id,
-    execution_id: executionId,
-    kind: "evaluate",
-    node_id: "",
-    attempt: 0,
-    run_after: new Date(),
-    leased_by: engine.owner,
-    lease_until: new Date(Date.now() + engine.leaseMs),
-  };
-}
-
 /** Launch plans and workflows are immutable once registered (launching never reads a launch plan's state). */
 const LOOKUP_CACHE_SIZE = 1024;
 
 /** Most executions written by one statement. */
 const MAX_INSERT_BATCH = 64;
-
-/** An engine in this process: new executions' first evaluations are written leased to it and handed over. */
-export interface LocalEngine {
-  readonly owner: string;
-  readonly leaseMs: number;
-  accept(items: readonly WorkItemRow[]): void;
-}
 
 export class ExecutionLauncher {
   private localEngine: LocalEngine | undefined;
@@ -149,7 +128,7 @@ export class ExecutionLauncher {
     if (engine !== undefined) {
       const work = outcomes.flatMap((o): WorkItemRow[] =>
         o.ok && o.value.kind === "created"
-          ? [firstEvaluation(o.value.row.id, o.value.workItemId, engine)]
+          ? [handedEvaluation(engine, o.value.workItemId, o.value.row.id)]
           : [],
       );
       if (work.length > 0) engine.accept(work);

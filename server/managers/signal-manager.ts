@@ -16,6 +16,7 @@ import { type LiteralType, LiteralTypeSchema, SimpleType } from "../../gen/flyte
 import { formatType, isLiteralCastable } from "../compiler/type-cast.js";
 import { invalidArgument, invalidField, missingField } from "../errors.js";
 import * as repo from "../repositories/signal-repo.js";
+import { handedEvaluation, type LocalEngine } from "../repositories/work-repo.js";
 import { modelText } from "../transformers/model-text.js";
 import { validateExecutionId } from "./execution-manager.js";
 
@@ -63,7 +64,22 @@ function primitiveTypeOf(value: Literal): Buffer | undefined {
 }
 
 export class SignalManager {
+  private engine: LocalEngine | undefined;
+
   constructor(private readonly db: Knex) {}
+
+  /** From now on, the evaluation a set signal asks for is handed to `engine` (see LocalEngine). */
+  setLocalEngine(engine: LocalEngine): void {
+    this.engine = engine;
+  }
+
+  /** Hands a queued evaluation to the local engine when it was leased to it; true when a value was stored. */
+  private handOver(queued: Awaited<ReturnType<typeof repo.setSignalValue>>): boolean {
+    if (queued === undefined) return false;
+    if (queued.leased && this.engine !== undefined)
+      this.engine.accept([handedEvaluation(this.engine, queued.workItemId, queued.executionId)]);
+    return true;
+  }
 
   async getOrCreateSignal(req: SignalGetOrCreateRequest, db: Knex = this.db): Promise<Signal> {
     const key = keyOf(req.id);
@@ -94,7 +110,11 @@ export class SignalManager {
     const encoded = Buffer.from(toBinary(LiteralSchema, value));
     // A primitive value set on a signal of exactly its type needs no check: one statement.
     const own = primitiveTypeOf(value);
-    if (own !== undefined && (await repo.setSignalValue(this.db, { key, type: own }, encoded))) return;
+    if (
+      own !== undefined &&
+      this.handOver(await repo.setSignalValue(this.db, { key, type: own }, encoded, this.engine))
+    )
+      return;
     // The type is fixed when the gate creates the signal, so the check needs no lock; the write is one statement.
     const row = await repo.getSignal(this.db, key);
     const text = req.id === undefined ? "" : modelText(SignalIdentifierSchema, req.id);
@@ -106,6 +126,6 @@ export class SignalManager {
         `requested signal value [${modelText(LiteralSchema, value)}] is not castable to existing signal type [${formatType(type)}]`,
       );
     }
-    await repo.setSignalValue(this.db, { id: row.id }, encoded);
+    this.handOver(await repo.setSignalValue(this.db, { id: row.id }, encoded, this.engine));
   }
 }

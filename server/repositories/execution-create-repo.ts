@@ -8,7 +8,7 @@ import { type TypedColumns, unnestTable } from "./multi-row.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
 import { effectiveAttributesSql } from "./resource-attributes-repo.js";
-import { WORK_CHANNEL } from "./work-repo.js";
+import { type LocalEngine, WORK_CHANNEL } from "./work-repo.js";
 
 /** What is created with an execution row, in the same statement. */
 export interface ExecutionExtras {
@@ -97,12 +97,6 @@ const BLOB_COLUMNS: TypedColumns<BlobIn> = [...KEY_COLUMNS, ["uri", "text"], ["d
 type TagIn = KeyedIn & { key: string; value: string };
 const TAG_COLUMNS: TypedColumns<TagIn> = [...KEY_COLUMNS, ["key", "text"], ["value", "text"]];
 
-/** The first evaluations written already leased to an engine (which is handed them; no NOTIFY is sent). */
-export interface WorkLease {
-  readonly owner: string;
-  readonly leaseMs: number;
-}
-
 /**
  * Creates executions, each only while its project is registered and active and (when asked) its attributes are
  * unchanged, together with its input blobs, tags and first evaluation work item, and one NOTIFY for the engine.
@@ -112,7 +106,8 @@ export interface WorkLease {
 export async function insertExecutions(
   db: Knex,
   items: readonly NewExecution[],
-  lease?: WorkLease,
+  /** The engine the first evaluations are leased to (no NOTIFY is sent then). */
+  lease?: Pick<LocalEngine, "owner" | "leaseMs">,
 ): Promise<CreateOutcome[]> {
   if (items.length === 0) return [];
   const rows: RowIn[] = items.map(({ row, attributes: a }, ord) => ({

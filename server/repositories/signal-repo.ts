@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
-import { WORK_CHANNEL } from "./work-repo.js";
+import { type LocalEngine, WORK_CHANNEL } from "./work-repo.js";
 
 export interface SignalKey {
   readonly execution_project: string;
@@ -75,13 +75,17 @@ export function getSignal(db: Knex, key: SignalKey): Promise<SignalRow | undefin
 /**
  * Stores a signal's value and asks for an evaluation of its execution, in one statement (atomic without an
  * explicit transaction): the gate waiting for it moves on at once. The signal is found by id, or by key when its
- * stored type is exactly `type` (the caller's fast path for a value of that type); false when nothing was stored.
+ * stored type is exactly `type` (the caller's fast path for a value of that type). With `lease`, the evaluation is
+ * written leased to that engine (for it to be handed over; no NOTIFY). Undefined when nothing was stored.
  */
 export function setSignalValue(
   db: Knex,
   at: { readonly id: string } | { readonly key: SignalKey; readonly type: Buffer },
   value: Buffer,
-): Promise<boolean> {
+  lease?: Pick<LocalEngine, "owner" | "leaseMs">,
+): Promise<
+  { readonly workItemId: string; readonly executionId: string; readonly leased: boolean } | undefined
+> {
   const [where, bindings] =
     "id" in at
       ? ["id = ?", [at.id]]
@@ -101,17 +105,25 @@ export function setSignalValue(
       `WITH s AS (
          UPDATE signals SET value = ?, updated_at = now() WHERE ${where}
          RETURNING execution_project, execution_domain, execution_name),
+       lease AS (SELECT ?::text AS owner, now() + (?::text || ' milliseconds')::interval AS until),
        queued AS (
-         INSERT INTO work_items (execution_id, kind, run_after)
-         SELECT x.id, 'evaluate', clock_timestamp() FROM executions x JOIN s
+         INSERT INTO work_items (execution_id, kind, run_after, leased_by, lease_until)
+         SELECT x.id, 'evaluate', clock_timestamp(), lease.owner, CASE WHEN lease.owner IS NOT NULL THEN lease.until END
+           FROM executions x JOIN s
              ON x.execution_project = s.execution_project AND x.execution_domain = s.execution_domain
-            AND x.execution_name = s.execution_name
+            AND x.execution_name = s.execution_name, lease
          ON CONFLICT (execution_id) WHERE kind = 'evaluate' AND leased_by IS NULL
-         DO UPDATE SET run_after = LEAST(work_items.run_after, EXCLUDED.run_after))
-       SELECT count(*) AS n, pg_notify('${WORK_CHANNEL}', '') FROM s`,
-      [value, ...bindings],
-    )) as { rows: { n: string }[] };
-    return Number(r.rows[0]?.n ?? 0) > 0;
+         DO UPDATE SET run_after = LEAST(work_items.run_after, EXCLUDED.run_after)
+         RETURNING id, execution_id, leased_by)
+       SELECT q.id::text AS work_item_id, q.execution_id::text AS execution_id, q.leased_by IS NOT NULL AS leased,
+              (SELECT pg_notify('${WORK_CHANNEL}', '') FROM lease WHERE lease.owner IS NULL) AS notified
+         FROM queued q`,
+      [value, ...bindings, lease?.owner ?? null, String(lease?.leaseMs ?? 0)],
+    )) as { rows: { work_item_id: string; execution_id: string; leased: boolean }[] };
+    const row = r.rows[0];
+    return row === undefined
+      ? undefined
+      : { workItemId: row.work_item_id, executionId: row.execution_id, leased: row.leased };
   });
 }
 

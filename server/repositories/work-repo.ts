@@ -18,6 +18,30 @@ export interface WorkItemRow {
   lease_until: Date | null;
 }
 
+/**
+ * An engine in this process: statements that queue an evaluation write it already leased to this engine and hand
+ * it over in memory (no NOTIFY, no claim). Should the process die first, the lease expires and any engine claims it.
+ */
+export interface LocalEngine {
+  readonly owner: string;
+  readonly leaseMs: number;
+  accept(items: readonly WorkItemRow[]): void;
+}
+
+/** The evaluation work item a statement wrote leased to `engine`, as the engine claims it. */
+export function handedEvaluation(engine: LocalEngine, id: string, executionId: string): WorkItemRow {
+  return {
+    id,
+    execution_id: executionId,
+    kind: "evaluate",
+    node_id: "",
+    attempt: 0,
+    run_after: new Date(),
+    leased_by: engine.owner,
+    lease_until: new Date(Date.now() + engine.leaseMs),
+  };
+}
+
 /** Asks for an evaluation of the execution; pending requests fold into one. */
 export function enqueueEvaluation(db: Knex, executionId: string, delayMs = 0): Promise<void> {
   return withDbErrors(async () => {

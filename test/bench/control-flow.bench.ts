@@ -27,7 +27,7 @@ import {
 import { ms, startBenchServerProcess, writeSection } from "./bench-support.js";
 
 const P = { project: "bench", domain: "development" };
-const SIGNAL_RUNS = 30;
+const SIGNAL_RUNS = 60;
 const MAP_SIZE = Number(process.env.PETREL_BENCH_MAP_SIZE ?? 10_000);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -58,8 +58,10 @@ try {
     spec: { workflowId: workflowId("gated", "v1", "bench") },
   });
 
-  // SetSignal → the gated task's node starts, seen on the watch stream.
+  // SetSignal → the gated task's node starts: when the engine records its start (the node's started_at, the same
+  // machine's clock; what graphile-worker's "job start" is), and when a WatchExecution stream delivers it.
   const signalLatency: number[] = [];
+  const signalSeen: number[] = [];
   for (let i = 0; i < SIGNAL_RUNS; i++) {
     const id = { ...P, name: `g${i}` };
     await admin.createExecution({
@@ -68,6 +70,7 @@ try {
       inputs: { literals: { x: literalInt(i) } },
     });
     let sent = 0;
+    let sentAt = 0;
     for await (const e of watch.watchExecution({ id })) {
       if (
         sent === 0 &&
@@ -76,10 +79,14 @@ try {
         e.kind.value.closure?.phase === 2
       ) {
         sent = performance.now();
+        sentAt = performance.timeOrigin + sent;
         await signals.setSignal({ id: { signalId: "go", executionId: id }, value: literalBool(true) });
       }
       if (sent > 0 && e.kind.case === "nodeExecution" && e.kind.value.id?.nodeId === "after") {
-        signalLatency.push(performance.now() - sent);
+        signalSeen.push(performance.now() - sent);
+        const started = e.kind.value.closure?.startedAt ?? e.kind.value.closure?.createdAt;
+        if (started === undefined) throw new Error("the gated node has no start time");
+        signalLatency.push(Number(started.seconds) * 1000 + started.nanos / 1e6 - sentAt);
         break;
       }
     }
@@ -175,9 +182,12 @@ try {
 
 | measurement | Petrel | graphile-worker baseline | ratio (Petrel / baseline) |
 |---|---|---|---|
-| SetSignal → gated task start, p50 (${SIGNAL_RUNS} runs) | ${ms(median(signalLatency))} | ${ms(median(jobLatency))} (add_job → start) | ${(median(signalLatency) / median(jobLatency)).toFixed(1)}× |
+| SetSignal → gated task start (recorded by the engine), p50 (${SIGNAL_RUNS} runs) | ${ms(median(signalLatency))} | ${ms(median(jobLatency))} (add_job → start) | ${(median(signalLatency) / median(jobLatency)).toFixed(1)}× |
+| SetSignal → the start seen on a WatchExecution stream, p50 | ${ms(median(signalSeen))} | | |
 | map task over ${MAP_SIZE.toLocaleString("en")} \`echo\` elements, end to end | ${(MAP_SIZE / mapSeconds).toFixed(0)} elements/s (${mapSeconds.toFixed(1)} s) | ${(MAP_SIZE / bulkSeconds).toFixed(0)} jobs/s | ${(bulkSeconds / mapSeconds).toFixed(2)}× |
 
+- The task's start is its node's \`started_at\` (set by the engine, millisecond resolution, same clock as the
+  client); seeing it on a watch stream adds the rest of the evaluation, its commit and the stream's delivery.
 - target: SetSignal → gated task start p50 ≤ 10 ms — ${median(signalLatency) <= 10 ? "met" : "**not met yet**"}`;
   writeSection("Control flow: signals and map tasks", body);
   console.log(body);

@@ -59,12 +59,14 @@ export async function startBenchServer() {
  */
 export async function startBenchServerProcess(env: Record<string, string> = {}) {
   const pg = await scratchPostgres();
-  const child = await startServerProcess([], { DATABASE_URL: pg.url, PETREL_LOG_LEVEL: "info", ...env }).catch(
-    async (err: unknown) => {
-      await pg.stop();
-      throw err;
-    },
-  );
+  const child = await startServerProcess([], {
+    DATABASE_URL: pg.url,
+    PETREL_LOG_LEVEL: "info",
+    ...env,
+  }).catch(async (err: unknown) => {
+    await pg.stop();
+    throw err;
+  });
   const serverPid = child.child.pid ?? 0;
   return {
     server: { grpcPort: child.grpcPort, databaseUrl: pg.url },

@@ -73,7 +73,7 @@ async function evaluateTogether(ctx: EngineContext, items: readonly WorkItemRow[
   const ids = [...new Set(items.map((i) => i.execution_id))];
   await ctx.transaction(async (trx) => {
     const batch = ctx.batch(trx);
-    await batch.lock(ids);
+    await batch.lock(ids, true);
     for (const id of ids) {
       await evaluateLocked(ctx, trx, id);
       batch.notifyWatchers(id);

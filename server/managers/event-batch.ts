@@ -13,6 +13,7 @@ import {
   attemptKey,
   EXECUTION_EVENT_COLUMNS,
   lockExecutions,
+  lockExecutionsWithNodes,
   nodeRowsOf,
   writeEngineBatch,
 } from "../repositories/engine-writes.js";
@@ -86,18 +87,20 @@ export class EventBatch {
   ) {}
 
   /**
-   * Locks executions (in id order) and loads their node rows, for a transaction that works on all of them; their
-   * small input blobs come along. Returns the rows that exist.
+   * Locks executions (in id order), with their small input blobs; with `withNodes`, their node rows are loaded in
+   * the same round trip (for a transaction that works on all of them). Returns the rows that exist.
    */
-  async lock(ids: readonly string[]): Promise<ExecutionRow[]> {
+  async lock(ids: readonly string[], withNodes = false): Promise<ExecutionRow[]> {
     const wanted = ids.filter((id) => !this.executions.has(id));
     if (wanted.length > 0) {
-      for (const { row, inputs } of await lockExecutions(this.trx, wanted, this.maxPrefetchBytes)) {
+      const loaded = withNodes
+        ? await lockExecutionsWithNodes(this.trx, wanted, this.maxPrefetchBytes)
+        : { locked: await lockExecutions(this.trx, wanted, this.maxPrefetchBytes), nodes: undefined };
+      for (const { row, inputs } of loaded.locked) {
         this.executions.set(row.id, row);
         if (inputs !== undefined) this.cacheData(row.inputs_uri, inputs);
       }
-      const unlisted = wanted.filter((id) => this.executions.has(id) && !this.listed.has(id));
-      if (unlisted.length > 1) await this.loadNodes(unlisted);
+      if (loaded.nodes !== undefined) this.addNodes(wanted, loaded.nodes);
     }
     return ids.flatMap((id) => {
       const row = this.executions.get(id);
@@ -105,12 +108,16 @@ export class EventBatch {
     });
   }
 
-  private async loadNodes(executionIds: readonly string[]): Promise<void> {
-    for (const row of await nodeRowsOf(this.trx, executionIds)) {
+  private addNodes(executionIds: readonly string[], rows: readonly nodes.NodeExecutionRow[]): void {
+    for (const row of rows) {
       const key = nodeKeyOf(row.execution_id, row.node_id);
       if (!this.nodes.has(key)) this.nodes.set(key, { row, pending: false, dirty: false });
     }
     for (const id of executionIds) this.listed.add(id);
+  }
+
+  private async loadNodes(executionIds: readonly string[]): Promise<void> {
+    this.addNodes(executionIds, await nodeRowsOf(this.trx, executionIds));
   }
 
   /** Every node row of an execution, in creation order, including rows not written yet. */

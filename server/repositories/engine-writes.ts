@@ -196,6 +196,22 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
   });
 }
 
+type LockedRow = ExecutionRow & { prefetched_inputs: Buffer | null };
+
+/** Row ids come from the database (bigint); they are inlined only after this check. */
+function idList(ids: readonly string[]): string {
+  for (const id of ids) if (!/^\d+$/.test(id)) throw new Error(`invalid row id [${id}]`);
+  return ids.join(", ");
+}
+
+const lockSql = (ids: string, maxInputBytes: number) =>
+  `SELECT e.*, CASE WHEN octet_length(b.data) <= ${Math.floor(maxInputBytes)} THEN b.data END AS prefetched_inputs
+     FROM executions e LEFT JOIN data_blobs b ON b.uri = e.inputs_uri
+    WHERE e.id IN (${ids}) ORDER BY e.id FOR UPDATE OF e`;
+
+const locked = (rows: LockedRow[]) =>
+  rows.map(({ prefetched_inputs, ...row }) => ({ row, inputs: prefetched_inputs ?? undefined }));
+
 /**
  * Locks the executions (in id order, so concurrent lockers cannot deadlock on them) and reads each one's inputs blob
  * when it is at most `maxInputBytes` (immutable, so safe to read in the locking statement).
@@ -206,21 +222,32 @@ export function lockExecutions(
   maxInputBytes: number,
 ): Promise<{ row: ExecutionRow; inputs: Buffer | undefined }[]> {
   return withDbErrors(async () => {
-    const r = (await prepared(
-      db,
-      `SELECT e.*, CASE WHEN octet_length(b.data) <= ? THEN b.data END AS prefetched_inputs
-         FROM executions e LEFT JOIN data_blobs b ON b.uri = e.inputs_uri
-        WHERE e.id = ANY(?::bigint[]) ORDER BY e.id FOR UPDATE OF e`,
-      [maxInputBytes, [...ids]],
-    )) as { rows: (ExecutionRow & { prefetched_inputs: Buffer | null })[] };
-    return r.rows.map(({ prefetched_inputs, ...row }) => ({ row, inputs: prefetched_inputs ?? undefined }));
+    const r = (await db.raw(lockSql(idList(ids), maxInputBytes))) as { rows: LockedRow[] };
+    return locked(r.rows);
   });
 }
 
 /**
- * The node rows of several executions, in id (creation) order. Read in its own statement after the locks are held:
- * a statement that waited for a lock keeps its older snapshot for every other table.
+ * lockExecutions, then the executions' node rows in id (creation) order, in one round trip: two statements in one
+ * simple-protocol message (ids inlined). The node rows are read by the second statement, after the locks are held:
+ * a statement that waited for a lock keeps its older snapshot for every other table, the next one does not.
  */
+export function lockExecutionsWithNodes(
+  db: Knex,
+  ids: readonly string[],
+  maxInputBytes: number,
+): Promise<{ locked: { row: ExecutionRow; inputs: Buffer | undefined }[]; nodes: NodeExecutionRow[] }> {
+  return withDbErrors(async () => {
+    const list = idList(ids);
+    const r = (await db.raw(
+      `${lockSql(list, maxInputBytes)};
+       SELECT * FROM node_executions WHERE execution_id IN (${list}) ORDER BY id`,
+    )) as [{ rows: LockedRow[] }, { rows: NodeExecutionRow[] }];
+    return { locked: locked(r[0].rows), nodes: r[1].rows };
+  });
+}
+
+/** The node rows of several executions, in id (creation) order. */
 export function nodeRowsOf(db: Knex, executionIds: readonly string[]): Promise<NodeExecutionRow[]> {
   return withDbErrors(
     async () =>

@@ -2,13 +2,14 @@
 import knexFactory, { type Knex } from "knex";
 import pg from "pg";
 import { migrationSource } from "../repositories/migrations/index.js";
+import { PetrelPgClient } from "./pg-client.js";
 
 /** Arbitrary constant: the advisory lock that serialises migrations of concurrently starting replicas. */
 const MIGRATION_LOCK_KEY = 0x7065_7472;
 
 export function createDatabase(url: string, poolMax: number): Knex {
   return knexFactory({
-    client: "pg",
+    client: PetrelPgClient as unknown as typeof Knex.Client,
     connection: { connectionString: url, application_name: "petrel" },
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 30_000,

@@ -63,6 +63,8 @@ function pendingNodeRow(r: nodes.NewNodeExecutionRow): nodes.NodeExecutionRow {
 
 export class EventBatch {
   private readonly nodes = new Map<string, NodeSlot>();
+  /** The same slots per execution, in the order they became known (creation order once listed). */
+  private readonly nodesOf = new Map<string, NodeSlot[]>();
   private readonly tasks = new Map<string, TaskSlot>();
   /** Node keys whose attempts are all in `tasks`. */
   private readonly attemptsLoaded = new Set<string>();
@@ -111,7 +113,7 @@ export class EventBatch {
   private addNodes(executionIds: readonly string[], rows: readonly nodes.NodeExecutionRow[]): void {
     for (const row of rows) {
       const key = nodeKeyOf(row.execution_id, row.node_id);
-      if (!this.nodes.has(key)) this.nodes.set(key, { row, pending: false, dirty: false });
+      if (!this.nodes.has(key)) this.putNode(row.execution_id, key, { row, pending: false, dirty: false });
     }
     for (const id of executionIds) this.listed.add(id);
   }
@@ -120,11 +122,17 @@ export class EventBatch {
     this.addNodes(executionIds, await nodeRowsOf(this.trx, executionIds));
   }
 
+  private putNode(executionId: string, key: string, slot: NodeSlot): void {
+    this.nodes.set(key, slot);
+    const list = this.nodesOf.get(executionId);
+    if (list === undefined) this.nodesOf.set(executionId, [slot]);
+    else list.push(slot);
+  }
+
   /** Every node row of an execution, in creation order, including rows not written yet. */
   async nodeRows(executionId: string): Promise<nodes.NodeExecutionRow[]> {
     if (!this.listed.has(executionId)) await this.loadNodes([executionId]);
-    const prefix = `${executionId}/`;
-    return [...this.nodes].filter(([k]) => k.startsWith(prefix)).map(([, s]) => ({ ...s.row }));
+    return (this.nodesOf.get(executionId) ?? []).map((s) => ({ ...s.row }));
   }
 
   private async nodeSlot(executionId: string, nodeId: string): Promise<NodeSlot | undefined> {
@@ -134,7 +142,7 @@ export class EventBatch {
     const row = await nodes.getNodeExecution(this.trx, executionId, nodeId, true);
     if (row === undefined) return undefined;
     const slot = { row, pending: false, dirty: false };
-    this.nodes.set(key, slot);
+    this.putNode(executionId, key, slot);
     return slot;
   }
 
@@ -157,7 +165,7 @@ export class EventBatch {
     const effect = applyNodeEvent(exec, slot?.row, e, parentId);
     this.addBlobs(effect.blobs);
     if (effect.kind === "insert") {
-      this.nodes.set(nodeKeyOf(exec.id, nodeId), {
+      this.putNode(exec.id, nodeKeyOf(exec.id, nodeId), {
         row: pendingNodeRow(effect.row),
         pending: true,
         dirty: true,

@@ -1,5 +1,7 @@
 // The engine loop: claims work from Postgres (FOR UPDATE SKIP LOCKED, leased), woken by LISTEN/NOTIFY, with a
-// polling fallback. Any number of replicas can run it against one database.
+// polling fallback; work queued in this process (new executions, set signals) is written already leased to it and
+// handed over in memory. Claimed evaluations run in groups (see evaluateExecutions). Any number of replicas can run
+// it against one database.
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";

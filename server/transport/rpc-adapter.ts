@@ -36,6 +36,11 @@ export type NodeHandler = (
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
 
+/** The request handler, and a way to wait for the rpc implementations still running (a cancelled call's too). */
+export interface RpcAdapter extends NodeHandler {
+  running(): Promise<void>;
+}
+
 /** Registers routes with Connect's router, noting the methods of whole services that the direct path serves. */
 function collectRoutes(
   options: RpcAdapterOptions,
@@ -77,7 +82,7 @@ async function* replay(read: readonly Uint8Array[], rest: AsyncIterable<Uint8Arr
 }
 
 /** Like connectNodeAdapter (same defaults, 404 for unknown paths), plus the direct path for plain gRPC calls. */
-export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
+export function createRpcAdapter(options: RpcAdapterOptions): RpcAdapter {
   const withDefaults: RpcAdapterOptions = {
     ...options,
     acceptCompression: options.acceptCompression ?? [compressionGzip, compressionBrotli],
@@ -92,6 +97,13 @@ export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
     maxTimeoutMs: resolved.maxTimeoutMs,
   };
 
+  // A call's stream may close (the client cancelled) while its implementation still runs; shutting down waits for it.
+  const inflight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  };
+
   const viaConnect = (
     handler: UniversalHandler,
     req: http.IncomingMessage | http2.Http2ServerRequest,
@@ -99,15 +111,20 @@ export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
     body?: AsyncIterable<Uint8Array>,
   ) => {
     const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
-    handler(body === undefined ? uReq : { ...uReq, body })
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
-      .catch((reason: unknown) => {
-        if (ConnectError.from(reason).code === Code.Aborted) return;
-        console.error(`handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`, reason);
-      });
+    track(
+      handler(body === undefined ? uReq : { ...uReq, body })
+        .then((uRes) => universalResponseToNodeResponse(uRes, res))
+        .catch((reason: unknown) => {
+          if (ConnectError.from(reason).code === Code.Aborted) return;
+          console.error(
+            `handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`,
+            reason,
+          );
+        }),
+    );
   };
 
-  return (req, res) => {
+  const adapter: NodeHandler = (req, res) => {
     const url = req.url ?? "";
     const m = isHttp2(req) ? direct.get(url) : undefined;
     const viaConnectToo = paths.get(url);
@@ -122,12 +139,14 @@ export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
         req,
         resolved.readMaxBytes,
         (message) =>
-          serveDirect(m, req, h2res, message, callOptions).catch((reason: unknown) => {
-            console.error(
-              `handler for rpc ${m.spec.method.name} of ${m.spec.method.parent.typeName} failed`,
-              reason,
-            );
-          }),
+          track(
+            serveDirect(m, req, h2res, message, callOptions).catch((reason: unknown) => {
+              console.error(
+                `handler for rpc ${m.spec.method.name} of ${m.spec.method.parent.typeName} failed`,
+                reason,
+              );
+            }),
+          ),
         (read, ended) => viaConnect(viaConnectToo, req, res, replay(read, ended ? undefined : req)),
       );
       return;
@@ -140,4 +159,9 @@ export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
     }
     viaConnect(handler, req, res);
   };
+  return Object.assign(adapter, {
+    async running() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+  });
 }

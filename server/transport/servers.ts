@@ -78,7 +78,12 @@ export async function startListeners(opts: ListenOptions): Promise<Listeners> {
         for (const s of sessions) s.destroy();
         h1.closeAllConnections();
       }, graceMs);
-      await Promise.all([h2Closed, h1Closed]);
+      // Calls whose client went away may still be running: they finish before the database goes.
+      const handlersDone = Promise.race([
+        adapter.running(),
+        new Promise((r) => setTimeout(r, graceMs).unref()),
+      ]);
+      await Promise.all([h2Closed, h1Closed, handlersDone]);
       clearTimeout(timer);
     },
   };

@@ -101,7 +101,8 @@ function subWorkflows(wf: WorkflowDefinition, seen = new Map<string, Entity>()):
   return [...seen.values()].filter((x): x is WorkflowDefinition => x.kind === "workflow");
 }
 
-function step(e: Entity, ctx: SerializeContext): Step[] {
+/** `explicit`: names of launch plans defined in this registration (they replace a workflow's default one). */
+function step(e: Entity, ctx: SerializeContext, explicit: ReadonlySet<string>): Step[] {
   if (e.kind === "task")
     return [
       {
@@ -123,13 +124,18 @@ function step(e: Entity, ctx: SerializeContext): Step[] {
         },
       }),
     },
-    // The default launch plan: same name and version, as flytekit registers it.
-    {
-      launchPlan: create(LaunchPlanCreateRequestSchema, {
-        id: entityId(ResourceType.LAUNCH_PLAN, e.name, ctx),
-        spec: { workflowId: id },
-      }),
-    },
+    // The default launch plan: same name and version, as flytekit registers it — unless a launch plan of that
+    // name is defined here too (it takes the default's place).
+    ...(explicit.has(e.name)
+      ? []
+      : [
+          {
+            launchPlan: create(LaunchPlanCreateRequestSchema, {
+              id: entityId(ResourceType.LAUNCH_PLAN, e.name, ctx),
+              spec: { workflowId: id },
+            }),
+          },
+        ]),
   ];
 }
 
@@ -152,8 +158,9 @@ export function serialize(
   const order: Entity[] = [];
   const seen = new Map<string, Entity>();
   for (const e of entities) visit(e, seen, order);
+  const explicit = new Set(order.flatMap((e) => (e.kind === "launchPlan" ? [e.name] : [])));
   const at = (version: string) =>
-    order.flatMap((e) => step(e, { project: where.project, domain: where.domain, version }));
+    order.flatMap((e) => step(e, { project: where.project, domain: where.domain, version }, explicit));
   const version = where.version ?? contentVersion(at(""));
   const steps = at(version);
   const functions: Registration["functions"] = new Map();

@@ -229,6 +229,8 @@ export function launchPlan<I extends TypeMap, O extends TypeMap>(
 ): LaunchPlanEntity<I, O> {
   if (typeof spec.name !== "string" || spec.name === "") throw new DslError("launchPlan needs a name");
   const wf = spec.workflow;
+  if (typeof (wf as { inputs?: unknown } | undefined)?.inputs !== "object")
+    throw new DslError(`launchPlan ${spec.name} needs a workflow (launchPlan({ name, workflow, ... }))`);
   const pick = (values: Partial<ValuesOf<I>> | undefined, what: string) =>
     Object.entries(values ?? {}).map(([k, v]) => {
       const type = wf.inputs[k];

@@ -160,6 +160,25 @@ describe("workflow definitions", () => {
     expect(() => lp({ a: 2 } as never)).toThrow(/inside a workflow body/);
   });
 
+  it("let a launch plan named like its workflow replace the workflow's default launch plan", () => {
+    const inc = task({ name: "inc", inputs: { a: t.int }, outputs: { o: t.int } }, ({ a }) => ({ o: a + 1 }));
+    const wf = workflow({ name: "flow", inputs: { x: t.int }, outputs: { y: t.int } }, ({ x }) => ({
+      y: inc({ a: x }).o,
+    }));
+    const where = { project: "p", domain: "d", version: "v1" };
+    expect(serialize([wf], where).launchPlans.map((lp) => [lp.id?.name, lp.spec?.labels])).toEqual([
+      ["flow", undefined],
+    ]);
+    const named = launchPlan({ name: "flow", workflow: wf, labels: { team: "a" } });
+    const reg = serialize([wf, named], where);
+    expect(reg.launchPlans.map((lp) => [lp.id?.name, lp.spec?.labels?.values])).toEqual([
+      ["flow", { team: "a" }],
+    ]);
+    expect(() => launchPlan({ name: "lp" } as unknown as Parameters<typeof launchPlan>[0])).toThrow(
+      new DslError("launchPlan lp needs a workflow (launchPlan({ name, workflow, ... }))"),
+    );
+  });
+
   it("reject invalid definitions with a DslError naming the problem", () => {
     expect(() => inc({ a: 1 })).toThrow(/can only be called inside a workflow body/);
     expect(() => workflow({ name: "empty", inputs: {}, outputs: {} }, () => ({}))).toThrow(/calls no task/);

@@ -15,6 +15,7 @@ import {
   completeWork,
   extendLease,
   getWorkItem,
+  releaseWork,
   type WorkItemRow,
 } from "../repositories/work-repo.js";
 import { executionId, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
@@ -44,8 +45,19 @@ export class WorkerQueue {
     const deadline = Date.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
     for (;;) {
       const item = await claimQueued(this.ctx.db, owner, taskNames, this.ctx.options.leaseMs);
+      if (item !== undefined && signal.aborted) {
+        // The worker went away while the attempt was being claimed: no one would receive the lease, so the
+        // attempt goes back to the queue at once (instead of waiting for the lease to expire).
+        await releaseWork(this.ctx.db, item.id, owner);
+        return undefined;
+      }
       if (item !== undefined) {
         const lease = await this.prepare(item, owner);
+        if (lease !== undefined && signal.aborted) {
+          // Gone just after: the attempt is RUNNING; released, the next poll treats it as a lost worker's.
+          await releaseWork(this.ctx.db, item.id, owner);
+          return undefined;
+        }
         if (lease !== undefined) return lease;
         continue;
       }

@@ -20,16 +20,46 @@ import {
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as nodes from "../repositories/node-execution-repo.js";
 import * as tasks from "../repositories/task-execution-repo.js";
-import { type NodeSlot, pendingNodeRow, pendingTaskRow, type TaskSlot } from "./event-batch-rows.js";
 import { applyNodeEvent } from "./node-event-recorder.js";
 import { applyTaskEvent, nodeMissing, taskKeyOf } from "./task-event-recorder.js";
 import { WATCH_CHANNEL } from "./workflow-event-recorder.js";
+
+/** A node row as the batch knows it; `pending` (with `row.id` "") until the row is written. */
+interface NodeSlot {
+  row: nodes.NodeExecutionRow;
+  pending: boolean;
+  dirty: boolean;
+}
+
+interface TaskSlot {
+  readonly executionId: string;
+  readonly nodeId: string;
+  row: tasks.TaskExecutionRow;
+  pending: boolean;
+  dirty: boolean;
+}
 
 const PROCESS_TAG = randomUUID().slice(0, 8);
 let batches = 0;
 
 const nodeKeyOf = (executionId: string, nodeId: string) => `${executionId}/${nodeId}`;
 const EXECUTION_EVENT_KEYS = new Set<string>(EXECUTION_EVENT_COLUMNS.map(([c]) => c));
+
+/** How a row not yet written looks to readers inside the transaction (database defaults filled in). */
+function pendingNodeRow(r: nodes.NewNodeExecutionRow): nodes.NodeExecutionRow {
+  const now = new Date();
+  return {
+    id: "",
+    duration: 0,
+    error_kind: "",
+    error_code: "",
+    cache_status: "",
+    node_execution_updated_at: r.node_execution_created_at,
+    created_at: now,
+    updated_at: now,
+    ...r,
+  };
+}
 
 export class EventBatch {
   private readonly nodes = new Map<string, NodeSlot>();
@@ -173,7 +203,22 @@ export class EventBatch {
       slot.dirty = true;
       return;
     }
-    const row = pendingTaskRow(key, effect.changes, effect.createdAt ?? new Date());
+    const createdAt = effect.createdAt ?? new Date();
+    const now = new Date();
+    const row: tasks.TaskExecutionRow = {
+      id: "",
+      phase_version: 0,
+      input_uri: "",
+      started_at: null,
+      task_execution_updated_at: createdAt,
+      duration: 0,
+      created_at: now,
+      updated_at: now,
+      phase: "UNDEFINED",
+      ...key,
+      ...effect.changes,
+      task_execution_created_at: createdAt,
+    };
     this.tasks.set(this.taskKey(nodeKey, key), {
       executionId: exec.id,
       nodeId,

@@ -25,6 +25,7 @@ import { recordResult, retryLostAttempt, taskOf } from "./task-runner.js";
 
 const MAX_WAIT_MS = 30_000;
 const POLL_STEP_MS = 50;
+const MAX_WORKER_LEASE_MS = 10_000;
 
 function parseLease(leaseId: string): { id: string; owner: string } {
   const slash = leaseId.indexOf("/");
@@ -35,6 +36,14 @@ function parseLease(leaseId: string): { id: string; owner: string } {
 export class WorkerQueue {
   constructor(private readonly ctx: EngineContext) {}
 
+  /**
+   * A worker's lease: short (workers heartbeat at a third of it), so an attempt whose lease never reached a worker
+   * (its poll was cancelled as the answer went out) is polled again within seconds, not after the engine's lease.
+   */
+  private get leaseMs(): number {
+    return Math.min(this.ctx.options.leaseMs, MAX_WORKER_LEASE_MS);
+  }
+
   async poll(
     workerId: string,
     taskNames: readonly string[],
@@ -44,7 +53,7 @@ export class WorkerQueue {
     const owner = `worker:${workerId || "anonymous"}:${randomUUID().slice(0, 8)}`;
     const deadline = Date.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
     for (;;) {
-      const item = await claimQueued(this.ctx.db, owner, taskNames, this.ctx.options.leaseMs);
+      const item = await claimQueued(this.ctx.db, owner, taskNames, this.leaseMs);
       if (item !== undefined && signal.aborted) {
         // The worker went away while the attempt was being claimed: no one would receive the lease, so the
         // attempt goes back to the queue at once (instead of waiting for the lease to expire).
@@ -114,14 +123,14 @@ export class WorkerQueue {
       },
       template,
       inputs,
-      leaseMs: this.ctx.options.leaseMs,
+      leaseMs: this.leaseMs,
     });
   }
 
   /** Extends the lease; true when the attempt should stop (cancelled, or the lease was lost). */
   async heartbeat(leaseId: string): Promise<boolean> {
     const { id, owner } = parseLease(leaseId);
-    const kept = await extendLease(this.ctx.db, id, owner, this.ctx.options.leaseMs);
+    const kept = await extendLease(this.ctx.db, id, owner, this.leaseMs);
     const item = await getWorkItem(this.ctx.db, id);
     const node =
       item === undefined ? undefined : await getNodeExecution(this.ctx.db, item.execution_id, item.node_id);

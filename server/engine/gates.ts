@@ -125,6 +125,18 @@ async function outcome(
   return undefined;
 }
 
+/** Milliseconds until the gate's sleep ends or its timeout passes (whichever comes first), if either is ahead. */
+function nextTimer(node: Node, row: NodeExecutionRow, now: Date): number | undefined {
+  const started = (row.started_at ?? row.node_execution_created_at).getTime();
+  const c = node.target.case === "gateNode" ? node.target.value.condition : undefined;
+  const timeout = durationMs(node.metadata?.timeout);
+  const ends = [
+    ...(c?.case === "sleep" ? [started + durationMs(c.value.duration)] : []),
+    ...(timeout > 0 ? [started + timeout] : []),
+  ].filter((t) => t > now.getTime());
+  return ends.length === 0 ? undefined : Math.min(...ends) - now.getTime();
+}
+
 /** Finishes a running gate whose condition is met (or whose timeout passed); true when it finished. */
 export async function checkGate(
   ctx: EngineContext,
@@ -133,8 +145,14 @@ export async function checkGate(
   node: Node,
   row: NodeExecutionRow,
 ): Promise<boolean> {
-  const o = await outcome(ctx, trx, exec, node, row, new Date());
-  if (o === undefined) return false;
+  const now = new Date();
+  const o = await outcome(ctx, trx, exec, node, row, now);
+  if (o === undefined) {
+    // Still waiting: its timer is armed again, since a pending wake-up may have been folded into an earlier one.
+    const due = nextTimer(node, row, now);
+    if (due !== undefined) await enqueueEvaluation(trx, exec.id, due);
+    return false;
+  }
   if (o.phase === NodePhase.SUCCEEDED)
     await ctx.nodeEvent(trx, exec, node.id, o.phase, { outputs: o.outputs });
   else await ctx.nodeEvent(trx, exec, node.id, o.phase, { error: o.error });

@@ -8,7 +8,7 @@ import { type TypedColumns, unnestTable } from "./multi-row.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
 import { effectiveAttributesSql } from "./resource-attributes-repo.js";
-import { type LocalEngine, WORK_CHANNEL } from "./work-repo.js";
+import { LEASE_CTE, LEASED_VALUES, leaseBindings, WORK_CHANNEL, type WorkLease } from "./work-repo.js";
 
 /** What is created with an execution row, in the same statement. */
 export interface ExecutionExtras {
@@ -113,7 +113,7 @@ export async function insertExecutions(
   db: Knex,
   items: readonly NewExecution[],
   /** The engine the first evaluations are leased to (no NOTIFY is sent then). */
-  lease?: Pick<LocalEngine, "owner" | "leaseMs">,
+  lease?: WorkLease,
 ): Promise<CreateOutcome[]> {
   if (items.length === 0) return [];
   const rows: RowIn[] = items.map(({ row, attributes: a }, ord) => ({
@@ -148,8 +148,7 @@ export async function insertExecutions(
         ...v.bindings,
         ...b.bindings,
         ...t.bindings,
-        lease?.owner ?? null,
-        String(lease?.leaseMs ?? 0),
+        ...leaseBindings(lease),
       ])) as {
         rows: ResultRow[];
       },
@@ -183,10 +182,10 @@ function insertSql(rows: string, blobs: string, tags: string): string {
     tags AS (
       INSERT INTO execution_tags (execution_id, key, value)
       SELECT exec.id, t.key, t.value FROM ${tags} JOIN exec ON ${KEY_MATCH("exec", "t")}),
-    lease AS (SELECT ?::text AS owner, now() + (?::text || ' milliseconds')::interval AS until),
+    ${LEASE_CTE},
     work AS (
       INSERT INTO work_items (execution_id, kind, run_after, leased_by, lease_until)
-      SELECT exec.id, 'evaluate', clock_timestamp(), lease.owner, CASE WHEN lease.owner IS NOT NULL THEN lease.until END
+      SELECT exec.id, 'evaluate', clock_timestamp(), ${LEASED_VALUES}
         FROM exec, lease
       RETURNING id, execution_id)
     SELECT ok.ord AS _ord, ok.project_ok AS _project_ok, ok.attrs_ok AS _attrs_ok, work.id::text AS _work_id, exec.*,

@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
-import { type LocalEngine, WORK_CHANNEL } from "./work-repo.js";
+import { LEASE_CTE, LEASED_VALUES, leaseBindings, WORK_CHANNEL, type WorkLease } from "./work-repo.js";
 
 export interface SignalKey {
   readonly execution_project: string;
@@ -82,7 +82,7 @@ export function setSignalValue(
   db: Knex,
   at: { readonly id: string } | { readonly key: SignalKey; readonly type: Buffer },
   value: Buffer,
-  lease?: Pick<LocalEngine, "owner" | "leaseMs">,
+  lease?: WorkLease,
 ): Promise<
   { readonly workItemId: string; readonly executionId: string; readonly leased: boolean } | undefined
 > {
@@ -105,10 +105,10 @@ export function setSignalValue(
       `WITH s AS (
          UPDATE signals SET value = ?, updated_at = now() WHERE ${where}
          RETURNING execution_project, execution_domain, execution_name),
-       lease AS (SELECT ?::text AS owner, now() + (?::text || ' milliseconds')::interval AS until),
+       ${LEASE_CTE},
        queued AS (
          INSERT INTO work_items (execution_id, kind, run_after, leased_by, lease_until)
-         SELECT x.id, 'evaluate', clock_timestamp(), lease.owner, CASE WHEN lease.owner IS NOT NULL THEN lease.until END
+         SELECT x.id, 'evaluate', clock_timestamp(), ${LEASED_VALUES}
            FROM executions x JOIN s
              ON x.execution_project = s.execution_project AND x.execution_domain = s.execution_domain
             AND x.execution_name = s.execution_name, lease
@@ -118,7 +118,7 @@ export function setSignalValue(
        SELECT q.id::text AS work_item_id, q.execution_id::text AS execution_id, q.leased_by IS NOT NULL AS leased,
               (SELECT pg_notify('${WORK_CHANNEL}', '') FROM lease WHERE lease.owner IS NULL) AS notified
          FROM queued q`,
-      [value, ...bindings, lease?.owner ?? null, String(lease?.leaseMs ?? 0)],
+      [value, ...bindings, ...leaseBindings(lease)],
     )) as { rows: { work_item_id: string; execution_id: string; leased: boolean }[] };
     const row = r.rows[0];
     return row === undefined

@@ -28,6 +28,22 @@ export interface LocalEngine {
   accept(items: readonly WorkItemRow[]): void;
 }
 
+/** The engine a statement leases the evaluation it queues to (see the `lease` CTE below). */
+export type WorkLease = Pick<LocalEngine, "owner" | "leaseMs">;
+
+/**
+ * SQL pieces for statements that queue an evaluation leased to a local engine, or unleased (owner NULL, and the
+ * statement then sends NOTIFY): the `lease` CTE (bound with leaseBindings) and the `leased_by, lease_until`
+ * values of the row written under it.
+ */
+export const LEASE_CTE =
+  "lease AS (SELECT ?::text AS owner, now() + (?::text || ' milliseconds')::interval AS until)";
+export const LEASED_VALUES = "lease.owner, CASE WHEN lease.owner IS NOT NULL THEN lease.until END";
+export const leaseBindings = (lease: WorkLease | undefined): (string | null)[] => [
+  lease?.owner ?? null,
+  String(lease?.leaseMs ?? 0),
+];
+
 /** The evaluation work item a statement wrote leased to `engine`, as the engine claims it. */
 export function handedEvaluation(engine: LocalEngine, id: string, executionId: string): WorkItemRow {
   return {
@@ -156,26 +172,9 @@ export function extendLease(db: Knex, id: string, owner: string, leaseMs: number
   });
 }
 
-/**
- * Removes a finished item; false when the lease was lost (another owner took it over). `notify` is sent in the
- * same statement (saving a round trip); like any NOTIFY it is delivered when the transaction commits.
- */
-export function completeWork(
-  db: Knex,
-  id: string,
-  owner: string,
-  notify?: { readonly channel: string; readonly payload: string },
-): Promise<boolean> {
-  if (notify === undefined)
-    return withDbErrors(async () => (await db("work_items").where({ id, leased_by: owner }).delete()) > 0);
-  return withDbErrors(async () => {
-    const r = await db.raw(
-      `WITH done AS (DELETE FROM work_items WHERE id = ? AND leased_by = ? RETURNING 1)
-       SELECT (SELECT count(*) FROM done) AS n, pg_notify(?, ?)`,
-      [id, owner, notify.channel, notify.payload],
-    );
-    return Number((r as { rows: { n: string }[] }).rows[0]?.n ?? 0) > 0;
-  });
+/** Removes a finished item; false when the lease was lost (another owner took it over). */
+export function completeWork(db: Knex, id: string, owner: string): Promise<boolean> {
+  return withDbErrors(async () => (await db("work_items").where({ id, leased_by: owner }).delete()) > 0);
 }
 
 /** Hands an item back to the queue at once (this process is stopping before it finished). */

@@ -38,6 +38,13 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 /** Bound on generated ticks, so a mistaken range cannot create millions of executions. */
 export const MAX_TICKS = 10_000;
+/**
+ * The longest interval a schedule may have (a fixed rate, an `@every` duration or a cron offset): 3650 days,
+ * about ten years. Far below where date maths breaks (JavaScript dates end in the year 275760, Go durations
+ * at 292 years), yet longer than any schedule anyone means to run.
+ */
+export const MAX_INTERVAL_DAYS = 3650;
+export const MAX_INTERVAL_MS = MAX_INTERVAL_DAYS * 86_400_000;
 
 export class CronError extends Error {}
 
@@ -83,7 +90,33 @@ function parseDuration(text: string, expr: string): number {
   let ms = 0;
   for (const [, n, unit] of text.matchAll(/([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/g))
     ms += Number(n) * (DURATION_UNITS[unit ?? "ms"] ?? 0);
+  if (!(ms > 0)) throw new CronError(`the @every duration must be positive: ${expr}`);
+  if (ms > MAX_INTERVAL_MS)
+    throw new CronError(`the @every duration is longer than ${MAX_INTERVAL_DAYS} days: ${expr}`);
   return Math.max(ms, 1_000); // sub-second intervals run every second, as robfig/cron does
+}
+
+// PnYnMnWnDTnHnMnS; each part optional (at least one), the last may have a fraction.
+const ISO_DURATION =
+  /^P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/;
+// Calendar parts at their nominal lengths (a year of 365 days, a month of 30): only used to bound the length.
+const ISO_PART_MS = [365 * DAY, 30 * DAY, 7 * DAY, DAY, HOUR, MINUTE, 1_000];
+
+/**
+ * The nominal length in ms of an ISO 8601 duration such as `PT1H` or `P1DT12H` (what `cron_schedule.offset`
+ * holds); throws CronError when the text is not one or is longer than the maximum interval.
+ */
+export function parseIsoDuration(text: string): number {
+  const m = ISO_DURATION.exec(text);
+  const parts = m?.slice(1) ?? [];
+  if (m === null || parts.every((p) => p === undefined) || text.endsWith("T"))
+    throw new CronError(`"${text}" is not an ISO 8601 duration (such as PT1H or P1DT12H)`);
+  const given = parts.flatMap((p, i) => (p === undefined ? [] : [{ i, n: Number(p.replace(",", ".")) }]));
+  if (given.slice(0, -1).some((g) => !Number.isInteger(g.n)))
+    throw new CronError(`"${text}": only the smallest part of an ISO 8601 duration may have a fraction`);
+  const ms = given.reduce((sum, g) => sum + g.n * (ISO_PART_MS[g.i] ?? 0), 0);
+  if (ms > MAX_INTERVAL_MS) throw new CronError(`"${text}" is longer than ${MAX_INTERVAL_DAYS} days`);
+  return ms;
 }
 
 const RATE_UNIT_MS: Record<FixedRateUnit, number> = {
@@ -92,9 +125,20 @@ const RATE_UNIT_MS: Record<FixedRateUnit, number> = {
   [FixedRateUnit.DAY]: DAY,
 };
 
-/** A launch plan's fixed rate (`value` × `unit`) as a schedule. */
+/**
+ * A launch plan's fixed rate (`value` × `unit`) as a schedule. Throws CronError naming the field when the unit is
+ * not MINUTE, HOUR or DAY, or the value is not positive or makes the interval longer than the maximum.
+ */
 export function fixedRate(value: number, unit: FixedRateUnit): Cron {
-  return { kind: "every", ms: value * (RATE_UNIT_MS[unit] ?? 0) };
+  const unitMs = RATE_UNIT_MS[unit] as number | undefined;
+  if (unitMs === undefined) throw new CronError(`rate.unit ${unit} is not one of MINUTE, HOUR, DAY`);
+  if (!Number.isInteger(value) || value <= 0) throw new CronError("rate.value must be positive");
+  const ms = value * unitMs;
+  if (ms > MAX_INTERVAL_MS)
+    throw new CronError(
+      `rate.value ${value} ${FixedRateUnit[unit]} is longer than the maximum of ${MAX_INTERVAL_DAYS} days`,
+    );
+  return { kind: "every", ms };
 }
 
 /** Parses a schedule expression; throws CronError with the problem. */
@@ -121,12 +165,18 @@ function dayMatches(fields: Extract<Cron, { kind: "cron" }>["fields"], d: Date):
 
 /**
  * The first fire time strictly after `after`. `@every` schedules count from `anchor` (when the schedule began).
- * Undefined when a cron expression never fires in the next five years (e.g. 30 February).
+ * Undefined when a cron expression never fires in the next five years (e.g. 30 February). Throws CronError when
+ * the time cannot be computed (an interval that is not a positive number, or a time past the end of dates).
  */
 export function nextFire(c: Cron, after: Date, anchor: Date = after): Date | undefined {
+  if (!Number.isFinite(after.getTime()) || !Number.isFinite(anchor.getTime()))
+    throw new CronError("cannot compute the next fire time from an invalid date");
   if (c.kind === "every") {
+    if (!(Number.isFinite(c.ms) && c.ms > 0)) throw new CronError(`invalid schedule interval ${c.ms} ms`);
     const k = Math.floor((after.getTime() - anchor.getTime()) / c.ms) + 1;
-    return new Date(anchor.getTime() + Math.max(1, k) * c.ms);
+    const next = new Date(anchor.getTime() + Math.max(1, k) * c.ms);
+    if (!Number.isFinite(next.getTime())) throw new CronError("the next fire time is past the end of dates");
+    return next;
   }
   const [min, hour] = c.fields;
   const limit = after.getTime() + 5 * 366 * DAY;

@@ -29,6 +29,7 @@ import {
   Scope,
 } from "./interfaces.js";
 import { collectRequirements } from "./requirements.js";
+import { detectSubWorkflowCycles } from "./sub-workflow-cycles.js";
 
 export type CompileResult =
   | { readonly closure: CompiledWorkflowClosure }
@@ -121,6 +122,7 @@ export function compileWorkflow(
   };
   const primary = compileTemplate(spec.template, deps, errors);
   const subWorkflows = spec.subWorkflows.map((s) => compileTemplate(s, deps, errors));
+  detectSubWorkflowCycles(spec.subWorkflows, errors);
   if (errors.length > 0) return { errors };
   const used = collectRequirements(spec).tasks.map((id) => deps.tasks.get(idKey(id)));
   const tasks = used.filter((t): t is TaskTemplate => t !== undefined).map((template) => ({ template }));

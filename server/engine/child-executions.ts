@@ -37,6 +37,13 @@ export type LaunchChild = (
 
 const BASE32 = "abcdefghijklmnopqrstuvwxyz123456";
 
+/**
+ * How deep launch-plan nodes may nest child executions (ExecutionMetadata.nesting: 1 for a child of a top-level
+ * execution). Flyte sets no limit, so a launch plan that launches itself runs forever; 20 levels is far beyond
+ * any real hierarchy and stops such a loop after 20 child executions.
+ */
+export const MAX_CHILD_NESTING = 20;
+
 function fnv1a64(text: string): bigint {
   let h = 0xcbf29ce484222325n;
   for (const b of Buffer.from(text, "utf8")) {
@@ -87,6 +94,16 @@ export async function startLaunchPlanNode(
   if (ref === undefined || row === undefined || ctx.launchChild === undefined) return false;
   const name = childExecutionName(exec.execution_name, node.id, 0);
   const spec = decodeExecSpec(exec);
+  const nesting = (spec.metadata?.nesting ?? 0) + 1;
+  if (nesting > MAX_CHILD_NESTING) {
+    const error = create(ExecutionErrorSchema, {
+      code: "MaxNestingDepthExceeded",
+      message: `child executions may nest at most ${MAX_CHILD_NESTING} levels deep: launch plan node [${node.id}] would start level ${nesting} (does launch plan [${ref.name}] launch itself, directly or through its children?)`,
+      kind: ExecutionError_ErrorKind.USER,
+    });
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { error });
+    return true;
+  }
   const req = create(ExecutionCreateRequestSchema, {
     project: exec.execution_project,
     domain: exec.execution_domain,
@@ -96,7 +113,7 @@ export async function startLaunchPlanNode(
       launchPlan: ref,
       metadata: {
         mode: ExecutionMetadata_ExecutionMode.CHILD_WORKFLOW,
-        nesting: (spec.metadata?.nesting ?? 0) + 1,
+        nesting,
         parentNodeExecution: { nodeId: node.id, executionId: executionId(exec) },
       },
     },

@@ -30,6 +30,7 @@ import { decodeCompiledWorkflow } from "../transformers/workflow.js";
 import { idText, validateIdentifier, withResourceType } from "../validation/identifier-validator.js";
 import {
   expectedInputs,
+  validateActivation,
   validateLaunchPlanInputs,
   validateNotifications,
   validateSchedule,
@@ -115,6 +116,12 @@ export class LaunchPlanManager {
       await trx.raw("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [
         `lp:${id.project}:${id.domain}:${id.name}`,
       ]);
+      if (req.state === LaunchPlanState.ACTIVE) {
+        // A stored schedule may predate today's checks: never hand the scheduler one it cannot run.
+        const row = await repo.getLaunchPlan(trx, id);
+        if (row === undefined) throw launchPlanNotFound(id);
+        validateActivation(lpx.decodeSpec(row));
+      }
       const found = await repo.setLaunchPlanState(trx, id, req.state);
       if (!found) throw launchPlanNotFound(id);
       await trx.raw("SELECT pg_notify(?, '')", [SCHEDULE_CHANNEL]); // the scheduler picks up the change now

@@ -4,6 +4,8 @@ import type { Knex } from "knex";
 import { LP_STATE } from "./launch-plan-repo.js";
 
 export const SCHEDULE_CHANNEL = "petrel_schedules";
+/** The fire time of a schedule that never fires again (or was disabled because it cannot run). */
+export const NEVER = new Date("9999-12-31T00:00:00Z");
 
 export interface ScheduledPlanRow {
   id: string;
@@ -64,7 +66,7 @@ export const claimDue = (trx: Knex, limit: number): Promise<DueFireRow[]> =>
 export async function advance(trx: Knex, lpId: string, next: Date | undefined): Promise<void> {
   await trx("schedule_states")
     .where("launch_plan_id", lpId)
-    .update({ next_fire_at: next ?? new Date("9999-12-31T00:00:00Z"), attempts: 0, retry_after: null });
+    .update({ next_fire_at: next ?? NEVER, attempts: 0, retry_after: null });
 }
 
 export async function retryLater(trx: Knex, lpId: string, attempts: number, after: Date): Promise<void> {

@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import type { Knex } from "knex";
-import { type Cron, fixedRate, nextFire, parseCron } from "../../common/cron.js";
+import { type Cron, CronError, fixedRate, nextFire, parseCron } from "../../common/cron.js";
 import {
   type ExecutionCreateRequest,
   ExecutionCreateRequestSchema,
@@ -21,6 +21,7 @@ import {
   type DueFireRow,
   dropInactive,
   insertState,
+  NEVER,
   newlyActive,
   nextDue,
   retryLater,
@@ -55,14 +56,22 @@ export function scheduledExecutionName(lp: ScheduledPlanRow, at: Date): string {
   return `f${bytes.toString("hex").slice(0, 19)}`;
 }
 
-function scheduleOf(lp: ScheduledPlanRow): { cron: Cron; kickoff: string } | undefined {
+/**
+ * What the scheduler runs for a launch plan. Throws when the stored schedule cannot run (a row stored before
+ * validation existed, or edited by hand): the deprecated cron_expression, a bad rate, an unparseable cron.
+ */
+function scheduleOf(lp: ScheduledPlanRow): { cron: Cron; kickoff: string } {
   const s = decodeSpec(lp).entityMetadata?.schedule;
   const e = s?.ScheduleExpression;
   if (e?.case === "cronSchedule")
     return { cron: parseCron(e.value.schedule), kickoff: s?.kickoffTimeInputArg ?? "" };
   // Fixed-rate schedules do not get the kickoff input (as in Flyte's native scheduler).
   if (e?.case === "rate") return { cron: fixedRate(e.value.value, e.value.unit), kickoff: "" };
-  return undefined;
+  throw new CronError(
+    e?.case === "cronExpression"
+      ? "the deprecated cron_expression is not supported by the native scheduler; use cron_schedule"
+      : "the launch plan has no schedule",
+  );
 }
 
 export function scheduledRequest(lp: ScheduledPlanRow, at: Date, kickoff: string): ExecutionCreateRequest {
@@ -154,13 +163,7 @@ export class Scheduler {
   /** Picks up activations and deactivations, then launches every due fire. */
   async step(): Promise<void> {
     await dropInactive(this.db);
-    for (const lp of await newlyActive(this.db)) {
-      const s = scheduleOf(lp);
-      if (s === undefined) continue;
-      // Schedules start when the launch plan was activated; nothing fires for the time before.
-      const next = nextFire(s.cron, lp.updated_at, lp.updated_at);
-      await insertState(this.db, lp.id, lp.updated_at, next ?? new Date("9999-12-31T00:00:00Z"));
-    }
+    for (const lp of await newlyActive(this.db)) await this.begin(lp);
     for (;;) {
       const claimed = await this.db.transaction(async (trx) => {
         const due = await claimDue(trx, BATCH);
@@ -171,10 +174,47 @@ export class Scheduler {
     }
   }
 
+  /** Starts a newly activated schedule; one whose first fire cannot be computed is disabled instead. */
+  private async begin(lp: ScheduledPlanRow): Promise<void> {
+    let next: Date | undefined;
+    try {
+      // Schedules start when the launch plan was activated; nothing fires for the time before.
+      next = nextFire(scheduleOf(lp).cron, lp.updated_at, lp.updated_at);
+    } catch (err) {
+      this.disable(lp, err);
+      next = undefined;
+    }
+    try {
+      await insertState(this.db, lp.id, lp.updated_at, next ?? NEVER);
+    } catch (err) {
+      this.logger.warn("could not record the schedule state; will retry", {
+        launchPlan: lp.name,
+        error: err,
+      });
+    }
+  }
+
+  /** A schedule that cannot run is parked (it never fires) and reported; every other schedule keeps firing. */
+  private disable(lp: ScheduledPlanRow, err: unknown): void {
+    const { project, domain, name, version } = lp;
+    this.logger.error("schedule disabled: it cannot be read or its next fire time cannot be computed", {
+      launchPlan: `${project}:${domain}:${name}:${version}`,
+      error: err instanceof CronError ? err.message : err,
+    });
+  }
+
   private async fire(trx: Knex, row: DueFireRow): Promise<void> {
-    const s = scheduleOf(row);
-    if (s === undefined) return advance(trx, row.id, undefined);
     const at = row.next_fire_at;
+    let s: { cron: Cron; kickoff: string };
+    let next: Date | undefined;
+    try {
+      // Both before launching: a schedule that cannot advance must not fire (again and again).
+      s = scheduleOf(row);
+      next = nextFire(s.cron, at, row.anchor_at);
+    } catch (err) {
+      this.disable(row, err);
+      return advance(trx, row.id, undefined);
+    }
     try {
       await this.launch(scheduledRequest(row, at, s.kickoff));
       this.logger.info("scheduled execution launched", { launchPlan: row.name, at: at.toISOString() });
@@ -187,6 +227,6 @@ export class Scheduler {
         return retryLater(trx, row.id, row.attempts + 1, new Date(Date.now() + backoff));
       }
     }
-    await advance(trx, row.id, nextFire(s.cron, at, row.anchor_at));
+    await advance(trx, row.id, next);
   }
 }

@@ -1,7 +1,9 @@
 // CreateLaunchPlan's checks (Flyte's order and texts) and the expected inputs a launch plan exposes.
 import { create } from "@bufbuild/protobuf";
+import { CronError, fixedRate, parseIsoDuration } from "../../common/cron.js";
 import type { Notification } from "../../gen/flyteidl/admin/common_pb.js";
 import type { LaunchPlanSpec } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import type { Schedule } from "../../gen/flyteidl/admin/schedule_pb.js";
 import { WorkflowExecution_Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import {
   type Parameter,
@@ -93,6 +95,12 @@ export function expectedInputs(spec: LaunchPlanSpec, wf: TypedInterface | undefi
   return create(ParameterMapSchema, { parameters });
 }
 
+/**
+ * A launch plan's schedule, as CreateLaunchPlan and activation check it (`expected` = the launch plan's expected
+ * inputs). Flyte's checks and texts, plus what the scheduler needs to compute fire times: a fixed rate with a
+ * known unit and a positive value of at most MAX_INTERVAL_DAYS, `@every` durations likewise, offsets that are ISO
+ * 8601 durations, and a kickoff input that a fixed-rate schedule does not leave unbound.
+ */
 export function validateSchedule(spec: LaunchPlanSpec, expected: ParameterMap): void {
   const schedule = spec.entityMetadata?.schedule;
   if (schedule === undefined || schedule.ScheduleExpression.case === undefined) return;
@@ -104,27 +112,71 @@ export function validateSchedule(spec: LaunchPlanSpec, expected: ParameterMap): 
       );
     }
   }
-  if (kickoff !== "") {
-    const p = expected.parameters[kickoff];
-    if (p === undefined) {
-      throw invalidArgument(
-        `Cannot create a schedule with a KickoffTimeInputArg that does not point to a free input. [${kickoff}] is not free or does not exist.`,
-      );
-    }
-    const t = p.var?.type?.type;
-    if (t?.case !== "simple" || t.value !== SimpleType.DATETIME) {
-      throw invalidArgument(
-        `KickoffTimeInputArg must reference a datetime input. [${kickoff}] is a [${formatType(p.var?.type)}]`,
-      );
-    }
+  if (kickoff !== "") validateKickoff(schedule, expected);
+  validateScheduleExpression(schedule);
+}
+
+function validateKickoff(schedule: Schedule, expected: ParameterMap): void {
+  const kickoff = schedule.kickoffTimeInputArg;
+  const p = expected.parameters[kickoff];
+  if (p === undefined) {
+    throw invalidArgument(
+      `Cannot create a schedule with a KickoffTimeInputArg that does not point to a free input. [${kickoff}] is not free or does not exist.`,
+    );
   }
+  const t = p.var?.type?.type;
+  if (t?.case !== "simple" || t.value !== SimpleType.DATETIME) {
+    throw invalidArgument(
+      `KickoffTimeInputArg must reference a datetime input. [${kickoff}] is a [${formatType(p.var?.type)}]`,
+    );
+  }
+  // The native scheduler passes the kickoff time to cron schedules only: a fixed rate would never bind it.
+  if (schedule.ScheduleExpression.case === "rate" && p.behavior.case !== "default") {
+    throw invalidArgument(
+      `Invalid schedule: kickoff_time_input_arg [${kickoff}] is required, but fixed-rate schedules do not set the kickoff time; give it a default or use a cron_schedule`,
+    );
+  }
+}
+
+/** The schedule expression alone: the cron text, the cron offset, or the fixed rate. */
+function validateScheduleExpression(schedule: Schedule): void {
   const expr = schedule.ScheduleExpression;
+  const problem = (check: () => unknown): string | undefined => {
+    try {
+      check();
+      return undefined;
+    } catch (err) {
+      if (err instanceof CronError) return err.message;
+      throw err;
+    }
+  };
   if (expr.case === "cronExpression" || expr.case === "cronSchedule") {
     const text = expr.case === "cronExpression" ? expr.value : expr.value.schedule;
-    const problem = cronProblem(text);
-    if (problem !== undefined) throw invalidArgument(`Invalid cron expression: ${problem}`);
+    const cron = cronProblem(text);
+    if (cron !== undefined) throw invalidArgument(`Invalid cron expression: ${cron}`);
   }
-  if (expr.case === "rate" && expr.value.value <= 0) throw invalidArgument("rate value must be positive");
+  if (expr.case === "cronSchedule" && expr.value.offset !== "") {
+    const offset = problem(() => parseIsoDuration(expr.value.offset));
+    if (offset !== undefined) throw invalidArgument(`Invalid cron_schedule.offset: ${offset}`);
+  }
+  if (expr.case === "rate") {
+    const rate = problem(() => fixedRate(expr.value.value, expr.value.unit));
+    if (rate !== undefined) throw invalidArgument(`Invalid fixed rate: ${rate}`);
+  }
+}
+
+/**
+ * Activation re-checks the stored schedule (it may predate these checks, or have been edited by hand): the stored
+ * `default_inputs` are the expected inputs.
+ */
+export function validateActivation(spec: LaunchPlanSpec): void {
+  validateSchedule(spec, spec.defaultInputs ?? create(ParameterMapSchema));
+  // As in Flyte, the native scheduler refuses to add the deprecated expression (creating such a plan is allowed).
+  if (spec.entityMetadata?.schedule?.ScheduleExpression.case === "cronExpression") {
+    throw invalidArgument(
+      "Invalid schedule: the deprecated cron_expression is not supported by the native scheduler; use cron_schedule",
+    );
+  }
 }
 
 export function validateNotifications(notifications: readonly Notification[]): void {

@@ -1,8 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
-import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
+import {
+  ExecutionError_ErrorKind,
+  WorkflowExecution_Phase as W,
+} from "../../gen/flyteidl/core/execution_pb.js";
 import { NodeSchema } from "../../gen/flyteidl/core/workflow_pb.js";
+import { MAX_CHILD_NESTING } from "../../server/engine/child-executions.js";
 import {
   bind,
   intType,
@@ -139,4 +143,51 @@ describe("launch-plan nodes", () => {
     expect((await wait({ ...P, name: "parent3" })).closure?.phase).toBe(W.ABORTED);
     expect((await wait({ ...P, name: "parent3-child-0" })).closure?.phase).toBe(W.ABORTED);
   });
+
+  it("a launch plan that launches itself stops at the nesting limit with a user error", async () => {
+    // Registration cannot build this loop (what a workflow refers to must exist first), so the launch plan is
+    // rewired in the database, as a row edited by hand would be: `rec` now runs `rec-loop`, which launches `rec`.
+    await lp("rec", "inc");
+    const loop = workflowTemplate({
+      inputs: { a: intType() },
+      outputs: { o: intType() },
+      nodes: [
+        create(NodeSchema, {
+          id: "again",
+          inputs: [bind("a", "", "a")],
+          target: {
+            case: "workflowNode",
+            value: { reference: { case: "launchplanRef", value: launchPlanId("rec") } },
+          },
+        }),
+      ],
+      outputBindings: [bind("o", "again", "o")],
+    });
+    await t.admin.createWorkflow({ id: workflowId("rec-loop"), spec: { template: loop } });
+    const loopRow = await t.server.db("workflows").where({ name: "rec-loop" }).first("id");
+    await t.server.db("launch_plans").where({ name: "rec" }).update({ workflow_id: loopRow.id });
+
+    await t.admin.createExecution({
+      ...P,
+      name: "rec0",
+      spec: { launchPlan: launchPlanId("rec") },
+      inputs: { literals: { a: literalInt(1) } },
+    });
+    const root = await wait({ ...P, name: "rec0" });
+    expect(root.closure?.phase).toBe(W.FAILED);
+    const error = root.closure?.outputResult.case === "error" ? root.closure.outputResult.value : undefined;
+    expect(error?.kind).toBe(ExecutionError_ErrorKind.USER);
+    // Each level up adds Flyte's "failed at Node[again]. " in front of the deepest node's error.
+    expect(error?.message).toBe(
+      `${"failed at Node[again]. ".repeat(MAX_CHILD_NESTING + 1)}child executions may nest at most ${MAX_CHILD_NESTING} levels deep: launch plan node [again] would start level ${MAX_CHILD_NESTING + 1} (does launch plan [rec] launch itself, directly or through its children?)`,
+    );
+    // The root and one child per level, every one of them finished.
+    const all = (await t.admin.listExecutions({ id: P, limit: 100, filters: "eq(launch_plan.name,rec)" }))
+      .executions;
+    expect(all).toHaveLength(MAX_CHILD_NESTING + 1);
+    expect(all.map((e) => e.spec?.metadata?.nesting ?? 0).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: MAX_CHILD_NESTING + 1 }, (_, i) => i),
+    );
+    expect(all.every((e) => e.closure?.phase === W.FAILED)).toBe(true);
+  }, 60_000);
 });

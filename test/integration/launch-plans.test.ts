@@ -1,8 +1,11 @@
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sort_Direction } from "../../gen/flyteidl/admin/common_pb.js";
-import { LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { LaunchPlanSpecSchema, LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { FixedRateUnit, ScheduleSchema } from "../../gen/flyteidl/admin/schedule_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { type Literal, LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import {
   bind,
   datetimeType,
@@ -269,6 +272,110 @@ describe("launch plans", () => {
       t.admin.getActiveLaunchPlan({ id: { ...P, name: "" } }),
       Code.InvalidArgument,
       "missing name",
+    );
+  });
+
+  it("rejects schedules the scheduler cannot run, naming the field, at creation and at activation", async () => {
+    const id = launchPlanId("lp.badsched");
+    const when = create(LiteralSchema, {
+      value: {
+        case: "scalar",
+        value: {
+          value: { case: "primitive", value: { value: { case: "datetime", value: { seconds: 0n } } } },
+        },
+      },
+    });
+    type ScheduleInit = MessageInitShape<typeof ScheduleSchema>;
+    const withSchedule = (schedule: ScheduleInit, fixed: Record<string, Literal> = { when }) => ({
+      workflowId: workflowId("wf", "v1"),
+      fixedInputs: { literals: { x: literalInt(1), y: literalInt(2), ...fixed } },
+      entityMetadata: { schedule: create(ScheduleSchema, schedule) },
+    });
+    const rate = (value: number, unit: number) =>
+      withSchedule({ ScheduleExpression: { case: "rate", value: { value, unit: unit as FixedRateUnit } } });
+    const cron = (schedule: string, offset = "") =>
+      withSchedule({
+        ScheduleExpression: { case: "cronSchedule", value: { schedule, offset } },
+      });
+    const rejects = (spec: object, message: string | RegExp) =>
+      expectCode(t.admin.createLaunchPlan({ id, spec }), Code.InvalidArgument, message);
+
+    // (An unknown enum number may already be refused where requests are decoded; either way the field is named.)
+    await rejects(rate(1, 99), /rate\.unit\b.* 99 is not /);
+    await rejects(
+      rate(4294967295, FixedRateUnit.DAY),
+      "Invalid fixed rate: rate.value 4294967295 DAY is longer than the maximum of 3650 days",
+    );
+    await rejects(rate(0, FixedRateUnit.MINUTE), "Invalid fixed rate: rate.value must be positive");
+    await rejects(
+      cron("@every 0s"),
+      "Invalid cron expression: the @every duration must be positive: @every 0s",
+    );
+    await rejects(
+      cron("@hourly", "garbage"),
+      'Invalid cron_schedule.offset: "garbage" is not an ISO 8601 duration (such as PT1H or P1DT12H)',
+    );
+    const rateWithKickoff = withSchedule(
+      {
+        kickoffTimeInputArg: "when",
+        ScheduleExpression: { case: "rate", value: { value: 1, unit: FixedRateUnit.HOUR } },
+      },
+      {},
+    );
+    await rejects(
+      rateWithKickoff,
+      "Invalid schedule: kickoff_time_input_arg [when] is required, but fixed-rate schedules do not set the kickoff time; give it a default or use a cron_schedule",
+    );
+    await rejects(
+      withSchedule({
+        kickoffTimeInputArg: "nope",
+        ScheduleExpression: { case: "cronSchedule", value: { schedule: "@daily", offset: "" } },
+      }),
+      "Cannot create a schedule with a KickoffTimeInputArg that does not point to a free input. [nope] is not free or does not exist.",
+    );
+    await expectCode(t.admin.getLaunchPlan({ id }), Code.NotFound);
+
+    // Valid ones pass: an offset that is an ISO 8601 duration, a rate of ten years.
+    await t.admin.createLaunchPlan({
+      id: launchPlanId("lp.goodsched", "o"),
+      spec: cron("@hourly", "P1DT2H"),
+    });
+    await t.admin.createLaunchPlan({
+      id: launchPlanId("lp.goodsched", "r"),
+      spec: rate(3650, FixedRateUnit.DAY),
+    });
+    await t.admin.updateLaunchPlan({ id: launchPlanId("lp.goodsched", "r"), state: LaunchPlanState.ACTIVE });
+
+    // A stored schedule that predates the checks (or was edited by hand) cannot be activated.
+    const edited = launchPlanId("lp.goodsched", "edited");
+    await t.admin.createLaunchPlan({ id: edited, spec: rate(5, FixedRateUnit.HOUR) });
+    const spec = (await t.admin.getLaunchPlan({ id: edited })).spec;
+    const schedule = spec?.entityMetadata?.schedule;
+    if (spec === undefined || schedule?.ScheduleExpression.case !== "rate") throw new Error("no rate stored");
+    schedule.ScheduleExpression.value.unit = 99 as FixedRateUnit;
+    await t.server
+      .db("launch_plans")
+      .where({ name: "lp.goodsched", version: "edited" })
+      .update({ spec: Buffer.from(toBinary(LaunchPlanSpecSchema, spec)) });
+    await expectCode(
+      t.admin.updateLaunchPlan({ id: edited, state: LaunchPlanState.ACTIVE }),
+      Code.InvalidArgument,
+      "Invalid fixed rate: rate.unit 99 is not one of MINUTE, HOUR, DAY",
+    );
+    expect((await t.admin.getActiveLaunchPlan({ id: { ...P, name: "lp.goodsched" } })).id?.version).toBe("r");
+
+    // The deprecated cron_expression registers (as in Flyte) but the native scheduler cannot run it.
+    const legacy = launchPlanId("lp.goodsched", "legacy");
+    await t.admin.createLaunchPlan({
+      id: legacy,
+      spec: withSchedule({
+        ScheduleExpression: { case: "cronExpression", value: "0 * * * *" },
+      }),
+    });
+    await expectCode(
+      t.admin.updateLaunchPlan({ id: legacy, state: LaunchPlanState.ACTIVE }),
+      Code.InvalidArgument,
+      "Invalid schedule: the deprecated cron_expression is not supported by the native scheduler; use cron_schedule",
     );
   });
 });

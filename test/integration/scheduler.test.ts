@@ -1,14 +1,16 @@
 // The native scheduler: active launch plans with cron or fixed-rate schedules launch executions by themselves.
 // Time passing is simulated by moving the schedule's state back, as if the server had been down.
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Execution,
   ExecutionMetadata_ExecutionMode as Mode,
 } from "../../gen/flyteidl/admin/execution_pb.js";
-import { LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
-import { FixedRateUnit } from "../../gen/flyteidl/admin/schedule_pb.js";
+import { LaunchPlanSpecSchema, LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { FixedRateUnit, ScheduleSchema } from "../../gen/flyteidl/admin/schedule_pb.js";
 import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
+import { NEVER, SCHEDULE_CHANNEL } from "../../server/repositories/schedule-repo.js";
 import {
   bind,
   datetimeType,
@@ -186,5 +188,92 @@ describe("the scheduler", () => {
     expect(runs).toHaveLength(2);
     const data = await t.admin.getExecutionData({ id: runs[0]?.id });
     expect(Object.keys(data.fullInputs?.literals ?? {})).toEqual(["kickoff"]);
+  }, 60_000);
+
+  it("survives stored schedules it cannot run: they are disabled, every other schedule keeps firing", async () => {
+    /** Replaces the launch plan's stored schedule straight in the database (no validation). */
+    async function rewriteSchedule(name: string, schedule: MessageInitShape<typeof ScheduleSchema>) {
+      const spec = (await t.admin.getLaunchPlan({ id: launchPlanId(name, "v1", "sched") })).spec;
+      if (spec?.entityMetadata === undefined) throw new Error("no spec stored");
+      spec.entityMetadata.schedule = create(
+        ScheduleSchema,
+        schedule as MessageInitShape<typeof ScheduleSchema>,
+      );
+      await t.server
+        .db("launch_plans")
+        .where({ project: "sched", name })
+        .update({ spec: Buffer.from(toBinary(LaunchPlanSpecSchema, spec)) });
+    }
+    type ScheduleInit = MessageInitShape<typeof ScheduleSchema>;
+    const rate = (value: number, unit: number): ScheduleInit => ({
+      ScheduleExpression: { case: "rate", value: { value, unit: unit as FixedRateUnit } },
+    });
+    const cron = (schedule: string): ScheduleInit => ({
+      ScheduleExpression: { case: "cronSchedule", value: { schedule } },
+    });
+    const bad: Record<string, ScheduleInit> = {
+      "bad-unit": rate(1, 99),
+      "bad-huge": rate(4294967295, FixedRateUnit.DAY),
+      "bad-zero": rate(0, FixedRateUnit.MINUTE),
+      "bad-every": cron("@every 0s"),
+      "bad-text": cron("not a cron"),
+      "bad-legacy": { ScheduleExpression: { case: "cronExpression", value: "0 * * * *" } },
+    };
+    // Stored and activated as if before validation existed: registered with a good schedule, then rewritten.
+    for (const [name, schedule] of Object.entries(bad)) {
+      await t.admin.createLaunchPlan({
+        id: launchPlanId(name, "v1", "sched"),
+        spec: {
+          workflowId: workflowId("stamp", "v1", "sched"),
+          entityMetadata: { schedule: { ...cron("@yearly"), kickoffTimeInputArg: "kickoff" } },
+        },
+      });
+      await rewriteSchedule(name, schedule);
+      await t.server.db("launch_plans").where({ project: "sched", name }).update({ state: 1 });
+    }
+    // And one whose stored spec cannot even be decoded.
+    await t.admin.createLaunchPlan({
+      id: launchPlanId("bad-bytes", "v1", "sched"),
+      spec: {
+        workflowId: workflowId("stamp", "v1", "sched"),
+        entityMetadata: { schedule: { ...cron("@yearly"), kickoffTimeInputArg: "kickoff" } },
+      },
+    });
+    await t.server
+      .db("launch_plans")
+      .where({ project: "sched", name: "bad-bytes" })
+      .update({ spec: Buffer.from([0xff, 0xff, 0xff, 0xff]), state: 1 });
+    // One that ran fine until its row was edited by hand, and is due now.
+    await scheduledLaunchPlan("edited", { ...cron("@hourly"), kickoffTimeInputArg: "kickoff" });
+    await stateOf("edited");
+    await rewriteSchedule("edited", rate(1, 99));
+    await t.server.db.raw(
+      `UPDATE schedule_states s SET next_fire_at = now() - interval '1 minute' FROM launch_plans l
+       WHERE l.id = s.launch_plan_id AND l.project = 'sched' AND l.name = 'edited'`,
+    );
+    await t.server.db.raw("SELECT pg_notify(?, '')", [SCHEDULE_CHANNEL]);
+
+    // A good schedule, activated alongside, still fires every missed minute.
+    await scheduledLaunchPlan("good", { ...cron("* * * * *"), kickoffTimeInputArg: "kickoff" });
+    await stateOf("good");
+    const since = await rewind("good", 3, 60_000);
+    const runs = await eventually(
+      () => listFor("good"),
+      (e) => e.length >= 3,
+      20_000,
+    );
+    expect(
+      runs
+        .map((e) => scheduledAt(e).getTime())
+        .sort()
+        .slice(0, 3),
+    ).toEqual([1, 2, 3].map((m) => since.getTime() + m * 60_000));
+
+    // Each bad one is parked (it never fires) and launched nothing.
+    for (const name of [...Object.keys(bad), "bad-bytes", "edited"]) {
+      const [state] = await stateOf(name);
+      expect(state?.next_fire_at, name).toEqual(NEVER);
+      expect(await listFor(name), name).toEqual([]);
+    }
   }, 60_000);
 });

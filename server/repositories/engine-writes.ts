@@ -198,6 +198,16 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
 
 type LockedRow = ExecutionRow & { prefetched_inputs: Buffer | null };
 
+/**
+ * The node rows of the executions in `ids` (an array expression), in id order: one index lookup per execution
+ * (a LATERAL subquery, which OFFSET 0 keeps from becoming a join). As `execution_id IN (…)`, the plan depended on
+ * statistics: without them each id looks like 1/200 of the table, so a few dozen ids read all of node_executions.
+ */
+const nodesOfSql = (ids: string) =>
+  `SELECT n.* FROM (SELECT DISTINCT id FROM unnest(${ids}) AS id) w
+     CROSS JOIN LATERAL (SELECT * FROM node_executions WHERE execution_id = w.id OFFSET 0) n
+    ORDER BY n.id`;
+
 /** Row ids come from the database (bigint); they are inlined only after this check. */
 function idList(ids: readonly string[]): string {
   for (const id of ids) if (!/^\d+$/.test(id)) throw new Error(`invalid row id [${id}]`);
@@ -241,7 +251,7 @@ export function lockExecutionsWithNodes(
     const list = idList(ids);
     const r = (await db.raw(
       `${lockSql(list, maxInputBytes)};
-       SELECT * FROM node_executions WHERE execution_id IN (${list}) ORDER BY id`,
+       ${nodesOfSql(`ARRAY[${list}]::bigint[]`)}`,
     )) as [{ rows: LockedRow[] }, { rows: NodeExecutionRow[] }];
     return { locked: locked(r[0].rows), nodes: r[1].rows };
   });
@@ -251,12 +261,7 @@ export function lockExecutionsWithNodes(
 export function nodeRowsOf(db: Knex, executionIds: readonly string[]): Promise<NodeExecutionRow[]> {
   return withDbErrors(
     async () =>
-      (
-        (await prepared(
-          db,
-          "SELECT * FROM node_executions WHERE execution_id = ANY(?::bigint[]) ORDER BY id",
-          [[...executionIds]],
-        )) as { rows: NodeExecutionRow[] }
-      ).rows,
+      ((await prepared(db, nodesOfSql("?::bigint[]"), [[...executionIds]])) as { rows: NodeExecutionRow[] })
+        .rows,
   );
 }

@@ -1,11 +1,10 @@
 // Creating executions: many in one statement (atomic without a transaction), each row with its own checks and
 // outcome. Concurrent CreateExecution calls are coalesced into one call of insertExecutions.
 import type { Knex } from "knex";
-import { alreadyExists } from "../errors.js";
 import type { BlobWrite } from "./data-store.js";
 import type { ExecutionRow, NewExecutionRow } from "./execution-repo.js";
 import { type TypedColumns, unnestTable } from "./multi-row.js";
-import { withDbErrors } from "./pg-errors.js";
+import { duplicateOf, withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
 import { effectiveAttributesSql } from "./resource-attributes-repo.js";
 import { LEASE_CTE, LEASED_VALUES, leaseBindings, WORK_CHANNEL, type WorkLease } from "./work-repo.js";
@@ -48,10 +47,7 @@ export type CreateOutcome =
   | { readonly kind: "exists" };
 
 /** The error a duplicate execution name gets (as the unique violation of a single-row INSERT reads). */
-export const executionExists = () =>
-  alreadyExists(
-    'value with matching already exists (duplicate key value violates unique constraint "executions_pkey_name")',
-  );
+export const executionExists = () => duplicateOf("executions");
 
 const COLUMN_TYPES: { readonly [K in keyof NewExecutionRow]-?: string } = {
   execution_project: "text",

@@ -114,18 +114,26 @@ export const EXECUTION_LIST: ListSpec = {
     execution_name: { sql: "e.execution_name", type: "text" },
     phase: { sql: "e.phase", type: "text" },
     started_at: { sql: "e.started_at", type: "timestamptz", nullable: true },
-    duration: { sql: "e.duration", type: "int" },
+    duration: { sql: "e.duration", type: "float8" },
     mode: { sql: "e.mode", type: "int" },
   },
   defaultSort: { key: "execution_created_at", direction: "desc" },
   tieBreaker: { sql: "e.id", type: "bigint" },
 };
 
+/**
+ * By name (executions_name_idx), project and domain compared as a row, which no index serves: with the plain key,
+ * Postgres without statistics may choose a (project, domain, …) list index and read the whole project.
+ */
 export function getExecution(db: Knex, key: ExecutionKey): Promise<ExecutionRow | undefined> {
   return withDbErrors(
     () =>
       db("executions")
-        .where({ execution_project: key.project, execution_domain: key.domain, execution_name: key.name })
+        .where({ execution_name: key.name })
+        .whereRaw("(execution_project, execution_domain) IS NOT DISTINCT FROM (?, ?)", [
+          key.project,
+          key.domain,
+        ])
         .first() as Promise<ExecutionRow | undefined>,
   );
 }

@@ -1,6 +1,7 @@
 // Executions with all their node executions and task attempts, read in one statement (one snapshot): what watch
-// streams compare with what they already sent. One statement serves many executions, asked for by id or by key. Child rows travel as JSON arrays (bigint ids as text, bytea as
-// hex, timestamps as ISO text) and are turned back into the row types the other repositories return.
+// streams compare with what they already sent. One statement serves many executions, asked for by id or by key.
+// Child rows travel as JSON arrays (bigint ids as text, bytea as hex, timestamps as ISO text) and are turned back
+// into the row types the other repositories return.
 import type { Knex } from "knex";
 import type { Filter } from "../validation/filter-grammar.js";
 import { EXECUTION_LIST, type ExecutionKey, type ExecutionRow } from "./execution-repo.js";
@@ -18,23 +19,35 @@ export interface ExecutionState {
   readonly tasks: TaskExecutionRow[];
 }
 
-// The wanted ids: those asked for by id and those of the executions asked for by key (found by the unique key).
-// One array for one index scan: cheaper to plan than a UNION or an OR.
+// Every table here grows without bound, and the statement runs for each change a watch stream sees, so its plan must
+// not depend on statistics (a fresh database has none until autovacuum analyzes it; without them Postgres takes a
+// column to have 200 distinct values, and once chose to hash-join all of task_executions for every execution read).
+// So each step is a lookup by one key that an index serves, in shapes the planner cannot turn into a join:
+// - the wanted executions: the ids asked for, plus the id of each key asked for (found through executions_name_idx:
+//   project and domain are compared as a row, which no index serves, so no (project, domain, …) index reads a whole
+//   project instead), each then read by primary key in a LATERAL subquery (OFFSET 0 keeps it one);
+// - per execution, its node rows (node_executions_list_idx), and per node row its task attempts
+//   (task_executions_list_idx), again each in a LATERAL subquery.
 const STATE_SQL = `
+  WITH wanted AS (
+    SELECT w.id FROM unnest(?::bigint[]) AS w(id)
+    UNION
+    SELECT (SELECT x.id FROM executions x
+             WHERE x.execution_name = k.name
+               AND (x.execution_project, x.execution_domain) IS NOT DISTINCT FROM (k.project, k.domain))
+      FROM unnest(?::text[], ?::text[], ?::text[]) AS k(project, domain, name))
   SELECT e.*,
     (SELECT coalesce(jsonb_agg(to_jsonb(n) || jsonb_build_object(
               'id', n.id::text, 'execution_id', n.execution_id::text, 'parent_id', n.parent_id::text,
               'parent_task_execution_id', n.parent_task_execution_id::text) ORDER BY n.id), '[]')
        FROM node_executions n WHERE n.execution_id = e.id) AS node_rows,
-    (SELECT coalesce(jsonb_agg(to_jsonb(t) || jsonb_build_object(
-              'id', t.id::text, 'node_execution_id', t.node_execution_id::text) ORDER BY t.id), '[]')
-       FROM task_executions t JOIN node_executions n ON n.id = t.node_execution_id
+    (SELECT coalesce(jsonb_agg(a.row ORDER BY a.id), '[]')
+       FROM node_executions n CROSS JOIN LATERAL (
+         SELECT t.id, to_jsonb(t) || jsonb_build_object(
+                  'id', t.id::text, 'node_execution_id', t.node_execution_id::text) AS row
+           FROM task_executions t WHERE t.node_execution_id = n.id OFFSET 0) a
       WHERE n.execution_id = e.id) AS task_rows
-  FROM executions e
-  WHERE e.id = ANY(?::bigint[] || ARRAY(
-    SELECT x.id FROM unnest(?::text[], ?::text[], ?::text[]) AS k(project, domain, name)
-      JOIN executions x
-        ON x.execution_project = k.project AND x.execution_domain = k.domain AND x.execution_name = k.name))`;
+  FROM wanted CROSS JOIN LATERAL (SELECT * FROM executions x WHERE x.id = wanted.id OFFSET 0) e`;
 
 const NODE_BYTES = ["closure", "metadata"] as const;
 const NODE_DATES = [
@@ -88,7 +101,11 @@ export function loadExecutionStates(
   });
 }
 
-/** The executions with these ids in this project/domain that pass `filters` (ListExecutions' grammar), one statement. */
+/**
+ * The executions with these ids in this project/domain that pass `filters` (ListExecutions' grammar), one statement.
+ * Each is read by primary key first (a LATERAL subquery per id) and only then checked, so neither a filter nor the
+ * project/domain can lead the planner to an index that reads the whole project.
+ */
 export function findExecutionsIn(
   db: Knex,
   scope: { readonly project: string; readonly domain: string },
@@ -96,9 +113,10 @@ export function findExecutionsIn(
   ids: readonly string[],
 ): Promise<ExecutionRow[]> {
   return withDbErrors(async () => {
-    const qb = db("executions as e")
+    const qb = db
       .select("e.*")
-      .whereRaw("e.id = ANY(?::bigint[])", [[...ids]])
+      .from(db.raw("(SELECT DISTINCT id FROM unnest(?::bigint[]) AS id) AS w", [[...ids]]))
+      .crossJoin(db.raw("LATERAL (SELECT * FROM executions x WHERE x.id = w.id OFFSET 0) e"))
       .where({ "e.execution_project": scope.project, "e.execution_domain": scope.domain });
     applyFilters(qb, filters, EXECUTION_LIST);
     return (await qb) as ExecutionRow[];

@@ -4,20 +4,36 @@
 // tie-breaker), so page N costs what page 1 costs and rows inserted while a client pages never make it skip or
 // repeat an item. A purely numeric token (what FlyteAdmin and old clients send: a row offset) is still accepted.
 // Every query selects the sort value and tie-breaker under the reserved aliases `__sort` and `__tb`, which are
-// stripped from the rows returned.
+// stripped from the rows returned. Filter values and tokens are checked against the column types before any SQL
+// runs, so a bad one is an INVALID_ARGUMENT naming it, never a database error.
 import type { Knex } from "knex";
 import { Sort_Direction } from "../../gen/flyteidl/admin/common_pb.js";
 import { invalidArgument } from "../errors.js";
 import {
+  byteaInput,
+  endsInLikeEscape,
+  fitsInt4,
+  isPgFloatText,
+  isPgTimestamptzText,
+  isRfc3339Timestamp,
+  parseInteger,
+} from "../validation/db-values.js";
+import {
   type Filter,
+  type FilterOp,
   type FilterScope,
   parseDurationSeconds,
   parseFilters,
 } from "../validation/filter-grammar.js";
 import { withDbErrors } from "./pg-errors.js";
 
+/**
+ * How filter values are read: text as is; int an integer (int4 or int8 column); timestamp RFC 3339; duration
+ * seconds or a Go duration; bytes bytea input.
+ */
 export type ColumnKind = "text" | "int" | "timestamp" | "duration" | "bytes";
-export type SortType = "text" | "bigint" | "int" | "timestamptz";
+/** The SQL type of a sort key (cursor values are cast to it). */
+export type SortType = "text" | "bigint" | "int" | "float8" | "timestamptz";
 
 export interface ColumnSpec {
   readonly sql: string;
@@ -100,22 +116,57 @@ export function resolveSort(sortBy: SortLike | undefined, spec: ListSpec): Resol
   };
 }
 
-function filterValue(value: string, kind: ColumnKind): string | number {
+/** A value as a message shows it: long ones are cut. */
+function shown(value: string): string {
+  return value.length > 100 ? `${value.slice(0, 100)}…` : value;
+}
+
+const badValue = (why: string) => invalidArgument(`invalid value for filters: ${why}`);
+
+/** A bound filter value, with the cast its placeholder needs. */
+interface Bound {
+  readonly value: string | number;
+  readonly cast: string;
+}
+
+function intValue(value: string): Bound {
+  const text = value.trim();
+  if (!/^-?\d+$/.test(text)) throw badValue(`'${shown(value)}' is not an integer`);
+  const n = parseInteger(text, "int8");
+  if (n === undefined) throw badValue(`'${shown(value)}' is out of range`);
+  // Beyond int4 the value is sent as a bigint, which an int4 column compares with (finding no match) rather than
+  // failing to read it as its own type.
+  return fitsInt4(n) ? { value: Number(n), cast: "" } : { value: n.toString(), cast: "::bigint" };
+}
+
+function filterValue(value: string, kind: ColumnKind): Bound {
   switch (kind) {
     case "int":
-      if (!/^-?\d+$/.test(value.trim()))
-        throw invalidArgument(`invalid value for filters: '${value}' is not an integer`);
-      return Number.parseInt(value, 10);
-    case "timestamp":
-      if (Number.isNaN(Date.parse(value)))
-        throw invalidArgument(`invalid value for filters: '${value}' is not a timestamp`);
-      return value;
+      return intValue(value);
+    case "timestamp": {
+      const text = value.trim();
+      if (!isRfc3339Timestamp(text)) {
+        throw badValue(`'${shown(value)}' is not a timestamp (RFC 3339, e.g. 2024-05-01T00:00:00Z)`);
+      }
+      return { value: text, cast: "::timestamptz" };
+    }
     case "duration":
-      return parseDurationSeconds(value);
-    case "text":
+      return { value: parseDurationSeconds(value), cast: "" };
     case "bytes":
-      return value;
+      if (byteaInput(value) === undefined) throw badValue(`'${shown(value)}' is not valid bytea input`);
+      return { value, cast: "" };
+    case "text":
+      return { value, cast: "" };
   }
+}
+
+/** A LIKE pattern Postgres accepts for a column of this kind (text or bytea only). */
+function likePattern(pattern: string, kind: ColumnKind, op: FilterOp, name: string): string {
+  if (kind !== "text" && kind !== "bytes") throw badValue(`${op} cannot be used on '${name}'`);
+  const bytes = kind === "bytes" ? byteaInput(pattern) : pattern;
+  if (bytes === undefined) throw badValue(`'${shown(pattern)}' is not valid bytea input`);
+  if (endsInLikeEscape(bytes)) throw badValue(`pattern '${shown(pattern)}' ends with an escape character`);
+  return pattern;
 }
 
 const SQL_OPS: Readonly<Record<string, string>> = {
@@ -127,56 +178,105 @@ const SQL_OPS: Readonly<Record<string, string>> = {
   lte: "<=",
 };
 
-function castOf(kind: ColumnKind): string {
-  return kind === "timestamp" ? "::timestamptz" : "";
+/** One filter as SQL: a condition with `?` placeholders and their values. */
+interface FilterSql {
+  readonly entity: string;
+  readonly sql: string;
+  readonly bindings: (string | number)[];
+}
+
+/** The filters as SQL conditions, each value checked against its column first (so this also validates them). */
+export function filtersSql(filters: readonly Filter[], spec: ListSpec): FilterSql[] {
+  return filters.map((f) => {
+    const col = spec.entities[f.entity]?.[f.column];
+    if (col === undefined) throw invalidArgument(`'${f.entity}.${f.column}' is invalid filter`);
+    const kind = col.kind ?? "text";
+    const name = `${f.entity}.${f.column}`;
+    switch (f.op) {
+      case "contains":
+        return {
+          entity: f.entity,
+          sql: `${col.sql} LIKE ?`,
+          bindings: [likePattern(`%${f.values[0] ?? ""}%`, kind, f.op, name)],
+        };
+      case "not_like":
+        return {
+          entity: f.entity,
+          sql: `${col.sql} NOT LIKE ?`,
+          bindings: [likePattern(f.values[0] ?? "", kind, f.op, name)],
+        };
+      case "value_in":
+      case "value_not_in": {
+        const values = f.values.map((v) => filterValue(v, kind));
+        const marks = values.map((v) => `?${v.cast}`).join(", ");
+        const op = f.op === "value_in" ? "IN" : "NOT IN";
+        return { entity: f.entity, sql: `${col.sql} ${op} (${marks})`, bindings: values.map((v) => v.value) };
+      }
+      default: {
+        const v = filterValue(f.values[0] ?? "", kind);
+        return { entity: f.entity, sql: `${col.sql} ${SQL_OPS[f.op]} ?${v.cast}`, bindings: [v.value] };
+      }
+    }
+  });
 }
 
 /** Adds the parsed filters to the query; joins other entities when a filter names them. */
 export function applyFilters(qb: Knex.QueryBuilder, filters: readonly Filter[], spec: ListSpec): void {
   const joined = new Set<string>();
-  for (const f of filters) {
-    const col = spec.entities[f.entity]?.[f.column];
-    if (col === undefined) throw invalidArgument(`'${f.entity}.${f.column}' is invalid filter`);
+  for (const f of filtersSql(filters, spec)) {
     if (f.entity !== spec.primary && !joined.has(f.entity)) {
       spec.joins?.[f.entity]?.(qb);
       joined.add(f.entity);
     }
-    const kind = col.kind ?? "text";
-    const values = f.values.map((v) => filterValue(v, kind));
-    const cast = castOf(kind);
-    switch (f.op) {
-      case "contains":
-        qb.whereRaw(`${col.sql} LIKE ?`, [`%${f.values[0] ?? ""}%`]);
-        break;
-      case "not_like":
-        qb.whereRaw(`${col.sql} NOT LIKE ?`, [f.values[0] ?? ""]);
-        break;
-      case "value_in":
-      case "value_not_in": {
-        const marks = values.map(() => `?${cast}`).join(", ");
-        qb.whereRaw(`${col.sql} ${f.op === "value_in" ? "IN" : "NOT IN"} (${marks})`, values);
-        break;
-      }
-      default:
-        qb.whereRaw(`${col.sql} ${SQL_OPS[f.op]} ?${cast}`, [values[0] ?? ""]);
-    }
+    qb.whereRaw(f.sql, f.bindings);
   }
 }
 
-function decodeToken(token: string, sort: ResolvedSort, rpcName: string): Cursor | number | undefined {
+/** Whether a cursor value is text Postgres reads as this type. */
+function validCursorValue(v: string, type: SortType): boolean {
+  switch (type) {
+    case "text":
+      return !v.includes("\0");
+    case "bigint":
+      return parseInteger(v, "int8") !== undefined;
+    case "int":
+      return parseInteger(v, "int4") !== undefined;
+    case "float8":
+      return isPgFloatText(v);
+    case "timestamptz":
+      return isPgTimestamptzText(v);
+  }
+}
+
+/**
+ * The position a token names: a row offset (a decimal, as FlyteAdmin's tokens are) or a cursor this list issued for
+ * this sort. Anything else, including a cursor whose values do not fit the sort key's type, is invalid.
+ */
+function decodeToken(token: string, sort: ResolvedSort, spec: ListSpec): Cursor | number | undefined {
   if (token === "") return undefined;
-  if (/^\d+$/.test(token)) return Number.parseInt(token, 10);
-  const bad = () => invalidArgument(`invalid pagination token ${token} for ${rpcName}`);
-  let cursor: Cursor;
+  const bad = () => invalidArgument(`invalid pagination token ${shown(token)} for ${spec.rpcName}`);
+  if (/^\d+$/.test(token)) {
+    const offset = parseInteger(token, "int8");
+    if (offset === undefined) throw bad();
+    // No table holds 2^53 rows: a larger offset is past the end either way.
+    return Number(offset > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : offset);
+  }
+  let cursor: unknown;
   try {
-    cursor = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Cursor;
+    cursor = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
   } catch {
     throw bad();
   }
-  if (typeof cursor !== "object" || cursor === null || cursor.k !== sort.key || cursor.d !== sort.dir)
+  if (typeof cursor !== "object" || cursor === null) throw bad();
+  const { k, d, v, t } = cursor as Record<string, unknown>;
+  if (k !== sort.key || d !== sort.dir) throw bad();
+  if (typeof t !== "string" || !validCursorValue(t, spec.tieBreaker.type)) throw bad();
+  if (v === null) {
+    if (sort.spec.nullable !== true) throw bad();
+  } else if (typeof v !== "string" || !validCursorValue(v, sort.spec.type)) {
     throw bad();
-  if (typeof cursor.t !== "string" || (cursor.v !== null && typeof cursor.v !== "string")) throw bad();
-  return cursor;
+  }
+  return { k: sort.key, d: sort.dir, v, t };
 }
 
 export function encodeToken(cursor: Cursor): string {
@@ -208,7 +308,7 @@ export async function runPage<Row>(
   sort: ResolvedSort = resolveSort(req.sortBy, spec),
 ): Promise<Page<Row>> {
   if (req.limit !== undefined && req.limit <= 0) throw invalidArgument("invalid value for limit");
-  const position = decodeToken(req.token, sort, spec.rpcName);
+  const position = decodeToken(req.token, sort, spec);
   const knex = qb.client as unknown as { raw: Knex["raw"] };
   qb.select(
     knex.raw(`(${sort.spec.sql})::text AS __sort`),

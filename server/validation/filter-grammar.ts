@@ -46,16 +46,35 @@ export interface FilterScope {
   readonly columns: Readonly<Record<string, ReadonlySet<string>>>;
 }
 
-const EXPRESSION = /^(.+)\((.+),\s?(.+)\)$/s;
+/** Longer filter strings are refused before they are parsed (they would only make slow SQL). */
+export const MAX_FILTERS_LENGTH = 32_768;
 
 function isOp(fn: string): fn is FilterOp {
   return (FILTER_OPS as readonly string[]).includes(fn);
 }
 
+const WHITESPACE = /^\s$/;
+
+/**
+ * Splits `fn(field,value)` exactly as Flyte's greedy `^(.+)\((.+),\s?(.+)\)$` does, in linear time: the value ends
+ * at the final `)`, the field at the last comma that leaves a value, and the function at the last `(` that leaves
+ * a field. One optional whitespace character after that comma is dropped.
+ */
+export function splitExpression(expr: string): [fn: string, field: string, value: string] | undefined {
+  const end = expr.length - 1;
+  if (end < 0 || expr[end] !== ")") return undefined;
+  const comma = expr.lastIndexOf(",", end - 2);
+  if (comma < 3) return undefined;
+  const open = expr.lastIndexOf("(", comma - 2);
+  if (open < 1) return undefined;
+  const space = comma + 2 < end && WHITESPACE.test(expr[comma + 1] ?? "") ? 1 : 0;
+  return [expr.slice(0, open), expr.slice(open + 1, comma), expr.slice(comma + 1 + space, end)];
+}
+
 function parseExpression(expr: string, scope: FilterScope): Filter {
-  const m = EXPRESSION.exec(expr);
-  if (m === null) throw invalidArgument("invalid value for filters");
-  const [, fn = "", field = "", value = ""] = m;
+  const parts = splitExpression(expr);
+  if (parts === undefined) throw invalidArgument("invalid value for filters");
+  const [fn, field, value] = parts;
   if (!isOp(fn)) throw invalidArgument(`unrecognized filter function: ${fn}`);
   let entity = scope.primary;
   let column = field;
@@ -76,11 +95,14 @@ function parseExpression(expr: string, scope: FilterScope): Filter {
 
 /** Parses a filter string; the empty string means no filters. */
 export function parseFilters(raw: string, scope: FilterScope): Filter[] {
+  if (raw.length > MAX_FILTERS_LENGTH) {
+    throw invalidArgument(`invalid value for filters: longer than ${MAX_FILTERS_LENGTH} characters`);
+  }
+  if (raw.includes("\0")) throw invalidArgument("invalid value for filters: contains a NUL character");
   if (raw.trim() === "") return [];
   return raw.split("+").map((expr) => parseExpression(expr.trim(), scope));
 }
 
-const GO_DURATION = /^([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+$/;
 const GO_UNIT_SECONDS: Readonly<Record<string, number>> = {
   ns: 1e-9,
   us: 1e-6,
@@ -91,14 +113,53 @@ const GO_UNIT_SECONDS: Readonly<Record<string, number>> = {
   h: 3600,
 };
 
+const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
+
+/** The end of a number (`[0-9]*\.?[0-9]+`) starting at `i`, or -1 when there is none. */
+function numberEnd(v: string, i: number): number {
+  let j = i;
+  while (isDigit(v[j])) j++;
+  if (v[j] !== ".") return j > i ? j : -1;
+  const fraction = j + 1;
+  let k = fraction;
+  while (isDigit(v[k])) k++;
+  if (k > fraction) return k;
+  return j > i ? j : -1;
+}
+
+/** The unit at `i` (the longest of ns, us, µs, ms, s, m, h), or undefined. */
+function unitAt(v: string, i: number): string | undefined {
+  const two = v.slice(i, i + 2);
+  if (two === "ns" || two === "us" || two === "µs" || two === "ms") return two;
+  const one = v[i];
+  return one === "s" || one === "m" || one === "h" ? one : undefined;
+}
+
+/** Seconds of a Go duration (`1h30m`, `250ms`), or undefined when `v` is not one. */
+function goDurationSeconds(v: string): number | undefined {
+  if (v === "") return undefined;
+  let total = 0;
+  let i = 0;
+  while (i < v.length) {
+    const end = numberEnd(v, i);
+    if (end < 0) return undefined;
+    const unit = unitAt(v, end);
+    if (unit === undefined) return undefined;
+    total += Number.parseFloat(v.slice(i, end)) * (GO_UNIT_SECONDS[unit] ?? 1);
+    i = end + unit.length;
+  }
+  return total;
+}
+
 /** A duration filter value: float seconds (`3600`) or a Go duration (`1h30m`). Returns seconds. */
 export function parseDurationSeconds(value: string): number {
   const v = value.trim();
-  if (/^-?[0-9]*\.?[0-9]+$/.test(v)) return Number.parseFloat(v);
-  if (!GO_DURATION.test(v)) throw invalidArgument(`Failed to parse duration [${value}]`);
-  let total = 0;
-  for (const [, num = "0", unit = "s"] of v.matchAll(/([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number.parseFloat(num) * (GO_UNIT_SECONDS[unit] ?? 1);
+  const start = v.startsWith("-") ? 1 : 0;
+  const seconds =
+    v.length > start && numberEnd(v, start) === v.length ? Number.parseFloat(v) : goDurationSeconds(v);
+  if (seconds === undefined) throw invalidArgument(`Failed to parse duration [${value}]`);
+  if (!Number.isFinite(seconds)) {
+    throw invalidArgument(`invalid value for filters: duration [${value}] is out of range`);
   }
-  return total;
+  return seconds;
 }

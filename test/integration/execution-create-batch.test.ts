@@ -22,8 +22,7 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
 
 let t: TestServer;
 const P = { project: "flytesnacks", domain: "development" };
-const DUPLICATE =
-  'value with matching already exists (duplicate key value violates unique constraint "executions_pkey_name")';
+const DUPLICATE = "value with matching already exists (duplicate execution)";
 
 async function register(project: string) {
   await t.admin.registerProject({ project: { id: project, name: project } });

@@ -91,7 +91,7 @@ describe("projects", () => {
     await expectCode(
       t.admin.registerProject({ project: { id: "dup", name: "dup" } }),
       Code.AlreadyExists,
-      /^value with matching already exists \(duplicate key value violates unique constraint "projects_pkey"\)$/,
+      "value with matching already exists (duplicate project)",
     );
     const err = (await t.grpcJs
       .unary("registerProject", { project: { id: "dup", name: "dup" } })

@@ -11,6 +11,7 @@ import * as m0008 from "./0008-task-cache.js";
 import * as m0009 from "./0009-cache-reservations.js";
 import * as m0010 from "./0010-worker-queues.js";
 import * as m0011 from "./0011-schedules.js";
+import * as m0012 from "./0012-execution-name-index.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -28,6 +29,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0009-cache-reservations", m0009],
   ["0010-worker-queues", m0010],
   ["0011-schedules", m0011],
+  ["0012-execution-name-index", m0012],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -18,8 +18,15 @@ import { enqueueEvaluation } from "../repositories/work-repo.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import type { EngineContext, Placement } from "./engine-context.js";
 
-export const durationMs = (d: { seconds: bigint; nanos: number } | undefined): number =>
-  d === undefined ? 0 : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
+/** Petrel's limit on a duration the engine waits for: protobuf's maximum, 10,000 years (dates and intervals hold it). */
+export const MAX_DURATION_MS = 315_576_000_000_000;
+
+/** A Duration in milliseconds, within ±MAX_DURATION_MS (a spec stored before durations were checked may exceed it). */
+export const durationMs = (d: { seconds: bigint; nanos: number } | undefined): number => {
+  if (d === undefined) return 0;
+  const ms = Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
+  return Math.max(-MAX_DURATION_MS, Math.min(MAX_DURATION_MS, ms));
+};
 
 function signalKey(exec: ExecutionRow, signalId: string) {
   return {

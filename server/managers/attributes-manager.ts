@@ -13,6 +13,7 @@ import { invalidArgument, missingField, notFound } from "../errors.js";
 import { LruCache } from "../lru-cache.js";
 import type { AttributesCheck } from "../repositories/execution-create-repo.js";
 import * as repo from "../repositories/resource-attributes-repo.js";
+import { validateIdText } from "../validation/identifier-validator.js";
 import type { ProjectManager } from "./project-manager.js";
 
 const TARGET_TYPES: Readonly<Record<string, MatchableResource>> = {
@@ -65,6 +66,7 @@ export class AttributesManager {
     if (t.project === "") throw missingField("project");
     if (level !== "project" && (t.domain ?? "") === "") throw missingField("domain");
     if (level === "workflow" && (t.workflow ?? "") === "") throw missingField("name");
+    if (level === "workflow") validateIdText("workflow", t.workflow ?? "");
     if (level === "project") await this.projects.assertExists(t.project);
     else await this.projects.assertWritable(t.project, t.domain ?? "");
   }

@@ -1,5 +1,6 @@
 // The Create{Workflow,Node,Task}Event rpcs: validate, lock the execution, apply through the recorders the engine
-// itself uses.
+// itself uses. They are for an external engine: while Petrel's engine runs executions, events from outside are
+// refused (they would race its own phase changes).
 import type { Knex } from "knex";
 import type {
   NodeExecutionEventRequest,
@@ -7,7 +8,7 @@ import type {
   WorkflowExecutionEventRequest,
 } from "../../gen/flyteidl/admin/event_pb.js";
 import { WorkflowExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
-import { invalidArgument, missingField, notFound } from "../errors.js";
+import { failedPrecondition, invalidArgument, missingField, notFound } from "../errors.js";
 import type { DataStore } from "../repositories/data-store.js";
 import { type ExecutionRow, getExecution, getExecutionById } from "../repositories/execution-repo.js";
 import { modelText } from "../transformers/model-text.js";
@@ -20,6 +21,8 @@ export class EventManager {
   constructor(
     private readonly db: Knex,
     private readonly data: DataStore,
+    /** Petrel's engine runs executions (config `engine`): events from outside are refused. */
+    private readonly engineRuns: boolean,
   ) {}
 
   private async locked<T>(
@@ -28,6 +31,11 @@ export class EventManager {
     fn: (trx: Knex, row: ExecutionRow) => Promise<T>,
   ): Promise<T> {
     const key = validateExecutionId(id);
+    if (this.engineRuns) {
+      throw failedPrecondition(
+        `execution ${key.project}/${key.domain}/${key.name} is run by Petrel's engine; events are accepted only when the engine is off`,
+      );
+    }
     return this.db.transaction(async (trx) => {
       const found = await getExecution(trx, key);
       if (found === undefined)

@@ -33,7 +33,7 @@ import { encodeExecClosure, encodeExecSpec, executionId } from "../transformers/
 import { decodeClosure as decodeLpClosure, decodeSpec as decodeLpSpec } from "../transformers/launch-plan.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
 import { resolveInputs, validateInputMap } from "../validation/execution-inputs.js";
-import { validateIdentifierFields } from "../validation/identifier-validator.js";
+import { validateIdentifierFields, validateIdText } from "../validation/identifier-validator.js";
 import { validateLabels } from "../validation/labels-validator.js";
 import { validateNotifications } from "../validation/launch-plan-validator.js";
 import type { AttributesManager } from "./attributes-manager.js";
@@ -180,6 +180,7 @@ export class ExecutionLauncher {
     if (req.spec.notificationOverrides.case === "notifications")
       validateNotifications(req.spec.notificationOverrides.value.notifications);
     validateLabels(req.spec.labels?.values ?? {});
+    for (const tag of req.spec.tags) validateIdText("tags", tag);
     const isTask = ref.resourceType === ResourceType.TASK;
     // The task wrapper is written before the execution: only into a writable project.
     if (isTask) await this.projects.assertWritable(req.project, req.domain);

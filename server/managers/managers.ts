@@ -61,7 +61,7 @@ export function createManagers(
     attributes,
     launcher,
     executions,
-    events: new EventManager(db, data),
+    events: new EventManager(db, data, config.engine),
     nodeExecutions,
     dataProxy: new DataProxyManager(nodeExecutions),
     metrics: new MetricsManager(db, executions),

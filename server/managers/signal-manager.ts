@@ -18,12 +18,18 @@ import { invalidArgument, invalidField, missingField } from "../errors.js";
 import * as repo from "../repositories/signal-repo.js";
 import { handedEvaluation, type LocalEngine } from "../repositories/work-repo.js";
 import { modelText } from "../transformers/model-text.js";
+import { validateIdText } from "../validation/identifier-validator.js";
 import { validateExecutionId } from "./execution-manager.js";
 
 function keyOf(id: SignalIdentifier | undefined): repo.SignalKey {
   if (id === undefined) throw missingField("id");
   if (id.signalId === "") throw missingField("signal_id");
   const e = validateExecutionId(id.executionId);
+  // Signals are keyed by execution name without the execution having to exist: the key is checked as names are.
+  validateIdText("project", e.project);
+  validateIdText("domain", e.domain);
+  validateIdText("name", e.name);
+  validateIdText("signal_id", id.signalId);
   return {
     execution_project: e.project,
     execution_domain: e.domain,

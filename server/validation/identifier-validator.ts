@@ -9,12 +9,25 @@ export function idText(id: Identifier): string {
   return modelText(IdentifierSchema, id);
 }
 
-/** project, domain, name, version must all be set. */
+/** What FlyteAdmin's columns hold (varchar(255)) for a name or a version. */
+export const MAX_ID_CHARS = 255;
+const CONTROL = /\p{Cc}/u;
+
+/** A name or version: at most 255 characters, none of them control characters. */
+export function validateIdText(field: string, value: string): void {
+  if (value.length > MAX_ID_CHARS && [...value].length > MAX_ID_CHARS)
+    throw invalidArgument(`${field} cannot exceed ${MAX_ID_CHARS} characters`);
+  if (CONTROL.test(value)) throw invalidArgument(`${field} must not contain control characters`);
+}
+
+/** project, domain, name, version must all be set; name and version within the column limit. */
 export function validateIdentifierFields(id: Identifier): void {
   if (id.project === "") throw missingField("project");
   if (id.domain === "") throw missingField("domain");
   if (id.name === "") throw missingField("name");
   if (id.version === "") throw missingField("version");
+  validateIdText("name", id.name);
+  validateIdText("version", id.version);
 }
 
 export function validateIdentifier(

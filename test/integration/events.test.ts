@@ -1,4 +1,5 @@
-// An external engine drives executions through the event rpcs (the built-in engine is off here).
+// An external engine drives executions through the event rpcs (the built-in engine is off here: while it runs, the
+// event rpcs are refused, see request-validation.test.ts).
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
@@ -155,5 +156,62 @@ describe("node and task events", () => {
     const node = await t.admin.getNodeExecution({ id: nodeId });
     expect(node.closure?.phase).toBe(N.SUCCEEDED);
     expect(create(EventFailureReasonSchema).reason.case).toBeUndefined();
+  });
+});
+
+describe("bad event input", () => {
+  it("is refused naming the field, and nothing of it is stored", async () => {
+    const executionId = await newExecution("bad-events");
+    const nodeId = { nodeId: "n0", executionId };
+    await t.admin.createNodeEvent({ event: { id: nodeId, phase: N.RUNNING, occurredAt: timestampNow() } });
+    const taskEvent = (retryAttempt: number, phaseVersion: number, phase = T.RUNNING) =>
+      t.admin.createTaskEvent({
+        event: {
+          taskId: taskId("t"),
+          parentNodeExecutionId: nodeId,
+          retryAttempt,
+          phase,
+          phaseVersion,
+          occurredAt: timestampNow(),
+        },
+      });
+    await expectCode(
+      taskEvent(4294967295, 0),
+      Code.InvalidArgument,
+      "invalid value for event.retry_attempt: 4294967295 is out of range (at most 2147483647)",
+    );
+    await expectCode(
+      taskEvent(0, 4294967295),
+      Code.InvalidArgument,
+      "invalid value for event.phase_version: 4294967295 is out of range (at most 2147483647)",
+    );
+    await expectCode(
+      taskEvent(0, 0, 42 as T),
+      Code.InvalidArgument,
+      "invalid value for event.phase: 42 is not a known TaskExecution.Phase",
+    );
+    await expectCode(
+      t.admin.createNodeEvent({
+        event: { id: { nodeId: "n\0", executionId }, phase: N.RUNNING, occurredAt: timestampNow() },
+      }),
+      Code.InvalidArgument,
+      "event.id.node_id must not contain a NUL character (U+0000)",
+    );
+    await expectCode(
+      t.admin.createWorkflowEvent({
+        event: { executionId, phase: 77 as W, occurredAt: timestampNow() },
+      }),
+      Code.InvalidArgument,
+      "invalid value for event.phase: 77 is not a known WorkflowExecution.Phase",
+    );
+    expect((await t.admin.listTaskExecutions({ nodeExecutionId: nodeId, limit: 10 })).taskExecutions).toEqual(
+      [],
+    );
+    expect((await t.admin.getExecution({ id: executionId })).closure?.phase).toBe(W.UNDEFINED);
+    // The largest values the columns hold are accepted.
+    await taskEvent(2147483647, 2147483647);
+    const [attempt] = (await t.admin.listTaskExecutions({ nodeExecutionId: nodeId, limit: 10 }))
+      .taskExecutions;
+    expect(attempt?.id?.retryAttempt).toBe(2147483647);
   });
 });

@@ -1,7 +1,9 @@
-// Container tasks run as local processes (Flyte's raw-container contract): template substitution, inputs written
-// as files (inputs.pb, inputs.json, one file per input), outputs read back from outputs.pb, outputs.json or one
-// file per output. The configured in-container paths are mapped to per-attempt directories.
-import { spawn } from "node:child_process";
+// Container tasks run as local processes or with `docker run` (Flyte's raw-container contract): template
+// substitution, inputs written as files (inputs.pb, inputs.json, one file per input), outputs read back from
+// outputs.pb, outputs.json or one file per output. As processes, the configured in-container paths are mapped to
+// per-attempt directories. Either way the task's process group dies with the server (see process-group.ts), and a
+// Docker attempt first removes any container an earlier run of it (or of an earlier attempt) left behind.
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -14,9 +16,11 @@ import { type Literal, type LiteralMap, LiteralMapSchema } from "../../../gen/fl
 import type { Container } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { literalToPlain, type Plain, plainToLiteral } from "../../transformers/plain-values.js";
 import type { TaskContext, TaskPlugin, TaskResult } from "./plugin.js";
+import { runInProcessGroup } from "./process-group.js";
 
 const TAIL = 2000;
 const KILL_GRACE_MS = 2000;
+const REMOVE_TIMEOUT_MS = 30_000;
 
 interface Dirs {
   readonly input: string;
@@ -118,48 +122,6 @@ export function readOutputs(ctx: TaskContext, dir: string): { outputs?: LiteralM
   return { outputs: create(LiteralMapSchema, { literals }) };
 }
 
-/** Signals a process group; a group that is already gone is fine. */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group has exited
-  }
-}
-
-function runProcess(argv: string[], env: Record<string, string>, cwd: string, signal: AbortSignal) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string; spawnError?: Error }>(
-    (resolve) => {
-      const [cmd = "", ...args] = argv;
-      const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => {
-        stdout = (stdout + c.toString()).slice(-1_000_000);
-      });
-      child.stderr.on("data", (c: Buffer) => {
-        stderr = (stderr + c.toString()).slice(-1_000_000);
-      });
-      const kill = () => {
-        if (child.pid === undefined) return;
-        try {
-          process.kill(-child.pid, "SIGTERM");
-          setTimeout(() => signalGroup(child.pid, "SIGKILL"), KILL_GRACE_MS).unref();
-        } catch {
-          // already gone
-        }
-      };
-      signal.addEventListener("abort", kill, { once: true });
-      child.once("error", (err) => resolve({ code: null, stdout, stderr, spawnError: err }));
-      child.once("close", (code) => {
-        signal.removeEventListener("abort", kill);
-        resolve({ code, stdout, stderr });
-      });
-    },
-  );
-}
-
 /** `docker run` of the task's image with this attempt's directories mounted where the task expects them. */
 export function dockerArgv(
   c: Container,
@@ -179,6 +141,40 @@ export function dockerArgv(
   const rest = c.command.length > 0 ? argv.slice(1) : argv;
   return ["docker", "run", "--rm", "--name", name, ...mounts, ...envs, ...entry, c.image, ...rest];
 }
+
+/**
+ * The container of one attempt: the same name whenever that attempt runs (so a leftover can be found and removed),
+ * distinct across attempts, nodes, executions, domains and projects (the digest keeps sanitised names apart).
+ */
+export function containerName(
+  ctx: Pick<TaskContext, "project" | "domain" | "executionName" | "nodeId">,
+  attempt: number,
+): string {
+  const key = [ctx.project ?? "", ctx.domain ?? "", ctx.executionName, ctx.nodeId, String(attempt)].join(
+    "\n",
+  );
+  const digest = createHash("sha256").update(key).digest("hex").slice(0, 12);
+  const readable = `${ctx.executionName}-${ctx.nodeId}-${attempt}`
+    .replace(/[^a-zA-Z0-9_.-]/g, "-")
+    .slice(0, 80);
+  return `petrel-${readable}-${digest}`;
+}
+
+/**
+ * Removes the containers of this attempt and the earlier ones before the attempt starts: a replica that died may
+ * have left one running (its watchdog removes it too, unless the daemon could not be reached then).
+ */
+export function leftoverContainers(ctx: Parameters<typeof containerName>[0], attempt: number): string[] {
+  return Array.from({ length: attempt + 1 }, (_, a) => containerName(ctx, a));
+}
+
+const removeContainers = (names: readonly string[], env: Record<string, string>, cwd: string) =>
+  runInProcessGroup(["docker", "rm", "--force", ...names], {
+    cwd,
+    env,
+    signal: AbortSignal.timeout(REMOVE_TIMEOUT_MS),
+    graceMs: KILL_GRACE_MS,
+  });
 
 export function createContainerPlugin(runtime: ContainerRuntime): TaskPlugin {
   return { name: `container-${runtime}`, run: (ctx) => runContainer(ctx, runtime) };
@@ -206,14 +202,20 @@ async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promis
   const taskEnv: Record<string, string> = {};
   for (const kv of c.env) taskEnv[kv.key] = kv.value;
   Object.assign(taskEnv, ctx.envs);
-  const name = `petrel-${ctx.executionName}-${ctx.nodeId}-${ctx.attempt}`.replace(/[^a-zA-Z0-9_.-]/g, "-");
-  const argv = runtime === "docker" ? dockerArgv(c, rendered, dirs, paths, taskEnv, name) : rendered;
-  const r = await runProcess(
-    argv,
-    { ...env, ...(runtime === "process" ? taskEnv : {}) },
-    ctx.workDir,
-    ctx.signal,
-  );
+  const docker = runtime === "docker";
+  const name = containerName(ctx, ctx.attempt);
+  if (docker) await removeContainers(leftoverContainers(ctx, ctx.attempt), env, ctx.workDir);
+  const argv = docker ? dockerArgv(c, rendered, dirs, paths, taskEnv, name) : rendered;
+  const r = await runInProcessGroup(argv, {
+    cwd: ctx.workDir,
+    env: { ...env, ...(docker ? {} : taskEnv) },
+    signal: ctx.signal,
+    graceMs: KILL_GRACE_MS,
+    // A killed `docker` client leaves its container running: the watchdog removes it should the server die.
+    ...(docker ? { onServerDeath: ["docker", "rm", "--force", name] } : {}),
+  });
+  // Stopped, or the client was killed: the container may outlive it.
+  if (docker && (ctx.signal.aborted || r.code === null)) await removeContainers([name], env, ctx.workDir);
   const logs = { stdout: r.stdout, stderr: r.stderr };
   if (ctx.signal.aborted) return { ok: false, error: userError("Aborted", "the task was stopped"), logs };
   if (r.spawnError !== undefined)

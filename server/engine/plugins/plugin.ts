@@ -7,6 +7,9 @@ export interface TaskContext {
   readonly template: TaskTemplate;
   readonly inputs: LiteralMap;
   readonly executionName: string;
+  /** The execution's project and domain (with its name, they tell executions apart). */
+  readonly project?: string;
+  readonly domain?: string;
   readonly nodeId: string;
   readonly attempt: number;
   readonly envs: Readonly<Record<string, string>>;

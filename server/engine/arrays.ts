@@ -62,7 +62,7 @@ export function requiredSuccesses(node: Node, n: number): number {
 const DONE = new Set(["SUCCEEDED", "RECOVERED", "FAILED", "TIMED_OUT", "ABORTED", "SKIPPED"]);
 
 export interface ArrayStep {
-  readonly states: (rows: NodeExecutionRow[]) => Promise<Map<string, NodeState>>;
+  readonly states: (rows: readonly NodeExecutionRow[]) => Promise<Map<string, NodeState>>;
   readonly start: StartElement;
   /** Task nodes the execution may still start under max_parallelism (array elements count, as in Flyte). */
   readonly budget: number;
@@ -77,7 +77,7 @@ export async function stepArray(
   exec: ExecutionRow,
   row: NodeExecutionRow,
   spec: Node,
-  all: readonly NodeExecutionRow[],
+  children: readonly NodeExecutionRow[],
   step: ArrayStep,
 ): Promise<boolean> {
   const { states, start, budget } = step;
@@ -86,7 +86,6 @@ export async function stepArray(
   if (a === undefined || sub === undefined) return false;
   const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.readData(trx, row.input_uri));
   const n = elementCount(inputs);
-  const children = all.filter((c) => c.parent_id === row.id);
   const byId = new Map(children.map((c) => [c.node_id, c]));
   const running = children.filter((c) => !DONE.has(c.phase)).length;
   const limit =

@@ -89,9 +89,9 @@ export async function checkBranch(
   trx: Knex,
   exec: ExecutionRow,
   row: NodeExecutionRow,
-  all: readonly NodeExecutionRow[],
+  children: readonly NodeExecutionRow[],
 ): Promise<boolean> {
-  const child = all.find((r) => r.parent_id === row.id && r.phase !== "SKIPPED");
+  const child = children.find((r) => r.phase !== "SKIPPED");
   if (child === undefined) return false;
   const closure = fromBinary(NodeExecutionClosureSchema, child.closure);
   if (child.phase === "SUCCEEDED" || child.phase === "RECOVERED") {

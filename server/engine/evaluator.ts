@@ -19,22 +19,20 @@ import { arraySubTask, stepArray } from "./arrays.js";
 import { checkBranch } from "./branches.js";
 import { checkLaunchPlanNode, wakeParent } from "./child-executions.js";
 import type { EngineContext } from "./engine-context.js";
+import { ExecutionView } from "./execution-view.js";
 import { checkGate } from "./gates.js";
 import {
   abortNode,
   arrayBudget,
   checkNodeTimeout,
   nodeState,
-  plannerStates,
   type RunState,
   resumeWaitingTask,
   startNode,
 } from "./node-actions.js";
-import { type Action, planExecution } from "./plan.js";
-import { findSpec, subWorkflowOf } from "./specs.js";
+import type { Action } from "./plan.js";
 import { stepSubWorkflow } from "./sub-workflows.js";
-
-const MAX_ROUNDS = 100;
+import { PLAN_CHUNK } from "./workflow-plan.js";
 
 /**
  * Evaluates claimed `evaluate` items together: one transaction locks and loads all their executions, evaluates each,
@@ -92,9 +90,38 @@ interface Evaluation {
   readonly taskTypes: Map<string, TaskTemplate>;
   readonly inputs: LiteralMap;
   readonly maxParallelism: number;
+  readonly view: ExecutionView;
+}
+
+/**
+ * How long one evaluation may work before its transaction commits what it did and queues the rest as a new
+ * evaluation (a big workflow moves in steps, each holding its execution's lock for at most this long).
+ */
+const SLICE_MS = 500;
+/** Pending rows after which an evaluation writes what it has so far (inside its transaction). */
+const FLUSH_AFTER_WRITES = 512;
+/** Within a slice, the event loop gets a turn at least this often (rpcs and other work are not stalled). */
+const YIELD_EVERY_MS = 10;
+
+/** One evaluation's time: it makes progress at least once, then stops when the slice is spent. */
+class Slice {
+  private readonly until = performance.now() + SLICE_MS;
+  private lastYield = performance.now();
+
+  get spent(): boolean {
+    return performance.now() >= this.until;
+  }
+
+  /** Lets the event loop run when this evaluation has kept it for YIELD_EVERY_MS. */
+  async breathe(): Promise<void> {
+    if (performance.now() - this.lastYield < YIELD_EVERY_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
+  }
 }
 
 async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string): Promise<void> {
+  const slice = new Slice();
   let exec = await ctx.lockExecution(trx, executionId);
   if (exec === undefined || TERMINAL_WORKFLOW_PHASES.has(workflowPhase(exec.phase))) return;
   if (exec.phase === "UNDEFINED")
@@ -107,38 +134,30 @@ async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string
   const inputs = decodeLiteralMap(
     exec.inputs_uri === "" ? undefined : await ctx.readData(trx, exec.inputs_uri),
   );
-  const ev: Evaluation = {
-    exec,
-    closure,
-    taskTypes,
-    inputs,
-    maxParallelism: decodeExecSpec(exec).maxParallelism,
-  };
+  const maxParallelism = decodeExecSpec(exec).maxParallelism;
+  const view = await ExecutionView.load(ctx, trx, exec.id, closure, inputs, maxParallelism);
+  const ev: Evaluation = { exec, closure, taskTypes, inputs, maxParallelism, view };
   // Nodes that finish inside this transaction (sync plugins, recovered or failed-at-start nodes) let the plan
-  // move on at once, so a chain of echo tasks completes in one evaluation.
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const all = (await ctx.batch(trx).nodeRows(exec.id)).filter(
-      (r) => r.node_id !== "start-node" && r.node_id !== "end-node",
-    );
+  // move on at once, so a chain of echo tasks completes without a queue round trip per node.
+  for (;;) {
+    await view.refresh();
     // Gates and branches that finished since the last look move the plan forward first.
-    if (ev.exec.phase !== "ABORTING" && (await stepRunningNodes(ctx, trx, ev, all))) continue;
-    const progress = await applyPlan(ctx, trx, ev, all);
-    if (progress !== "progressed") return;
+    const stepped = ev.exec.phase !== "ABORTING" && (await stepRunningNodes(ctx, trx, ev));
+    if (!stepped && (await applyPlan(ctx, trx, ev, slice)) !== "progressed") return;
+    if (slice.spent) break;
+    // Big steps are written as they go: no single statement (built on the event loop) grows without bound.
+    if (ctx.batch(trx).pendingWrites >= FLUSH_AFTER_WRITES) await ctx.batch(trx).flush();
+    await slice.breathe();
   }
   await enqueueEvaluation(trx, exec.id);
 }
 
 /** Checks every waiting or running node of a kind that moves on its own; true when any of them changed. */
-async function stepRunningNodes(
-  ctx: EngineContext,
-  trx: Knex,
-  ev: Evaluation,
-  all: readonly NodeExecutionRow[],
-): Promise<boolean> {
-  const { exec, closure, taskTypes, maxParallelism } = ev;
+async function stepRunningNodes(ctx: EngineContext, trx: Knex, ev: Evaluation): Promise<boolean> {
+  const { exec, taskTypes, maxParallelism, view } = ev;
   let finished = false;
-  for (const r of all) {
-    const spec = findSpec(closure, all, r);
+  for (const r of view.activeRows()) {
+    const spec = view.spec(r);
     if (r.phase === "QUEUED" && spec?.target.case === "taskNode") {
       finished = (await resumeWaitingTask(ctx, trx, exec, spec, r, taskTypes)) || finished;
       continue;
@@ -150,23 +169,23 @@ async function stepRunningNodes(
       continue;
     }
     if (spec.target.case === "gateNode") finished = (await checkGate(ctx, trx, exec, spec, r)) || finished;
-    if (spec.target.case === "branchNode") finished = (await checkBranch(ctx, trx, exec, r, all)) || finished;
+    if (spec.target.case === "branchNode")
+      finished = (await checkBranch(ctx, trx, exec, r, view.children(r))) || finished;
     if (spec.target.case === "arrayNode") {
       const run: RunState = { tasks: taskTypes, states: new Map(), inputs: create(LiteralMapSchema) };
-      const states = async (rows: NodeExecutionRow[]) =>
+      const states = async (rows: readonly NodeExecutionRow[]) =>
         new Map(await Promise.all(rows.map(async (c) => [c.node_id, await nodeState(ctx, trx, c)] as const)));
       finished =
-        (await stepArray(ctx, trx, exec, r, spec, all, {
+        (await stepArray(ctx, trx, exec, r, spec, view.children(r), {
           states,
           start: (node, elementInputs, placement) =>
             startNode(ctx, trx, exec, node, elementInputs, run, placement),
-          budget: arrayBudget(ctx, spec, taskTypes, all, maxParallelism),
+          budget: arrayBudget(ctx, spec, taskTypes, view.runningNested, maxParallelism),
           subTask: arraySubTask(spec, taskTypes),
         })) || finished;
     }
-    if (subWorkflowOf(closure, spec) !== undefined) {
-      finished =
-        (await stepSubWorkflow(ctx, trx, exec, r, all, spec, closure, taskTypes, maxParallelism)) || finished;
+    if (view.subWorkflow(spec) !== undefined) {
+      finished = (await stepSubWorkflow(ctx, trx, exec, r, spec, view, taskTypes)) || finished;
     } else if (spec.target.case === "workflowNode")
       finished = (await checkLaunchPlanNode(ctx, trx, exec, r)) || finished;
   }
@@ -178,26 +197,22 @@ async function applyPlan(
   ctx: EngineContext,
   trx: Knex,
   ev: Evaluation,
-  all: readonly NodeExecutionRow[],
+  slice: Slice,
 ): Promise<"progressed" | "done"> {
-  const workflow = ev.closure.primary;
-  if (workflow === undefined) return "done";
-  const rows = all.filter((r) => r.parent_id === null);
-  const nodes = await plannerStates(ctx, trx, workflow, rows, (r) => r.node_id);
-  const run: RunState = { tasks: ev.taskTypes, states: nodes, inputs: ev.inputs };
-  const actions = planExecution({
-    workflow,
-    inputs: ev.inputs,
-    nodes,
-    aborting: ev.exec.phase === "ABORTING",
-    maxParallelism: ev.maxParallelism,
-  });
+  const plan = ev.view.top;
+  if (plan === undefined) return "done";
+  const aborting = ev.exec.phase === "ABORTING";
+  await ev.view.loadWanted(plan, aborting, PLAN_CHUNK);
+  const run: RunState = { tasks: ev.taskTypes, states: plan.nodeStates, inputs: ev.inputs };
   let progressed = false;
-  for (const a of actions) {
+  for (const a of plan.next(aborting, PLAN_CHUNK)) {
     const exec = ev.exec;
     switch (a.kind) {
       case "start-node":
         progressed = (await startNode(ctx, trx, exec, a.node, a.inputs, run)) || progressed;
+        // The rest is planned again next round (or by the evaluation queued when the slice is spent).
+        if (slice.spent) return "progressed";
+        await slice.breathe();
         break;
       case "abort-node":
         await abortNode(ctx, trx, exec, a.nodeId);

@@ -4,7 +4,6 @@ import type { Knex } from "knex";
 import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
 import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
-import type { CompiledWorkflow } from "../../gen/flyteidl/core/compiler_pb.js";
 import {
   type ExecutionError,
   ExecutionError_ErrorKind,
@@ -33,7 +32,7 @@ import { cacheKey } from "./cache-key.js";
 import { abortChild, startLaunchPlanNode } from "./child-executions.js";
 import type { EngineContext, Placement } from "./engine-context.js";
 import { durationMs, startGate } from "./gates.js";
-import { type NodeState, type NodeStatus, outputsNeeded, resolveBindings } from "./plan.js";
+import { type NodeState, type NodeStatus, resolveBindings } from "./plan.js";
 import { echoPlugin } from "./plugins/echo-plugin.js";
 
 /** What starting a node needs beyond the node: task templates, the top-level node states and workflow inputs. */
@@ -53,20 +52,6 @@ const STATUS: Readonly<Record<string, NodeStatus>> = {
 };
 
 export const nodeStatus = (row: NodeExecutionRow): NodeStatus => STATUS[row.phase] ?? "running";
-
-/** Planner states of `rows` (keyed by `idOf`), reading outputs only where `workflow`'s next steps need them. */
-export async function plannerStates(
-  ctx: EngineContext,
-  trx: Knex,
-  workflow: CompiledWorkflow,
-  rows: readonly NodeExecutionRow[],
-  idOf: (row: NodeExecutionRow) => string,
-): Promise<Map<string, NodeState>> {
-  const needed = outputsNeeded(workflow, new Map(rows.map((r) => [idOf(r), nodeStatus(r)])));
-  const states = new Map<string, NodeState>();
-  for (const r of rows) states.set(idOf(r), await nodeState(ctx, trx, r, needed.has(idOf(r))));
-  return states;
-}
 
 /** A node's state for the planner; its outputs are read only when `withOutputs` (see outputsNeeded). */
 export async function nodeState(
@@ -382,12 +367,15 @@ export async function stopNodeWork(
   }
 }
 
-/** How many more array elements may start under max_parallelism; synchronous elements never hold a slot. */
+/**
+ * How many more array elements may start under max_parallelism (`runningNested`: running nodes under a parent);
+ * synchronous elements never hold a slot.
+ */
 export function arrayBudget(
   ctx: EngineContext,
   spec: Node,
   tasks: Map<string, TaskTemplate>,
-  all: readonly NodeExecutionRow[],
+  runningNested: number,
   maxParallelism: number,
 ): number {
   const sub = spec.target.case === "arrayNode" ? spec.target.value.node : undefined;
@@ -399,5 +387,5 @@ export function arrayBudget(
   if (maxParallelism <= 0 || (template !== undefined && ctx.plugins(template) === echoPlugin)) {
     return Number.POSITIVE_INFINITY;
   }
-  return maxParallelism - all.filter((x) => x.phase === "RUNNING" && x.parent_id !== null).length;
+  return maxParallelism - runningNested;
 }

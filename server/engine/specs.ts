@@ -25,22 +25,40 @@ export function subWorkflowOf(
   return closure.subWorkflows.find((s) => idKey(s.template?.id) === key);
 }
 
-function find(nodes: readonly Node[], id: string): Node | undefined {
-  return nodes.flatMap((n) => [...walkNodes(n)]).find((n) => n.id === id);
+const indexes = new WeakMap<object, Map<string, Node>>();
+
+/** Finds a node by id among `roots` and the nodes nested in them (branch cases, array sub-nodes). */
+function find(key: object, roots: readonly Node[], id: string): Node | undefined {
+  let index = indexes.get(key);
+  if (index === undefined) {
+    index = new Map();
+    for (const root of roots) for (const n of walkNodes(root)) if (!index.has(n.id)) index.set(n.id, n);
+    indexes.set(key, index);
+  }
+  return index.get(id);
 }
+
+/** A row's parent row by row id. */
+export type ParentLookup = (rowId: string) => NodeExecutionRow | undefined;
 
 export function findSpec(
   closure: CompiledWorkflowClosure,
-  rows: readonly NodeExecutionRow[],
+  parentOf: ParentLookup,
   row: NodeExecutionRow,
 ): Node | undefined {
   const id = specNodeId(row);
-  if (row.parent_id === null) return find(closure.primary?.template?.nodes ?? [], id);
-  const parent = rows.find((r) => r.id === row.parent_id);
-  const parentSpec = parent === undefined ? undefined : findSpec(closure, rows, parent);
+  if (row.parent_id === null) {
+    const nodes = closure.primary?.template?.nodes ?? [];
+    return find(nodes, nodes, id);
+  }
+  const parent = parentOf(row.parent_id);
+  const parentSpec = parent === undefined ? undefined : findSpec(closure, parentOf, parent);
   const sub = subWorkflowOf(closure, parentSpec);
-  if (sub !== undefined) return find(sub.template?.nodes ?? [], id);
-  return parentSpec === undefined ? undefined : find([parentSpec], id);
+  if (sub !== undefined) {
+    const nodes = sub.template?.nodes ?? [];
+    return find(nodes, nodes, id);
+  }
+  return parentSpec === undefined ? undefined : find(parentSpec, [parentSpec], id);
 }
 
 /** Unique id of a node inside a sub-workflow node, as propeller names them: `<parent>-<attempt>-<node>`. */

@@ -1,7 +1,6 @@
 // Inline sub-workflow nodes: the sub-workflow is planned like the primary one, with its nodes placed under the
 // workflow node's row (ids `<parent>-0-<node>`, as propeller names them).
 import type { Knex } from "knex";
-import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
 import { NodeExecution_Phase as NodePhase } from "../../gen/flyteidl/core/execution_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
@@ -9,9 +8,11 @@ import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import type { EngineContext } from "./engine-context.js";
-import { abortNode, plannerStates, type RunState, startNode } from "./node-actions.js";
-import { planExecution } from "./plan.js";
-import { childNodeId, specNodeId, subWorkflowOf } from "./specs.js";
+import type { ExecutionView } from "./execution-view.js";
+import { abortNode, type RunState, startNode } from "./node-actions.js";
+import { childNodeId } from "./specs.js";
+import { nestingError } from "./sub-workflow-depth.js";
+import { PLAN_CHUNK } from "./workflow-plan.js";
 
 /** Runs one planning step of an inline sub-workflow under its (RUNNING) node; true when anything changed. */
 export async function stepSubWorkflow(
@@ -19,20 +20,26 @@ export async function stepSubWorkflow(
   trx: Knex,
   exec: ExecutionRow,
   row: NodeExecutionRow,
-  all: readonly NodeExecutionRow[],
   spec: Node,
-  closure: CompiledWorkflowClosure,
+  view: ExecutionView,
   tasks: Map<string, TaskTemplate>,
-  maxParallelism: number,
 ): Promise<boolean> {
-  const sub = subWorkflowOf(closure, spec);
+  const sub = view.subWorkflow(spec);
   if (sub === undefined) return false;
-  const children = all.filter((c) => c.parent_id === row.id);
-  const nodes = await plannerStates(ctx, trx, sub, children, specNodeId);
+  if (view.children(row).length === 0) {
+    // Checked before its first child starts: a stored closure may predate the compiler's cycle check.
+    const error = nestingError(row.node_id, sub, (n) => view.subWorkflow(n));
+    if (error !== undefined) {
+      await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.FAILED, { error });
+      return true;
+    }
+  }
   const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.readData(trx, row.input_uri));
-  const run: RunState = { tasks, states: nodes, inputs };
+  const plan = await view.subPlan(row, sub, inputs);
+  await view.loadWanted(plan, false, PLAN_CHUNK, (specId) => view.row(childNodeId(row.node_id, specId)));
+  const run: RunState = { tasks, states: plan.nodeStates, inputs };
   let changed = false;
-  for (const a of planExecution({ workflow: sub, inputs, nodes, aborting: false, maxParallelism })) {
+  for (const a of plan.next(false, PLAN_CHUNK)) {
     switch (a.kind) {
       case "start-node": {
         const placed = { ...a.node, id: childNodeId(row.node_id, a.node.id) };

@@ -34,6 +34,8 @@ import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../tran
 import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
 import { cacheKey } from "./cache-key.js";
 import type { EngineContext } from "./engine-context.js";
+import { durationMs } from "./gates.js";
+import { setLongTimeout } from "./long-timer.js";
 import { workerQueue } from "./node-actions.js";
 import type { TaskContext, TaskResult } from "./plugins/plugin.js";
 import { findSpec } from "./specs.js";
@@ -50,7 +52,7 @@ export async function taskOf(
   const closure = await ctx.compiledWorkflow(db, workflowRowId);
   const rows = await nodeExecutionsOf(db, executionId);
   const row = rows.find((r) => r.node_id === nodeId);
-  const node = row === undefined ? undefined : findSpec(closure, rows, row);
+  const node = row === undefined ? undefined : findSpec(closure, (id) => rows.find((r) => r.id === id), row);
   const ref =
     node?.target.case === "taskNode" && node.target.value.reference.case === "referenceId"
       ? node.target.value.reference.value
@@ -62,9 +64,7 @@ export async function taskOf(
 }
 
 function timeoutMs(template: TaskTemplate): number | undefined {
-  const t = template.metadata?.timeout;
-  if (t === undefined) return undefined;
-  const ms = Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
+  const ms = durationMs(template.metadata?.timeout);
   return ms > 0 ? ms : undefined;
 }
 
@@ -91,10 +91,10 @@ async function runPlugin(
   ctx.running.set(key, abort);
   const limit = timeoutMs(template);
   let timedOut = false;
-  const timer =
+  const cancelTimer =
     limit === undefined
       ? undefined
-      : setTimeout(() => {
+      : setLongTimeout(() => {
           timedOut = true;
           abort.abort();
         }, limit);
@@ -125,7 +125,7 @@ async function runPlugin(
     return result;
   } finally {
     clearInterval(heartbeat);
-    if (timer !== undefined) clearTimeout(timer);
+    cancelTimer?.();
     ctx.running.delete(key);
     fs.rmSync(workDir, { recursive: true, force: true });
   }
@@ -221,6 +221,8 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     template,
     inputs,
     executionName: exec.execution_name,
+    project: exec.execution_project,
+    domain: exec.execution_domain,
     nodeId: item.node_id,
     attempt: item.attempt,
     envs,

@@ -70,12 +70,16 @@ export class EventBatch {
   private readonly attemptsLoaded = new Set<string>();
   /** Executions whose node rows are all in `nodes`. */
   private readonly listed = new Set<string>();
+  /** Per execution, node slots changed (recorded, or written and given an id) since takeChangedNodes. */
+  private readonly changedNodes = new Map<string, Set<NodeSlot>>();
   private readonly pendingBlobs = new Map<string, Uint8Array>();
   private readonly blobCache = new Map<string, Uint8Array | undefined>();
   /** Execution rows locked by this transaction, as it sees them (pending changes applied). */
   private readonly executions = new Map<string, ExecutionRow>();
   private readonly changedExecutions = new Set<string>();
   private completed: { ids: string[]; owner: string } | undefined;
+  /** Events and blobs recorded since the last flush (how much the next flush writes, roughly). */
+  private recorded = 0;
   private readonly notified = new Set<string>();
   /** Every execution whose watchers this batch told (flushed or not), for publishing in-process after commit. */
   private readonly told = new Set<string>();
@@ -129,10 +133,27 @@ export class EventBatch {
     else list.push(slot);
   }
 
-  /** Every node row of an execution, in creation order, including rows not written yet. */
-  async nodeRows(executionId: string): Promise<nodes.NodeExecutionRow[]> {
+  /**
+   * Every node row of an execution, in creation order, including rows not written yet. The rows are the batch's own
+   * (they change as events are recorded): read them, never write them.
+   */
+  async liveNodeRows(executionId: string): Promise<readonly Readonly<nodes.NodeExecutionRow>[]> {
     if (!this.listed.has(executionId)) await this.loadNodes([executionId]);
-    return (this.nodesOf.get(executionId) ?? []).map((s) => ({ ...s.row }));
+    return (this.nodesOf.get(executionId) ?? []).map((s) => s.row);
+  }
+
+  /** The execution's node rows changed since the last call (the batch's own rows, see liveNodeRows). */
+  takeChangedNodes(executionId: string): Readonly<nodes.NodeExecutionRow>[] {
+    const slots = this.changedNodes.get(executionId);
+    if (slots === undefined) return [];
+    this.changedNodes.delete(executionId);
+    return [...slots].map((s) => s.row);
+  }
+
+  private touch(executionId: string, slot: NodeSlot): void {
+    const slots = this.changedNodes.get(executionId);
+    if (slots === undefined) this.changedNodes.set(executionId, new Set([slot]));
+    else slots.add(slot);
   }
 
   private async nodeSlot(executionId: string, nodeId: string): Promise<NodeSlot | undefined> {
@@ -164,15 +185,15 @@ export class EventBatch {
     }
     const effect = applyNodeEvent(exec, slot?.row, e, parentId);
     this.addBlobs(effect.blobs);
+    this.recorded++;
     if (effect.kind === "insert") {
-      this.putNode(exec.id, nodeKeyOf(exec.id, nodeId), {
-        row: pendingNodeRow(effect.row),
-        pending: true,
-        dirty: true,
-      });
+      const inserted = { row: pendingNodeRow(effect.row), pending: true, dirty: true };
+      this.putNode(exec.id, nodeKeyOf(exec.id, nodeId), inserted);
+      this.touch(exec.id, inserted);
     } else if (slot !== undefined) {
       Object.assign(slot.row, effect.changes);
       slot.dirty = true;
+      this.touch(exec.id, slot);
     }
   }
 
@@ -198,6 +219,7 @@ export class EventBatch {
     const slot = this.tasks.get(this.taskKey(nodeKey, key));
     const effect = applyTaskEvent(exec, slot?.row, e);
     this.addBlobs(effect.blobs);
+    this.recorded++;
     if (slot !== undefined) {
       Object.assign(slot.row, effect.changes);
       slot.dirty = true;
@@ -272,6 +294,7 @@ export class EventBatch {
   }
 
   addBlobs(blobs: readonly BlobWrite[]): void {
+    this.recorded += blobs.length;
     for (const b of blobs) {
       this.pendingBlobs.set(b.uri, b.data);
       this.blobCache.set(b.uri, b.data);
@@ -286,8 +309,14 @@ export class EventBatch {
     return data;
   }
 
+  /** Roughly how many rows the next flush writes. */
+  get pendingWrites(): number {
+    return this.recorded;
+  }
+
   /** Writes everything pending in one statement; new rows get their ids. */
   async flush(): Promise<void> {
+    this.recorded = 0;
     const nodeSlots = [...this.nodes.values()].filter((s) => s.dirty);
     const taskSlots = [...this.tasks.values()].filter((s) => s.dirty);
     const blobs = [...this.pendingBlobs].map(([uri, data]) => ({ uri, data }));
@@ -328,6 +357,7 @@ export class EventBatch {
         if (id === undefined) throw new Error(`node ${s.row.node_id} was not written`);
         s.row.id = id;
         s.pending = false;
+        this.touch(s.row.execution_id, s);
       }
       s.dirty = false;
     }

@@ -5,13 +5,8 @@ import type { CompiledWorkflow } from "../../../gen/flyteidl/core/compiler_pb.js
 import { ExecutionError_ErrorKind, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
 import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { compileWorkflow } from "../../../server/compiler/compile-workflow.js";
-import {
-  type NodeState,
-  type NodeStatus,
-  outputsNeeded,
-  planExecution,
-  resolveBindings,
-} from "../../../server/engine/plan.js";
+import { type NodeState, type NodeStatus, resolveBindings } from "../../../server/engine/plan.js";
+import { planExecution, WorkflowPlan } from "../../../server/engine/workflow-plan.js";
 import {
   bind,
   intType,
@@ -140,6 +135,27 @@ describe("planExecution", () => {
     expect(actions.map((a) => a.kind)).toEqual(["fail"]);
   });
 
+  it("aborts what runs before failing on a binding it cannot resolve", () => {
+    // b's upstream a succeeded without the output b binds to, while d runs.
+    const actions = plan([
+      ["a", { status: "succeeded", outputs: create(LiteralMapSchema) }],
+      ["d", { status: "running" }],
+    ]);
+    expect(actions.map((a) => a.kind)).toEqual(["abort-node", "fail"]);
+    expect(actions[0]).toEqual({ kind: "abort-node", nodeId: "d" });
+  });
+
+  it("starts at most `limit` ready nodes per step, in template order", () => {
+    const wide = compiled(
+      Array.from({ length: 6 }, (_, i) => taskNode(`w${i}`, taskId("add"), [bind("a", "", "x")])),
+      [bind("out", "w5", "o")],
+    );
+    const p = new WorkflowPlan(wide, inputs, 0);
+    expect(started(p.next(false, 4))).toEqual(["w0", "w1", "w2", "w3"]);
+    p.update("w1", { status: "running" });
+    expect(started(p.next(false, 4))).toEqual(["w0", "w2", "w3", "w4"]);
+  });
+
   it("resolves collections and maps of promises", () => {
     const nodes = new Map<string, NodeState>([["a", { status: "succeeded", outputs: out(7) }]]);
     const lm = resolveBindings(
@@ -230,29 +246,79 @@ describe("failure policies and the failure node", () => {
   });
 });
 
-describe("outputsNeeded", () => {
-  const needed = (statuses: [string, NodeStatus][]) => [...outputsNeeded(diamond, new Map(statuses))].sort();
+/** The actions, or the binding error a plan throws (both ways must agree). */
+function outcome(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (err) {
+    return { threw: String(err) };
+  }
+}
 
-  it("reads only the outputs the nodes not started yet bind to", () => {
-    expect(needed([])).toEqual(["a", "b", "start-node"]);
-    expect(
-      needed([
-        ["a", "succeeded"],
-        ["d", "running"],
-      ]),
-    ).toEqual(["a", "b"]);
-    expect(
-      needed([
-        ["a", "succeeded"],
-        ["b", "succeeded"],
-        ["d", "succeeded"],
-      ]),
-    ).toEqual(["b"]);
+describe("WorkflowPlan", () => {
+  it("asks for the outputs the ready nodes bind to, and only those not read yet", () => {
+    const p = new WorkflowPlan(diamond, inputs, 0);
+    expect(p.outputsWanted(false)).toEqual([]);
+    p.update("a", { status: "succeeded" });
+    p.update("d", { status: "running" });
+    expect(p.outputsWanted(false)).toEqual(["a"]);
+    expect(p.outputsWanted(true)).toEqual([]);
+    p.update("a", { status: "succeeded", outputs: out(2) });
+    expect(p.outputsWanted(false)).toEqual([]);
+    expect(started(p.next(false))).toEqual(["b"]);
   });
 
-  it("reads what the end-node binds once every node is done", () => {
-    const done: [string, NodeStatus][] = ["a", "b", "c", "d"].map((id) => [id, "succeeded"]);
-    expect(needed(done)).toEqual(["c"]);
-    expect(needed(done.slice(0, 3))).toEqual(["start-node"]);
+  it("asks for what the end-node binds once every node is done", () => {
+    const p = new WorkflowPlan(diamond, inputs, 0);
+    for (const id of ["a", "b", "c", "d"]) p.update(id, { status: "succeeded" });
+    expect(p.outputsWanted(false)).toEqual(["c"]);
+  });
+
+  it("agrees with a plan from scratch after every change (random DAGs and histories)", () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const statuses: NodeStatus[] = ["running", "succeeded", "failed", "aborted", "skipped"];
+    for (let trial = 0; trial < 40; trial++) {
+      const size = 2 + rand(8);
+      const nodes = Array.from({ length: size }, (_, i) => {
+        const from = i === 0 || rand(3) === 0 ? ["", "x"] : [`n${rand(i)}`, "o"];
+        return taskNode(`n${i}`, taskId("add"), [bind("a", from[0] ?? "", from[1] ?? "")]);
+      });
+      const w = compiled(nodes, [bind("out", `n${size - 1}`, "o")]);
+      const incremental = new WorkflowPlan(w, inputs, trial % 3);
+      const history = new Map<string, NodeState>();
+      for (let step = 0; step < 3 * size; step++) {
+        const id = `n${rand(size)}`;
+        const status = statuses[rand(statuses.length)] ?? "running";
+        const state: NodeState = status === "succeeded" ? { status, outputs: out(step) } : { status };
+        history.set(id, state);
+        incremental.update(id, state);
+        for (const aborting of [false, true]) {
+          const fresh = outcome(() =>
+            planExecution({ workflow: w, inputs, nodes: history, aborting, maxParallelism: trial % 3 }),
+          );
+          expect(outcome(() => incremental.next(aborting))).toEqual(fresh);
+        }
+      }
+    }
+  });
+
+  it("moves along a 10,000-node chain one node per change", () => {
+    const n = 10_000;
+    const chain = compiled(
+      Array.from({ length: n }, (_, i) =>
+        taskNode(`n${i}`, taskId("add"), [bind("a", i === 0 ? "" : `n${i - 1}`, i === 0 ? "x" : "o")]),
+      ),
+      [bind("out", `n${n - 1}`, "o")],
+    );
+    const p = new WorkflowPlan(chain, inputs, 0);
+    for (let i = 0; i < n; i++) {
+      expect(started(p.next(false))).toEqual([`n${i}`]);
+      p.update(`n${i}`, { status: "succeeded", outputs: out(i) });
+    }
+    expect(p.next(false).map((a) => a.kind)).toEqual(["succeed"]);
   });
 });

@@ -110,22 +110,31 @@ export function claimWork(
   evaluations = true,
 ): Promise<Claim> {
   const kinds = evaluations ? "" : "AND kind <> 'evaluate'";
+  // Two ordered sources, each served by its partial index (0013): items nobody holds that are due, and expired
+  // leases. `next` is when the earliest item not claimed here becomes due (a lease that expires before its item's
+  // run_after only wakes the loop early).
+  const unleased = `FROM work_items WHERE lease_until IS NULL AND queue IS NULL ${kinds}`;
+  const leased = `FROM work_items WHERE lease_until IS NOT NULL AND queue IS NULL ${kinds}`;
   return withDbErrors(async () => {
     const r = await prepared(
       db,
-      `WITH claimed AS (
+      `WITH candidates AS (
+         (SELECT id ${unleased} AND run_after <= now() ORDER BY run_after, id LIMIT ?)
+         UNION ALL
+         (SELECT id ${leased} AND lease_until < now() AND run_after <= now() ORDER BY lease_until LIMIT ?)),
+       claimed AS (
          UPDATE work_items w SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
           WHERE w.id IN (
-            SELECT id FROM work_items
-             WHERE run_after <= now() AND (lease_until IS NULL OR lease_until < now()) AND queue IS NULL ${kinds}
+            SELECT id FROM work_items WHERE id IN (SELECT id FROM candidates)
              ORDER BY run_after, id
              LIMIT ? FOR UPDATE SKIP LOCKED)
          RETURNING w.*),
        next AS (
-         SELECT EXTRACT(EPOCH FROM (MIN(GREATEST(run_after, COALESCE(lease_until, run_after))) - now())) * 1000 AS next_ms
-           FROM work_items WHERE id NOT IN (SELECT id FROM claimed) ${kinds})
+         SELECT EXTRACT(EPOCH FROM (LEAST(
+                  (SELECT min(run_after) ${unleased} AND id NOT IN (SELECT id FROM claimed)),
+                  (SELECT min(lease_until) ${leased} AND id NOT IN (SELECT id FROM claimed))) - now())) * 1000 AS next_ms)
        SELECT next.next_ms, claimed.* FROM next LEFT JOIN claimed ON true ORDER BY claimed.run_after, claimed.id`,
-      [owner, String(leaseMs), limit],
+      [limit, limit, owner, String(leaseMs), limit],
     );
     const rows = (r as { rows: (WorkItemRow & { next_ms: string | null })[] }).rows;
     const ms = rows[0]?.next_ms;

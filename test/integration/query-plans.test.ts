@@ -10,6 +10,7 @@ import { lockExecutionsWithNodes, nodeRowsOf } from "../../server/repositories/e
 import { EXECUTION_LIST, getExecution } from "../../server/repositories/execution-repo.js";
 import { findExecutionsIn, loadExecutionStates } from "../../server/repositories/execution-state-repo.js";
 import { filterScope } from "../../server/repositories/list-page.js";
+import { claimWork } from "../../server/repositories/work-repo.js";
 import { parseFilters } from "../../server/validation/filter-grammar.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 
@@ -265,5 +266,83 @@ describe("hot reads on tables that were never analyzed", () => {
     const nodes = await nodeRowsOf(db, [...ids, ids[0] ?? ""]);
     expect(nodes).toHaveLength(2 * NODES_PER_EXECUTION);
     expect(nodes.map((n) => Number(n.id))).toEqual(nodes.map((n) => Number(n.id)).sort((a, b) => a - b));
+  });
+});
+
+describe("the engine's claim on a work queue that was never analyzed", () => {
+  it("reads the queue through its partial indexes and claims the due items in order", async () => {
+    await db.raw("ALTER TABLE work_items SET (autovacuum_enabled = false)");
+    const [exec] = (await db("executions").select("id").orderBy("id").limit(1)) as { id: string }[];
+    const id = exec?.id ?? "1";
+    // A backlog: held leases, items due later, external-worker items, and three due items.
+    await db.raw(
+      `INSERT INTO work_items (execution_id, kind, node_id, attempt, run_after, leased_by, lease_until, queue)
+       SELECT ?, 'run_task', 'n' || g, 0, now() - interval '1 hour',
+              CASE WHEN g % 3 = 0 THEN 'other' END, CASE WHEN g % 3 = 0 THEN now() + interval '1 hour' END,
+              CASE WHEN g % 3 = 1 THEN 'worker-queue' END
+         FROM generate_series(1, 3000) g`,
+      [id],
+    );
+    await db.raw(
+      `INSERT INTO work_items (execution_id, kind, node_id, attempt, run_after)
+       SELECT ?, 'run_task', 'later' || g, 0, now() + interval '1 hour' FROM generate_series(1, 3000) g`,
+      [id],
+    );
+    await db("work_items")
+      .where({ queue: null, leased_by: null })
+      .where("run_after", "<", db.raw("now()"))
+      .delete();
+    const due = await db("work_items")
+      .insert(
+        [0, 1, 2].map((i) => ({
+          execution_id: id,
+          kind: "run_task",
+          node_id: `due${i}`,
+          attempt: 0,
+          run_after: db.raw(`now() - interval '${10 - i} minutes'`),
+        })),
+      )
+      .returning("id");
+    const expired = await db("work_items")
+      .insert({
+        execution_id: id,
+        kind: "run_task",
+        node_id: "expired",
+        attempt: 0,
+        run_after: db.raw("now() - interval '20 minutes'"),
+        leased_by: "dead",
+        lease_until: db.raw("now() - interval '1 minute'"),
+      })
+      .returning("id");
+    const [q, ...more] = await capture(() => claimWork(db, "me", 8, 30_000));
+    if (q === undefined || more.length > 0) throw new Error("expected one statement");
+    for (const plan of Object.values(await plans(q))) {
+      const paths = accessPaths(plan);
+      expect(
+        paths.filter((p) => p.startsWith("Seq Scan")),
+        paths.join("; "),
+      ).toEqual([]);
+      expect(
+        paths.some((p) => p.endsWith("using work_items_unleased_idx")),
+        paths.join("; "),
+      ).toBe(true);
+      expect(
+        paths.some((p) => p.endsWith("using work_items_leased_idx")),
+        paths.join("; "),
+      ).toBe(true);
+    }
+    // The capture ran the claim: the expired lease and the due items, oldest first; nothing else.
+    const claimed = (await db("work_items").where({ leased_by: "me" }).orderBy("run_after")) as {
+      id: string;
+    }[];
+    expect(claimed.map((r) => String(r.id))).toEqual(
+      [...expired, ...due].map((r: { id: string }) => String(r.id)),
+    );
+    const next = await claimWork(db, "me", 8, 30_000);
+    expect(next.items).toEqual([]);
+    // Next due: the leases just taken (30 s), before the held ones and the items due in an hour.
+    expect(next.nextReadyMs).toBeGreaterThan(20_000);
+    expect(next.nextReadyMs).toBeLessThanOrEqual(30_000);
+    expect(await statisticsRows()).toBe(0);
   });
 });

@@ -12,6 +12,7 @@ import * as m0009 from "./0009-cache-reservations.js";
 import * as m0010 from "./0010-worker-queues.js";
 import * as m0011 from "./0011-schedules.js";
 import * as m0012 from "./0012-execution-name-index.js";
+import * as m0013 from "./0013-work-item-ready-indexes.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -30,6 +31,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0010-worker-queues", m0010],
   ["0011-schedules", m0011],
   ["0012-execution-name-index", m0012],
+  ["0013-work-item-ready-indexes", m0013],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

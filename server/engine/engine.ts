@@ -3,6 +3,7 @@
 // handed over in memory. Claimed evaluations run in groups (see evaluateExecutions). Any number of replicas can run
 // it against one database.
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Knex } from "knex";
@@ -132,6 +133,9 @@ export class Engine {
     for (const c of this.ctx.running.values()) c.abort();
     await Promise.race([Promise.all(this.inflight), new Promise((r) => setTimeout(r, 2_000).unref())]);
     this.unsubscribe?.();
+    await fs.promises
+      .rm(path.join(this.ctx.options.workRoot, this.owner), { recursive: true, force: true })
+      .catch(() => undefined);
   }
 
   /** The lease CreateExecution gives the work items it hands to this engine. */

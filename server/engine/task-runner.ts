@@ -20,7 +20,11 @@ import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import { idKey } from "../compiler/interfaces.js";
 import { dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
-import { getNodeExecution, nodeExecutionsOf } from "../repositories/node-execution-repo.js";
+import {
+  getNodeExecution,
+  getNodeExecutionById,
+  type NodeExecutionRow,
+} from "../repositories/node-execution-repo.js";
 import { putCachedOutputs, releaseCacheKey } from "../repositories/task-cache-repo.js";
 import { getTaskExecution } from "../repositories/task-execution-repo.js";
 import {
@@ -28,6 +32,7 @@ import {
   enqueueEvaluation,
   enqueueTask,
   extendLease,
+  releaseWork,
   type WorkItemRow,
 } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
@@ -50,9 +55,16 @@ export async function taskOf(
   nodeId: string,
 ) {
   const closure = await ctx.compiledWorkflow(db, workflowRowId);
-  const rows = await nodeExecutionsOf(db, executionId);
-  const row = rows.find((r) => r.node_id === nodeId);
-  const node = row === undefined ? undefined : findSpec(closure, (id) => rows.find((r) => r.id === id), row);
+  // The node's row and its ancestors' (the spec of a nested node is found through its parents'), not every row.
+  const row = await getNodeExecution(db, executionId, nodeId);
+  const ancestors = new Map<string, NodeExecutionRow>();
+  for (let parent = row?.parent_id ?? null; parent !== null && !ancestors.has(parent); ) {
+    const p = await getNodeExecutionById(db, parent);
+    if (p === undefined) break;
+    ancestors.set(parent, p);
+    parent = p.parent_id;
+  }
+  const node = row === undefined ? undefined : findSpec(closure, (id) => ancestors.get(id), row);
   const ref =
     node?.target.case === "taskNode" && node.target.value.reference.case === "referenceId"
       ? node.target.value.reference.value
@@ -108,7 +120,8 @@ async function runPlugin(
     },
     Math.max(200, Math.floor(ctx.options.leaseMs / 3)),
   );
-  const workDir = path.join(ctx.options.workRoot, item.execution_id, item.node_id, String(item.attempt));
+  // Under this engine's own directory: another server on this machine (another database) has the same ids.
+  const workDir = path.join(ctx.options.workRoot, owner, item.execution_id, item.node_id, String(item.attempt));
   fs.mkdirSync(workDir, { recursive: true });
   try {
     const result = await plugin.run({ ...base, signal: abort.signal, workDir });
@@ -227,6 +240,14 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     attempt: item.attempt,
     envs,
   });
+  if (ctx.stopping && !result.ok) {
+    // Interrupted because this engine stops, not failed: the attempt goes back to the queue. The next engine sees
+    // it RUNNING and runs it again as a lost attempt (a system retry).
+    await releaseWork(ctx.db, item.id, owner).catch((err: unknown) =>
+      ctx.logger.warn("handing an interrupted attempt back failed; its lease will expire", { error: err }),
+    );
+    return;
+  }
   await recordResult(ctx, item, owner, ref, template, result);
 }
 

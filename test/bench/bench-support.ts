@@ -11,12 +11,13 @@ import { startEmbeddedPostgres } from "../../server/db/embedded-postgres.js";
 import { createLogger } from "../../server/logger.js";
 import { startServerProcess } from "../support/server-process.js";
 
-async function scratchPostgres() {
+/** `durable`: Postgres as the product runs it (fsync, synchronous commit); otherwise durability traded for speed. */
+async function scratchPostgres(durable = false) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "petrel-bench-"));
   const pg = await startEmbeddedPostgres({
     dir,
     logger: createLogger("warn"),
-    unsafeFast: true, // durability traded for speed, as in tests
+    unsafeFast: !durable,
   });
   return {
     url: pg.url,
@@ -57,8 +58,11 @@ export async function startBenchServer() {
  * `petrel serve` in its own process on a scratch embedded Postgres, as deployed: the benchmark's clients (and the
  * in-process graphile-worker baseline) do not share the server's event loop. `env` adds to the server's environment.
  */
-export async function startBenchServerProcess(env: Record<string, string> = {}) {
-  const pg = await scratchPostgres();
+export async function startBenchServerProcess(
+  env: Record<string, string> = {},
+  opts: { durable?: boolean } = {},
+) {
+  const pg = await scratchPostgres(opts.durable === true);
   const child = await startServerProcess([], {
     DATABASE_URL: pg.url,
     PETREL_LOG_LEVEL: "info",

@@ -135,6 +135,7 @@ export async function startPetrel(
           await listeners.close(graceMs);
           await scheduler.stop();
           await started.stop(graceMs);
+          await managers.close();
           await hub.stop();
           await dbWatch.stop();
           unwatchEmbedded?.();

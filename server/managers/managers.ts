@@ -1,5 +1,6 @@
 // Builds every manager over one knex instance; the composition root owns the result.
 import type { Knex } from "knex";
+import { CompilePool } from "../compiler/compile-pool.js";
 import type { PetrelConfig } from "../config.js";
 import { type DataStore, PostgresDataStore } from "../repositories/data-store.js";
 import { AttributesManager } from "./attributes-manager.js";
@@ -32,6 +33,8 @@ export interface Managers {
   readonly dataProxy: DataProxyManager;
   readonly metrics: MetricsManager;
   readonly signals: SignalManager;
+  /** Stops what the managers run besides the database (the compiler's worker thread). */
+  close(): Promise<void>;
 }
 
 export function createManagers(
@@ -40,7 +43,8 @@ export function createManagers(
   data: DataStore = new PostgresDataStore(),
 ): Managers {
   const projects = new ProjectManager(db, config.domains);
-  const workflows = new WorkflowManager(db, projects);
+  const compiler = new CompilePool();
+  const workflows = new WorkflowManager(db, projects, compiler);
   const launchPlans = new LaunchPlanManager(db, projects);
   const attributes = new AttributesManager(db, projects);
   const launcher = new ExecutionLauncher(
@@ -66,5 +70,6 @@ export function createManagers(
     dataProxy: new DataProxyManager(nodeExecutions),
     metrics: new MetricsManager(db, executions),
     signals: new SignalManager(db),
+    close: () => compiler.stop(),
   };
 }

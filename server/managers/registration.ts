@@ -11,9 +11,9 @@ export interface Registration<Row extends { digest: string }> {
   readonly digest: string;
   insert(): Promise<Row>;
   loadExisting(): Promise<Row | undefined>;
-  /** The JSON compared in the diff: the stored artifact and the new one. */
+  /** The JSON compared in the diff: the stored artifact and the new one (built only when there is a diff to show). */
   existingJson(row: Row): unknown;
-  readonly newJson: unknown;
+  newJson(): unknown;
   readonly identicalDetails?: readonly ErrorDetail[];
   readonly differentDetails?: readonly ErrorDetail[];
 }
@@ -30,7 +30,7 @@ export async function registerOnce<Row extends { digest: string }>(r: Registrati
     if (existing.digest === r.digest) {
       throw alreadyExists(`${r.kind} with identical structure already exists`, r.identicalDetails);
     }
-    const diff = jsonDiff(r.existingJson(existing), r.newJson).slice(0, MAX_DIFF_BYTES);
+    const diff = jsonDiff(r.existingJson(existing), r.newJson()).slice(0, MAX_DIFF_BYTES);
     throw invalidArgument(
       `${r.name} ${r.kind} with different structure already exists. (Please register a new version of the ${r.kind}):\n${diff}`,
       r.differentDetails,

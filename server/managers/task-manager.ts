@@ -79,7 +79,7 @@ export class TaskManager {
         }),
       loadExisting: () => repo.getTask(this.db, id),
       existingJson: (row) => toJson(CompiledTaskSchema, compiledTaskOf(row)),
-      newJson: toJson(CompiledTaskSchema, compiled),
+      newJson: () => toJson(CompiledTaskSchema, compiled),
     });
   }
 

@@ -1,5 +1,5 @@
 // Workflows: compiled against the registered tasks and launch plans they reference, stored once per id.
-import { clone, create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import type {
   NamedEntityIdentifierList,
@@ -14,13 +14,11 @@ import {
   type WorkflowCreateRequest,
   type WorkflowList,
   WorkflowListSchema,
-  WorkflowSpecSchema,
 } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TypedInterfaceSchema } from "../../gen/flyteidl/core/interface_pb.js";
-import { formatCompileErrors } from "../compiler/compile-errors.js";
-import { compileWorkflow } from "../compiler/compile-workflow.js";
+import type { CompilePool } from "../compiler/compile-pool.js";
 import { idKey, type LaunchPlanInterface } from "../compiler/interfaces.js";
 import { collectRequirements } from "../compiler/requirements.js";
 import { invalidArgument, missingField, notFound } from "../errors.js";
@@ -31,12 +29,7 @@ import * as repo from "../repositories/workflow-repo.js";
 import { descriptionToRow } from "../transformers/description-entity.js";
 import { toIdentifierList } from "../transformers/named-entity-ids.js";
 import { compiledTaskOf } from "../transformers/task.js";
-import {
-  decodeCompiledWorkflow,
-  encodeCompiledWorkflow,
-  rowToWorkflow,
-  rowToWorkflowSummary,
-} from "../transformers/workflow.js";
+import { decodeCompiledWorkflow, rowToWorkflow, rowToWorkflowSummary } from "../transformers/workflow.js";
 import {
   idText,
   validateIdentifier,
@@ -55,6 +48,7 @@ export class WorkflowManager {
   constructor(
     private readonly db: Knex,
     private readonly projects: ProjectManager,
+    private readonly compiler: CompilePool,
   ) {}
 
   async createWorkflow(req: WorkflowCreateRequest): Promise<void> {
@@ -62,10 +56,10 @@ export class WorkflowManager {
     const id = req.id;
     await this.projects.assertWritable(id.project, id.domain);
     if (req.spec?.template === undefined) throw missingField("spec");
-    const spec = clone(WorkflowSpecSchema, req.spec);
-    if (spec.template !== undefined) spec.template.id = id;
-    const compiled = await this.compile(id, spec);
-    const digest = digestOf(toBinary(CompiledWorkflowClosureSchema, compiled));
+    // A shallow copy with the template's id set (a deep clone of a big workflow is costly and not needed).
+    const spec = { ...req.spec, template: { ...req.spec.template, id } };
+    const closure = await this.compile(id, spec);
+    const digest = digestOf(closure);
     const detail = (c: "existsIdenticalStructure" | "existsDifferentStructure") => [
       {
         desc: CreateWorkflowFailureReasonSchema,
@@ -87,7 +81,7 @@ export class WorkflowManager {
             typed_interface: Buffer.from(
               toBinary(TypedInterfaceSchema, spec.template?.interface ?? create(TypedInterfaceSchema)),
             ),
-            closure: encodeCompiledWorkflow(compiled),
+            closure: Buffer.from(closure),
             digest,
             short_description: description?.shortDescription ?? "",
           });
@@ -97,13 +91,17 @@ export class WorkflowManager {
         }),
       loadExisting: () => repo.getWorkflow(this.db, id),
       existingJson: (row) => toJson(CompiledWorkflowClosureSchema, decodeCompiledWorkflow(row)),
-      newJson: toJson(CompiledWorkflowClosureSchema, compiled),
+      newJson: () =>
+        toJson(CompiledWorkflowClosureSchema, decodeCompiledWorkflow({ closure: Buffer.from(closure) })),
       identicalDetails: detail("existsIdenticalStructure"),
       differentDetails: detail("existsDifferentStructure"),
     });
   }
 
-  /** Loads what the workflow references and compiles it; every failure is Flyte's wrapped INVALID_ARGUMENT. */
+  /**
+   * Loads what the workflow references and compiles it (on the compiler's worker thread), returning the encoded
+   * closure; every failure is Flyte's wrapped INVALID_ARGUMENT.
+   */
   private async compile(id: Identifier, spec: WorkflowCreateRequest["spec"] & object) {
     const wrap = (inner: string) =>
       invalidArgument(`failed to compile workflow for [${idText(id)}] with err: ${inner}`);
@@ -138,11 +136,11 @@ export class WorkflowManager {
         expectedOutputs: closure.expectedOutputs,
       };
     });
-    const result = compileWorkflow(spec, {
+    const result = await this.compiler.compile(spec, {
       tasks: tasks.map((t) => compiledTaskOf(t).template).filter((t) => t !== undefined),
       launchPlans,
     });
-    if ("errors" in result) throw wrap(formatCompileErrors(result.errors));
+    if ("errors" in result) throw wrap(result.errors);
     return result.closure;
   }
 

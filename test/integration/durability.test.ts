@@ -34,7 +34,9 @@ async function serve(): Promise<{
   admin: ReturnType<typeof createClient<typeof AdminService>>;
 }> {
   const proc = await startServerProcess(["--database-url", database.url], {
-    PETREL_ENGINE_LEASE_MS: "1500",
+    // Several heartbeats long (one every third): a shorter lease can run out while its owner is alive but slow (a
+    // loaded CI machine), and a live owner's task would then run twice — leases cannot rule that out.
+    PETREL_ENGINE_LEASE_MS: "3000",
   });
   procs.push(proc);
   return {

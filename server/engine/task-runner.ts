@@ -121,7 +121,13 @@ async function runPlugin(
     Math.max(200, Math.floor(ctx.options.leaseMs / 3)),
   );
   // Under this engine's own directory: another server on this machine (another database) has the same ids.
-  const workDir = path.join(ctx.options.workRoot, owner, item.execution_id, item.node_id, String(item.attempt));
+  const workDir = path.join(
+    ctx.options.workRoot,
+    owner,
+    item.execution_id,
+    item.node_id,
+    String(item.attempt),
+  );
   fs.mkdirSync(workDir, { recursive: true });
   try {
     const result = await plugin.run({ ...base, signal: abort.signal, workDir });

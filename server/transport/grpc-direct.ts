@@ -21,6 +21,7 @@ import {
   type UniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
 import { type CallOptions, copyHeaders, GrpcCall } from "./grpc-call.js";
+import { asRequestFault } from "./request-faults.js";
 
 type DirectSpec = Extract<MethodImplSpec, { kind: "unary" | "server_streaming" }>;
 
@@ -111,6 +112,15 @@ async function single(messages: AsyncIterable<Message>): Promise<Message> {
   return first.value;
 }
 
+/** The request message; bytes that do not decode are the client's fault (InvalidArgument), as on Connect's path. */
+function parse(m: DirectMethod, bytes: Uint8Array): Message {
+  try {
+    return m.input.parse(bytes);
+  } catch (err) {
+    throw asRequestFault(err, m.spec.method.input.typeName);
+  }
+}
+
 async function* one(message: Message): AsyncIterable<Message> {
   yield message;
 }
@@ -128,7 +138,7 @@ export async function serveDirect(
   const reply = { header: call.responseHeader, trailer: call.responseTrailer } as const;
   let last: Buffer | undefined;
   try {
-    const input = m.input.parse(bytes);
+    const input = parse(m, bytes);
     if (spec.kind === "unary") {
       const invoke: AnyFn = async (r) => {
         if (r.stream) throw new ConnectError("unary call got a stream request", Code.Internal);

@@ -1,29 +1,72 @@
-// Plain HTTP routes on the HTTP/1.1 port: task logs (the TaskLog URIs of task executions).
+// Plain HTTP routes on the HTTP/1.1 port: task logs (the TaskLog URIs of task executions), and how routes are run.
 import type http from "node:http";
 import type { Knex } from "knex";
+import type { Logger } from "../logger.js";
 import { type DataStore, dataUri } from "../repositories/data-store.js";
+import { answerPlain, failRequest } from "./http-failure.js";
 
-type Route = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+/**
+ * A plain HTTP route: false when the request is not its own; true when it answered; a promise when it answers
+ * asynchronously (a rejection becomes a 500, see `runRoute`).
+ */
+export type HttpRoute = (req: http.IncomingMessage, res: http.ServerResponse) => boolean | Promise<void>;
 
-export function logsRoute(db: Knex, data: DataStore): Route {
+/** The decoded path segments, or undefined when one is not valid percent-encoded UTF-8. */
+function decodeSegments(path: string): string[] | undefined {
+  try {
+    return path.split("/").map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
+
+export function logsRoute(db: Knex, data: DataStore): HttpRoute {
   return (req, res) => {
     const m = /^\/api\/v1\/logs\/((?:[^/]+\/){5}(?:stdout|stderr))$/.exec(req.url?.split("?")[0] ?? "");
     if (m === null || req.method !== "GET") return false;
-    const parts = (m[1] ?? "").split("/").map(decodeURIComponent);
-    data.get(db, dataUri("logs", ...parts)).then(
-      (bytes) => {
-        if (bytes === undefined) {
-          res.writeHead(404, { "content-type": "text/plain" }).end("log not found\n");
-          return;
-        }
-        res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(Buffer.from(bytes));
-      },
-      () => res.writeHead(500, { "content-type": "text/plain" }).end("cannot read log\n"),
-    );
-    return true;
+    const parts = decodeSegments(m[1] ?? "");
+    if (parts === undefined) {
+      answerPlain(res, 400, "bad request: the log path is not valid percent-encoded UTF-8\n");
+      return true;
+    }
+    return data.get(db, dataUri("logs", ...parts)).then((bytes) => {
+      if (bytes === undefined) {
+        res.writeHead(404, { "content-type": "text/plain" }).end("log not found\n");
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(Buffer.from(bytes));
+    });
   };
 }
 
-export function combineRoutes(...routes: Route[]): Route {
-  return (req, res) => routes.some((r) => r(req, res));
+export function combineRoutes(...routes: HttpRoute[]): HttpRoute {
+  return (req, res) => {
+    for (const route of routes) {
+      const served = route(req, res);
+      if (served !== false) return served;
+    }
+    return false;
+  };
+}
+
+/**
+ * Runs a route; false when it does not serve the request. Whatever the route throws, or its promise rejects with,
+ * is logged and answered 500 "internal error": never an uncaught exception.
+ */
+export function runRoute(
+  route: HttpRoute,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  logger: Logger,
+): boolean {
+  let served: boolean | Promise<void>;
+  try {
+    served = route(req, res);
+  } catch (err) {
+    failRequest(req, res, err, logger);
+    return true;
+  }
+  if (typeof served === "boolean") return served;
+  served.catch((err: unknown) => failRequest(req, res, err, logger));
+  return true;
 }

@@ -10,6 +10,12 @@ const MAX_MESSAGE_BYTES = 32_000;
 
 export function toConnectError(err: unknown, logger: Logger, procedure: string): ConnectError {
   if (err instanceof AppError) {
+    // A database error was mapped to a generic message: the original is for the log only.
+    if (err.cause !== undefined) {
+      const fields = { procedure, code: Code[err.code], error: err.cause };
+      if (err.code === Code.Internal) logger.error("rpc failed", fields);
+      else logger.warn("rpc failed", fields);
+    }
     const bytes = Buffer.byteLength(err.message);
     if (bytes > MAX_MESSAGE_BYTES) {
       const cut = Buffer.from(err.message).subarray(0, MAX_MESSAGE_BYTES).toString("utf8");

@@ -24,11 +24,15 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import type { Logger } from "../logger.js";
+import { answerRequestFaults } from "./connect-faults.js";
 import { isPlainGrpc } from "./grpc-call.js";
 import { type DirectMethod, directMethod, readMessage, serveDirect } from "./grpc-direct.js";
+import { answerPlain, failRequest } from "./http-failure.js";
 
 export interface RpcAdapterOptions extends ConnectRouterOptions {
   readonly routes: (router: ConnectRouter) => void;
+  readonly logger: Logger;
 }
 
 export type NodeHandler = (
@@ -104,27 +108,37 @@ export function createRpcAdapter(options: RpcAdapterOptions): RpcAdapter {
     void p.finally(() => inflight.delete(p));
   };
 
+  const { logger } = options;
+  const handlerFailed = (rpc: string, service: string, reason: unknown) =>
+    logger.error("rpc handler failed", { rpc: `${service}/${rpc}`, error: reason });
+
   const viaConnect = (
     handler: UniversalHandler,
     req: http.IncomingMessage | http2.Http2ServerRequest,
     res: http.ServerResponse | http2.Http2ServerResponse,
     body?: AsyncIterable<Uint8Array>,
   ) => {
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    let uReq: ReturnType<typeof universalRequestFromNodeRequest>;
+    try {
+      uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    } catch {
+      // Connect needs the request's URL: no usable Host / :authority.
+      answerPlain(res, 400, "bad request: missing or invalid authority\n");
+      return;
+    }
+    const input = handler.method.input.typeName;
     track(
       handler(body === undefined ? uReq : { ...uReq, body })
+        .then((uRes) => answerRequestFaults(uRes, input).catch(() => uRes))
         .then((uRes) => universalResponseToNodeResponse(uRes, res))
         .catch((reason: unknown) => {
           if (ConnectError.from(reason).code === Code.Aborted) return;
-          console.error(
-            `handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`,
-            reason,
-          );
+          handlerFailed(handler.method.name, handler.service.typeName, reason);
         }),
     );
   };
 
-  const adapter: NodeHandler = (req, res) => {
+  const route: NodeHandler = (req, res) => {
     const url = req.url ?? "";
     const m = isHttp2(req) ? direct.get(url) : undefined;
     const viaConnectToo = paths.get(url);
@@ -140,14 +154,18 @@ export function createRpcAdapter(options: RpcAdapterOptions): RpcAdapter {
         resolved.readMaxBytes,
         (message) =>
           track(
-            serveDirect(m, req, h2res, message, callOptions).catch((reason: unknown) => {
-              console.error(
-                `handler for rpc ${m.spec.method.name} of ${m.spec.method.parent.typeName} failed`,
-                reason,
-              );
-            }),
+            serveDirect(m, req, h2res, message, callOptions).catch((reason: unknown) =>
+              handlerFailed(m.spec.method.name, m.spec.method.parent.typeName, reason),
+            ),
           ),
-        (read, ended) => viaConnect(viaConnectToo, req, res, replay(read, ended ? undefined : req)),
+        (read, ended) => {
+          // Called from the request's stream events: what it throws must not escape them.
+          try {
+            viaConnect(viaConnectToo, req, res, replay(read, ended ? undefined : req));
+          } catch (err) {
+            failRequest(req, res, err, logger);
+          }
+        },
       );
       return;
     }
@@ -158,6 +176,13 @@ export function createRpcAdapter(options: RpcAdapterOptions): RpcAdapter {
       return;
     }
     viaConnect(handler, req, res);
+  };
+  const adapter: NodeHandler = (req, res) => {
+    try {
+      route(req, res);
+    } catch (err) {
+      failRequest(req, res, err, logger);
+    }
   };
   return Object.assign(adapter, {
     async running() {

@@ -1,10 +1,13 @@
 // The two listeners: gRPC over h2c (default :8089) and HTTP/1.1 for Connect, gRPC-Web and health (:8088).
 import http from "node:http";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../logger.js";
+import { type HttpRoute, runRoute } from "./http-routes.js";
+import { requestGuardInterceptor } from "./request-guard.js";
 import { createRpcAdapter } from "./rpc-adapter.js";
+import { DEFAULT_SESSION_GUARD, guardSession, type SessionGuardOptions } from "./session-guard.js";
 
 export interface ListenOptions {
   readonly host: string;
@@ -13,8 +16,10 @@ export interface ListenOptions {
   readonly routes: (router: ConnectRouter) => void;
   readonly interceptors: Interceptor[];
   readonly logger: Logger;
-  /** Plain HTTP routes served before Connect (health, logs, REST); returns false when not handled. */
-  readonly httpRoutes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Plain HTTP routes served before Connect (health, logs, REST); what they throw becomes a 500. */
+  readonly httpRoutes?: HttpRoute;
+  /** HTTP/2 connection limits (rapid resets, idle connections). */
+  readonly sessionGuard?: SessionGuardOptions;
 }
 
 export interface Listeners {
@@ -39,20 +44,29 @@ function listen(server: http.Server | http2.Http2Server, host: string, port: num
 export async function startListeners(opts: ListenOptions): Promise<Listeners> {
   const adapter = createRpcAdapter({
     routes: opts.routes,
-    interceptors: opts.interceptors,
+    // The request guard runs innermost: the given interceptors (error translation among them) see its failures.
+    interceptors: [...opts.interceptors, requestGuardInterceptor()],
     grpc: true,
     grpcWeb: true,
     connect: true,
     readMaxBytes: MAX_MESSAGE_BYTES,
+    logger: opts.logger,
   });
   const sessions = new Set<http2.ServerHttp2Session>();
   const h2 = http2.createServer({}, adapter);
+  // A session closed gracefully only ends its socket: a client that never closes its side would hold it open.
+  const sockets = new Set<Socket>();
+  h2.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   h2.on("session", (s) => {
     sessions.add(s);
     s.once("close", () => sessions.delete(s));
+    guardSession(s, opts.logger, opts.sessionGuard ?? DEFAULT_SESSION_GUARD);
   });
   const h1 = http.createServer((req, res) => {
-    if (opts.httpRoutes?.(req, res) === true) return;
+    if (opts.httpRoutes !== undefined && runRoute(opts.httpRoutes, req, res, opts.logger)) return;
     adapter(req, res);
   });
   const grpcPort = await listen(h2, opts.host, opts.grpcPort);
@@ -76,6 +90,7 @@ export async function startListeners(opts: ListenOptions): Promise<Listeners> {
           open: sessions.size,
         });
         for (const s of sessions) s.destroy();
+        for (const socket of sockets) socket.destroy();
         h1.closeAllConnections();
       }, graceMs);
       // Calls whose client went away may still be running: they finish before the database goes.

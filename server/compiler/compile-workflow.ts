@@ -28,7 +28,7 @@ import {
   nodeInterface,
   Scope,
 } from "./interfaces.js";
-import { collectRequirements } from "./requirements.js";
+import { collectRequirements, walkNodes } from "./requirements.js";
 import { detectSubWorkflowCycles } from "./sub-workflow-cycles.js";
 
 export type CompileResult =
@@ -46,13 +46,39 @@ export function compileNode(node: Node, scope: Scope): { iface?: NodeInterface; 
   return { iface: { ...iface, outputs }, deps: bound.deps };
 }
 
-function checkIds(nodes: readonly Node[], errors: CompileError[]): void {
+/** Node ids are at most this many UTF-8 bytes: a task attempt's directory is named by its node id. */
+const MAX_NODE_ID_BYTES = 255;
+const SHOWN_ID_CHARS = 64;
+
+/** Why a node id cannot name a directory or a flyte:// URL segment, or undefined when it can. */
+function nodeIdProblem(id: string): string | undefined {
+  if (id === "." || id === "..") return `cannot be "${id}"`;
+  if (/[/\\]/.test(id)) return 'cannot contain "/" or "\\"';
+  if (/\p{Cc}/u.test(id)) return "cannot contain control characters";
+  if (Buffer.byteLength(id) > MAX_NODE_ID_BYTES) return `cannot exceed ${MAX_NODE_ID_BYTES} bytes`;
+  return undefined;
+}
+
+function checkIds(template: WorkflowTemplate, errors: CompileError[]): void {
   const seen = new Set<string>([START_NODE, END_NODE]);
-  for (const n of nodes) {
+  for (const n of template.nodes) {
     if (n.id === "") errors.push(compileError("ValueRequired", n.id, "Value required [id]."));
     else if (seen.has(n.id))
       errors.push(compileError("DuplicateId", n.id, `Found duplicate node id [${n.id}].`));
     seen.add(n.id);
+  }
+  const roots =
+    template.failureNode === undefined ? template.nodes : [...template.nodes, template.failureNode];
+  for (const n of roots.flatMap((root) => [...walkNodes(root)])) {
+    // Top-level nodes were checked above; nodes inside branches and arrays, and the failure node, need an id too.
+    if (n.id === "" && !template.nodes.includes(n))
+      errors.push(compileError("ValueRequired", n.id, "Value required [id]."));
+    const problem = nodeIdProblem(n.id);
+    if (problem === undefined) continue;
+    const shown = n.id.length > SHOWN_ID_CHARS ? `${n.id.slice(0, SHOWN_ID_CHARS)}…` : n.id;
+    errors.push(
+      compileError("InvalidValue", shown, `Invalid value [${shown}] for [id]: a node id ${problem}.`),
+    );
   }
 }
 
@@ -65,7 +91,7 @@ function compileTemplate(
   const name = template.id?.name ?? "";
   if (template.nodes.length === 0)
     errors.push(compileError("NoNodesFound", name, "Can't find any nodes in workflow."));
-  checkIds(template.nodes, errors);
+  checkIds(template, errors);
   const scope = new Scope(deps, errors);
   const wfIface = fromTypedInterface(template.interface);
   scope.outputs.set(START_NODE, new Map([...wfIface.inputs].map(([k, v]) => [k, v.type] as const)));

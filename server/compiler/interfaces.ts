@@ -113,6 +113,7 @@ export function nodeInterface(
       return fromTypedInterface(sub.interface);
     }
     case "gateNode":
+      checkGate(node, errors);
       return gateInterface(node);
     case "arrayNode": {
       const inner = t.value.node;
@@ -133,6 +134,35 @@ export function nodeInterface(
     default:
       errors.push(compileError("ValueRequired", node.id, "Value required [target]."));
       return undefined;
+  }
+}
+
+/** What a signal id may hold: the signal rpcs' rules (signal-manager.ts), or no one could ever set it. */
+const MAX_SIGNAL_ID_CHARS = 255;
+
+/** A gate waits for something: a sleep, or a signal id that GetOrCreateSignal and SetSignal accept. */
+function checkGate(node: Node, errors: CompileError[]): void {
+  const g = node.target.case === "gateNode" ? node.target.value.condition : undefined;
+  if (g === undefined || g.case === undefined) {
+    errors.push(compileError("ValueRequired", node.id, "Value required [gate_node.condition]."));
+    return;
+  }
+  if (g.case === "sleep") return;
+  const id = g.value.signalId;
+  const field = `gate_node.${g.case}.signal_id`;
+  let problem: string | undefined;
+  if (id === "") errors.push(compileError("ValueRequired", node.id, `Value required [${field}].`));
+  else if ([...id].length > MAX_SIGNAL_ID_CHARS) problem = `cannot exceed ${MAX_SIGNAL_ID_CHARS} characters`;
+  else if (/\p{Cc}/u.test(id)) problem = "cannot contain control characters";
+  if (problem !== undefined) {
+    const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
+    errors.push(
+      compileError(
+        "InvalidValue",
+        node.id,
+        `Invalid value [${shown}] for [${field}]: a signal id ${problem}.`,
+      ),
+    );
   }
 }
 

@@ -7,11 +7,12 @@ import type {
   TaskExecutionEventRequest,
   WorkflowExecutionEventRequest,
 } from "../../gen/flyteidl/admin/event_pb.js";
-import { WorkflowExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
+import { ResourceType, WorkflowExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
 import { failedPrecondition, invalidArgument, missingField, notFound } from "../errors.js";
 import type { DataStore } from "../repositories/data-store.js";
 import { type ExecutionRow, getExecution, getExecutionById } from "../repositories/execution-repo.js";
 import { modelText } from "../transformers/model-text.js";
+import { validateIdentifier, validateIdText } from "../validation/identifier-validator.js";
 import { validateExecutionId } from "./execution-manager.js";
 import { recordNodeEvent } from "./node-event-recorder.js";
 import { recordTaskEvent } from "./task-event-recorder.js";
@@ -70,6 +71,7 @@ export class EventManager {
     const e = req.event;
     if (e === undefined) throw missingField("event");
     if (e.id === undefined || e.id.nodeId === "") throw missingField("node_id");
+    validateIdText("node_id", e.id.nodeId);
     if (e.occurredAt === undefined) throw missingField("occurred_at");
     await this.locked(
       e.id.executionId,
@@ -85,6 +87,11 @@ export class EventManager {
     if (e.taskId === undefined) throw missingField("task_id");
     if (e.parentNodeExecutionId === undefined || e.parentNodeExecutionId.nodeId === "")
       throw missingField("node_execution_id");
+    // The task id is stored as the attempt's key: Flyte's identifier rules (TASK, all fields set) and the limits
+    // of stored names, which project and domain are here too (nothing checks that they are registered).
+    validateIdentifier(e.taskId, ResourceType.TASK);
+    validateIdText("project", e.taskId.project);
+    validateIdText("domain", e.taskId.domain);
     await this.locked(
       e.parentNodeExecutionId.executionId,
       (t) => notFound(`missing entity of type execution with identifier ${t}`),

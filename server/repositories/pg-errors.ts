@@ -65,6 +65,13 @@ const DATA_EXCEPTIONS: Readonly<Record<string, string>> = {
   "22P05": "a text contains a character the database cannot store",
 };
 
+/** What a client is told about a statement beyond the database's limits (SQLSTATE class 54), e.g. a value too large
+ * for an index entry: the input made it so. */
+const LIMIT_EXCEPTIONS: Readonly<Record<string, string>> = {
+  "54000": "a value is too large to store",
+  "54001": "a request is too complex",
+};
+
 /** How a duplicate is described, by the table of the unique key it broke. */
 const ENTITY_NAMES: Readonly<Record<string, string>> = {
   executions: "execution",
@@ -125,6 +132,10 @@ export function mapDbError(err: unknown): AppError {
   }
   if (SQLSTATE.test(code) && code.startsWith("22")) {
     const why = DATA_EXCEPTIONS[code] ?? "a value was refused";
+    return new AppError(Code.InvalidArgument, `invalid value: ${why}`, { cause: err });
+  }
+  if (SQLSTATE.test(code) && code.startsWith("54")) {
+    const why = LIMIT_EXCEPTIONS[code] ?? "a request exceeds a database limit";
     return new AppError(Code.InvalidArgument, `invalid value: ${why}`, { cause: err });
   }
   return internal("failed database operation", err);

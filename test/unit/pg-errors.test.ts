@@ -88,6 +88,26 @@ describe("mapDbError", () => {
     }
   });
 
+  it("answers INVALID_ARGUMENT for a value beyond the database's limits (an index entry too large)", () => {
+    const cases: [string, string, string][] = [
+      [
+        "54000",
+        'index row size 9000 exceeds btree version 4 maximum 2704 for index "data_blobs_pkey"',
+        "a value is too large to store",
+      ],
+      ["54000", "index row requires 12000 bytes, maximum size is 8191", "a value is too large to store"],
+      ["54001", "stack depth limit exceeded", "a request is too complex"],
+      ["54023", "cannot pass more than 100 arguments to a function", "a request exceeds a database limit"],
+    ];
+    for (const [code, message, why] of cases) {
+      const m = mapped(pgError(code, message), /index|bytes|stack|arguments/);
+      expect({ code: m.code, message: m.message }).toEqual({
+        code: Code.InvalidArgument,
+        message: `invalid value: ${why}`,
+      });
+    }
+  });
+
   it("answers ABORTED for a serialization failure or deadlock that escaped the retries", () => {
     for (const code of ["40001", "40P01"]) {
       const m = mapped(pgError(code, "could not serialize access due to concurrent update"));

@@ -1,4 +1,4 @@
-import { create, toJson } from "@bufbuild/protobuf";
+import { clone, create, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { WorkflowSpecSchema } from "../../../gen/flyteidl/admin/workflow_pb.js";
 import { CompiledWorkflowClosureSchema } from "../../../gen/flyteidl/core/compiler_pb.js";
@@ -129,6 +129,81 @@ describe("compileWorkflow", () => {
     ).toContain("NodeReferenceNotFound@n0");
     const dup = taskNode("n0", taskId("add"), [bind("a", "", "x"), bind("b", "", "x")]);
     expect(errorsOf(compile(wf([dup, dup])))).toContain("DuplicateId@n0");
+  });
+
+  it("refuses node ids that cannot name a directory or a flyte:// URL segment, at every depth", () => {
+    const node = (id: string) => taskNode(id, taskId("add"), [bind("a", "", "x"), bind("b", "", "x")]);
+    for (const id of ["../../tmp/x", "a\\b", "..", ".", "tab\tid", "n".repeat(256), "é".repeat(128)]) {
+      const r = compile(wf([node(id)]));
+      expect("errors" in r ? r.errors.map((e) => e.code) : [], id).toContain("InvalidValue");
+    }
+    const problems = (r: CompileResult) => ("errors" in r ? r.errors.map((e) => e.description) : []);
+    expect(problems(compile(wf([node("../x")])))).toContain(
+      'Invalid value [../x] for [id]: a node id cannot contain "/" or "\\".',
+    );
+    expect(problems(compile(wf([node("n".repeat(300))])))[0]).toBe(
+      `Invalid value [${"n".repeat(64)}…] for [id]: a node id cannot exceed 255 bytes.`,
+    );
+    const nested = create(NodeSchema, {
+      id: "pick",
+      inputs: [bind("x", "", "x")],
+      target: {
+        case: "branchNode",
+        value: {
+          ifElse: {
+            case: {
+              condition: {
+                expr: {
+                  case: "comparison",
+                  value: {
+                    operator: ComparisonExpression_Operator.GT,
+                    leftValue: { val: { case: "var", value: "x" } },
+                    rightValue: { val: { case: "var", value: "x" } },
+                  },
+                },
+              },
+              thenNode: node("../../up"),
+            },
+            default: { case: "elseNode", value: node("ok") },
+          },
+        },
+      },
+    });
+    expect(errorsOf(compile(wf([nested])))).toContain("InvalidValue@../../up");
+    const unnamed = clone(NodeSchema, nested);
+    if (unnamed.target.case === "branchNode" && unnamed.target.value.ifElse?.case?.thenNode !== undefined)
+      unnamed.target.value.ifElse.case.thenNode.id = "";
+    expect(errorsOf(compile(wf([unnamed])))).toContain("ValueRequired@");
+    for (const id of ["n0", "start-node-1", "n1-0-dn2", "my.node_name", "ünïcode"])
+      expect(errorsOf(compile(wf([node(id)]))), id).toEqual([]);
+  });
+
+  it("refuses gates that could never be opened: no condition, or a signal id the signal rpcs refuse", () => {
+    const gate = (condition: unknown) =>
+      create(NodeSchema, { id: "g", target: { case: "gateNode", value: { condition } as never } });
+    const descriptions = (r: CompileResult) => ("errors" in r ? r.errors.map((e) => e.description) : []);
+    expect(descriptions(compile(wf([gate({ case: undefined })])))).toContain(
+      "Value required [gate_node.condition].",
+    );
+    expect(descriptions(compile(wf([gate({ case: "approve", value: { signalId: "" } })])))).toContain(
+      "Value required [gate_node.approve.signal_id].",
+    );
+    expect(
+      descriptions(
+        compile(wf([gate({ case: "signal", value: { signalId: "s".repeat(256), type: stringType() } })])),
+      ),
+    ).toContain(
+      `Invalid value [${"s".repeat(64)}…] for [gate_node.signal.signal_id]: a signal id cannot exceed 255 characters.`,
+    );
+    expect(descriptions(compile(wf([gate({ case: "approve", value: { signalId: "a\nb" } })])))).toContain(
+      "Invalid value [a\nb] for [gate_node.approve.signal_id]: a signal id cannot contain control characters.",
+    );
+    expect(errorsOf(compile(wf([gate({ case: "approve", value: { signalId: "é".repeat(255) } })])))).toEqual(
+      [],
+    );
+    expect(errorsOf(compile(wf([gate({ case: "sleep", value: { duration: { seconds: 1n } } })])))).toEqual(
+      [],
+    );
   });
 
   it("detects cycles and unreachable nodes", () => {

@@ -111,8 +111,10 @@ export function claimWork(
 ): Promise<Claim> {
   const kinds = evaluations ? "" : "AND kind <> 'evaluate'";
   // Two ordered sources, each served by its partial index (0013): items nobody holds that are due, and expired
-  // leases. `next` is when the earliest item not claimed here becomes due (a lease that expires before its item's
-  // run_after only wakes the loop early).
+  // leases. The locking SELECT repeats their conditions: an item another engine claimed since this statement's
+  // snapshot is locked only after that claim committed, and Postgres re-checks the locking query's own conditions
+  // (not the CTE's) on the claimed row, so without them it would be claimed twice. `next` is when the earliest item
+  // not claimed here becomes due (a lease that expires before its item's run_after only wakes the loop early).
   const unleased = `FROM work_items WHERE lease_until IS NULL AND queue IS NULL ${kinds}`;
   const leased = `FROM work_items WHERE lease_until IS NOT NULL AND queue IS NULL ${kinds}`;
   return withDbErrors(async () => {
@@ -125,7 +127,9 @@ export function claimWork(
        claimed AS (
          UPDATE work_items w SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
           WHERE w.id IN (
-            SELECT id FROM work_items WHERE id IN (SELECT id FROM candidates)
+            SELECT id FROM work_items
+             WHERE id IN (SELECT id FROM candidates) AND queue IS NULL AND run_after <= now()
+               AND (lease_until IS NULL OR lease_until < now()) ${kinds}
              ORDER BY run_after, id
              LIMIT ? FOR UPDATE SKIP LOCKED)
          RETURNING w.*),

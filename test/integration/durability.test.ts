@@ -34,9 +34,7 @@ async function serve(): Promise<{
   admin: ReturnType<typeof createClient<typeof AdminService>>;
 }> {
   const proc = await startServerProcess(["--database-url", database.url], {
-    // Several heartbeats long (one every third): a shorter lease can run out while its owner is alive but slow (a
-    // loaded CI machine), and a live owner's task would then run twice — leases cannot rule that out.
-    PETREL_ENGINE_LEASE_MS: "3000",
+    PETREL_ENGINE_LEASE_MS: "1500",
   });
   procs.push(proc);
   return {

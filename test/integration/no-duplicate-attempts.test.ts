@@ -36,9 +36,7 @@ const procs: ServerProcess[] = [];
 
 async function serve() {
   const proc = await startServerProcess(["--database-url", database.url], {
-    // Several heartbeats long (one every third): a shorter lease can run out while its owner is alive but slow (a
-    // loaded CI machine), and a live owner's task would then run twice — leases cannot rule that out.
-    PETREL_ENGINE_LEASE_MS: "3000",
+    PETREL_ENGINE_LEASE_MS: "1500",
     // The engine's attempt directories (and so the ledger keys) under this test's own directory.
     TMPDIR: scratch,
   });

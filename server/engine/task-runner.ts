@@ -1,8 +1,6 @@
-// Runs one task attempt claimed from the queue: the plugin runs under a heartbeated lease, and the result is
-// recorded in one transaction that also proves this process still owns the lease (so a result is never
+// Runs one task attempt claimed from the queue: the plugin runs under a heartbeated lease (run-attempt.ts), and the
+// result is recorded in one transaction that also proves this process still owns the lease (so a result is never
 // recorded twice, even when a crashed replica's work was taken over).
-import fs from "node:fs";
-import path from "node:path";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import { TaskExecutionClosureSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
@@ -31,7 +29,6 @@ import {
   completeWork,
   enqueueEvaluation,
   enqueueTask,
-  extendLease,
   releaseWork,
   type WorkItemRow,
 } from "../repositories/work-repo.js";
@@ -39,10 +36,9 @@ import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../tran
 import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
 import { cacheKey } from "./cache-key.js";
 import type { EngineContext } from "./engine-context.js";
-import { durationMs } from "./gates.js";
-import { setLongTimeout } from "./long-timer.js";
 import { workerQueue } from "./node-actions.js";
-import type { TaskContext, TaskResult } from "./plugins/plugin.js";
+import type { TaskResult } from "./plugins/plugin.js";
+import { runPlugin } from "./run-attempt.js";
 import { findSpec } from "./specs.js";
 
 const RETRY_BACKOFF_MS = 200;
@@ -73,81 +69,6 @@ export async function taskOf(
     (t) => ref !== undefined && idKey(t.template?.id) === idKey(ref),
   )?.template;
   return { ref, template };
-}
-
-function timeoutMs(template: TaskTemplate): number | undefined {
-  const ms = durationMs(template.metadata?.timeout);
-  return ms > 0 ? ms : undefined;
-}
-
-async function runPlugin(
-  ctx: EngineContext,
-  item: WorkItemRow,
-  owner: string,
-  template: TaskTemplate,
-  base: Omit<TaskContext, "signal" | "workDir">,
-): Promise<TaskResult> {
-  const plugin = ctx.plugins({ type: template.type, target: { case: template.target.case } });
-  if (plugin === undefined) {
-    return {
-      ok: false,
-      error: create(ExecutionErrorSchema, {
-        code: "NoPlugin",
-        message: `no task plugin handles task type [${template.type}]`,
-        kind: ExecutionError_ErrorKind.SYSTEM,
-      }),
-    };
-  }
-  const abort = new AbortController();
-  const key = `${item.execution_id}/${item.node_id}`;
-  ctx.running.set(key, abort);
-  const limit = timeoutMs(template);
-  let timedOut = false;
-  const cancelTimer =
-    limit === undefined
-      ? undefined
-      : setLongTimeout(() => {
-          timedOut = true;
-          abort.abort();
-        }, limit);
-  const heartbeat = setInterval(
-    () => {
-      void (async () => {
-        const owned = await extendLease(ctx.db, item.id, owner, ctx.options.leaseMs).catch(() => true);
-        const node = await getNodeExecution(ctx.db, item.execution_id, item.node_id).catch(() => undefined);
-        if (!owned || (node !== undefined && node.phase !== "RUNNING")) abort.abort();
-      })();
-    },
-    Math.max(200, Math.floor(ctx.options.leaseMs / 3)),
-  );
-  // Under this engine's own directory: another server on this machine (another database) has the same ids.
-  const workDir = path.join(
-    ctx.options.workRoot,
-    owner,
-    item.execution_id,
-    item.node_id,
-    String(item.attempt),
-  );
-  fs.mkdirSync(workDir, { recursive: true });
-  try {
-    const result = await plugin.run({ ...base, signal: abort.signal, workDir });
-    if (timedOut) {
-      return {
-        ok: false,
-        error: create(ExecutionErrorSchema, {
-          code: "TaskTimedOut",
-          message: `task exceeded its timeout of ${limit} ms`,
-          kind: ExecutionError_ErrorKind.USER,
-        }),
-      };
-    }
-    return result;
-  } finally {
-    clearInterval(heartbeat);
-    cancelTimer?.();
-    ctx.running.delete(key);
-    fs.rmSync(workDir, { recursive: true, force: true });
-  }
 }
 
 const MAX_SYSTEM_RETRIES = 3;

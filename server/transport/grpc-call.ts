@@ -15,6 +15,7 @@ import {
 import { type Compression, compressionNegotiate, type Serialization } from "@connectrpc/connect/protocol";
 import { parseContentType, parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { universalRequestFromNodeRequest } from "@connectrpc/connect-node";
+import { encodeGrpcMessage, fitGrpcMessage } from "./grpc-message.js";
 
 export interface CallOptions {
   readonly acceptCompression: readonly Compression[];
@@ -198,12 +199,12 @@ export class GrpcCall {
   /** Puts the error into the trailers, as Connect does (errors other than ConnectError become internal). */
   fail(e: unknown): void {
     this.abort(e);
-    setTrailerStatus(
-      this.responseTrailer,
+    const error =
       e instanceof ConnectError
         ? e
-        : new ConnectError("internal error", Code.Internal, undefined, undefined, e),
-    );
+        : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+    setTrailerStatus(this.responseTrailer, error);
+    this.responseTrailer.set("grpc-message", encodeGrpcMessage(fitGrpcMessage(error.rawMessage)));
   }
 
   /** Headers (when no frame went), trailers, end of stream; the last frame of a unary call goes with them. */

@@ -4,9 +4,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
-
-/** Flyte cuts error messages above 32,000 bytes (and drops the details then). */
-const MAX_MESSAGE_BYTES = 32_000;
+import { fitGrpcMessage, MAX_ENCODED_MESSAGE } from "./grpc-message.js";
 
 export function toConnectError(err: unknown, logger: Logger, procedure: string): ConnectError {
   if (err instanceof AppError) {
@@ -16,12 +14,11 @@ export function toConnectError(err: unknown, logger: Logger, procedure: string):
       if (err.code === Code.Internal) logger.error("rpc failed", fields);
       else logger.warn("rpc failed", fields);
     }
-    const bytes = Buffer.byteLength(err.message);
-    if (bytes > MAX_MESSAGE_BYTES) {
-      const cut = Buffer.from(err.message).subarray(0, MAX_MESSAGE_BYTES).toString("utf8");
-      return new ConnectError(cut, err.code);
-    }
-    return new ConnectError(err.message, err.code, undefined, [...err.details]);
+    // Flyte cuts long messages (at 32,000 bytes) and drops the details then. Petrel cuts at what fits a trailer; the
+    // details (which carry the message again) travel only with a message short enough for both.
+    if (err.details.length > 0 && fitGrpcMessage(err.message, MAX_ENCODED_MESSAGE / 3) === err.message)
+      return new ConnectError(err.message, err.code, undefined, [...err.details]);
+    return new ConnectError(fitGrpcMessage(err.message), err.code);
   }
   if (err instanceof ConnectError) return err;
   logger.error("unexpected error", { procedure, error: err });

@@ -132,7 +132,6 @@ async function fuzz(via: Via, plan: Plan, mutations: readonly (Mutation | undefi
         i,
       );
     }
-    if (run.lastTransportIssue === "huge-grpc-message") renewGrpc();
     if (run.calls >= nextPing) {
       nextPing = run.calls + PING_EVERY;
       await run.ping(
@@ -149,19 +148,13 @@ const transports = new Map<string, Transport>();
 const transportFor = (via: Via, engineOff: boolean) =>
   transports.get(`${via}${engineOff ? " events" : ""}`) as Transport;
 
-/** Fresh gRPC connections: the known huge-grpc-message failure (transportIssue) leaves its connection dying. */
-function renewGrpc(): void {
-  transports.set("grpc", createGrpcTransport({ baseUrl: `http://${main.grpcAddress}` }));
-  transports.set("grpc events", createGrpcTransport({ baseUrl: `http://${events.grpcAddress}` }));
-  run.lastTransportIssue = undefined;
-}
-
 beforeAll(async () => {
   [main, events] = await Promise.all([
     startTestServer(),
     startTestServer({ env: { PETREL_ENGINE: "off", PETREL_SCHEDULER: "off" } }),
   ]);
-  renewGrpc();
+  transports.set("grpc", createGrpcTransport({ baseUrl: `http://${main.grpcAddress}` }));
+  transports.set("grpc events", createGrpcTransport({ baseUrl: `http://${events.grpcAddress}` }));
   const json = { httpVersion: "1.1", useBinaryFormat: false } as const;
   transports.set("connect", createConnectTransport({ baseUrl: main.httpBaseUrl, ...json }));
   transports.set("connect events", createConnectTransport({ baseUrl: events.httpBaseUrl, ...json }));
@@ -252,10 +245,6 @@ describe(`rpc fuzz (seed ${SEED})`, () => {
         `${stats.unsendable} mutations the client cannot encode), ${Math.round(performance.now() - started)} ms; ` +
         `codes ${JSON.stringify(Object.fromEntries(run.codes))}`,
     );
-    for (const [issue, list] of run.transportFindings)
-      console.warn(
-        `transport issue ${issue} (left to server/transport/*): ${list.length} answers, e.g.\n${report(list, 3)}`,
-      );
     if (process.env.PETREL_FUZZ_REPORT !== undefined) {
       const { findings, accepted } = run;
       writeFileSync(process.env.PETREL_FUZZ_REPORT, JSON.stringify({ findings, accepted }, null, 1));

@@ -73,21 +73,3 @@ export function badAnswer(code: Code, message: string, built: boolean): string |
   const leak = internalTextIn(message);
   return leak === undefined ? undefined : `internal text (${leak})`;
 }
-
-/**
- * A failure of server/transport/* that is reported to its owners, not fixed here (see the fuzz's report): an error
- * message over Node's 64 KiB header block once percent-encoded for grpc-message resets the stream
- * (NGHTTP2_FRAME_SIZE_ERROR, which the client sees as INTERNAL), and the connection goes with it: the client's next
- * call on it is refused (REFUSED_STREAM). The fuzz tolerates exactly these two answers, counts them and prints them.
- */
-export function transportIssue(
-  code: Code,
-  message: string,
-  previous: string | undefined,
-): string | undefined {
-  if (code !== Code.Internal) return undefined;
-  if (message === "Stream closed with error code NGHTTP2_FRAME_SIZE_ERROR") return "huge-grpc-message";
-  if (message === "Stream closed with error code NGHTTP2_REFUSED_STREAM" && previous === "huge-grpc-message")
-    return "refused-after-huge-grpc-message";
-  return undefined;
-}

@@ -11,7 +11,7 @@ import {
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
-import { badAnswer, transportIssue } from "./fuzz-checks.js";
+import { badAnswer } from "./fuzz-checks.js";
 
 export interface Finding {
   readonly via: string;
@@ -76,13 +76,9 @@ export function report(list: readonly Finding[], max = 40): string {
 
 export class FuzzRun {
   readonly findings: Finding[] = [];
-  /** Findings of server/transport/*, by kind (see transportIssue). */
-  readonly transportFindings = new Map<string, Finding[]>();
   readonly accepted: (Where & { rpc: string; call: number })[] = [];
   readonly codes = new Map<string, number>();
   calls = 0;
-  /** The known transport failure the last answer showed, if any. */
-  lastTransportIssue: string | undefined;
 
   /** `notBuilt`: rpcs without an implementation, which must answer Unimplemented (or fail the shared checks). */
   constructor(private readonly notBuilt: ReadonlySet<string>) {}
@@ -94,7 +90,6 @@ export class FuzzRun {
     const code = answer.ok ? "OK" : (Code[answer.error.code] ?? String(answer.error.code));
     this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
     if (answer.ok) {
-      this.lastTransportIssue = undefined;
       this.accepted.push({ rpc: `${via} ${rpc}`, ...where, call });
       if (this.notBuilt.has(rpc)) this.add({ via, rpc, ...where, problem: "answered OK", code, message: "" });
       return;
@@ -102,8 +97,7 @@ export class FuzzRun {
     const { code: c, rawMessage } = answer.error;
     const problem = badAnswer(c, rawMessage, !this.notBuilt.has(rpc));
     if (problem !== undefined)
-      this.add({ via, rpc, ...where, problem, code, message: rawMessage.slice(0, 400) }, c);
-    else this.lastTransportIssue = undefined;
+      this.add({ via, rpc, ...where, problem, code, message: rawMessage.slice(0, 400) });
   }
 
   /** A call's preparation must work, or the call judges nothing: any failure is a finding. */
@@ -133,17 +127,19 @@ export class FuzzRun {
       const ms = Math.round(performance.now() - started);
       const problem = `no answer within ${timeoutMs} ms (${ms} ms)`;
       const rpc = rpcName(method);
-      this.add(
-        { via: "ping", rpc, field: "-", value: after, problem, code: Code[e.code], message: e.rawMessage },
-        e.code,
-      );
+      this.add({
+        via: "ping",
+        rpc,
+        field: "-",
+        value: after,
+        problem,
+        code: Code[e.code],
+        message: e.rawMessage,
+      });
     }
   }
 
-  private add(f: Finding, code?: Code): void {
-    const issue = code === undefined ? undefined : transportIssue(code, f.message, this.lastTransportIssue);
-    this.lastTransportIssue = issue;
-    if (issue === undefined) this.findings.push(f);
-    else this.transportFindings.set(issue, [...(this.transportFindings.get(issue) ?? []), f]);
+  private add(f: Finding): void {
+    this.findings.push(f);
   }
 }

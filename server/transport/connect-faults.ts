@@ -1,7 +1,8 @@
 // Connect answers request faults (request-faults.ts) with Internal, and before any interceptor runs for unary calls.
 // This rewrites those answers as they leave, for each protocol Connect serves: gRPC (the trailers), gRPC-Web (the
 // trailer frame), Connect streaming (the end-stream frame) and Connect unary (the JSON error body). Every other
-// answer passes through untouched; compressed frames and bodies are left as they are (error texts are short).
+// answer passes through untouched, but for gRPC's grpc-message, encoded as the direct path encodes it; compressed
+// frames and bodies are left as they are (error texts are short).
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   createAsyncIterable,
@@ -18,6 +19,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { encodeGrpcMessage, fitGrpcMessage } from "./grpc-message.js";
 import { requestFault } from "./request-faults.js";
 
 const ENVELOPE_HEADER = 5;
@@ -108,7 +110,15 @@ async function connectUnary(
   return { ...res, status: codeToHttpStatus(fault.code), header, body: createAsyncIterable([json]) };
 }
 
-/** Connect's answer with request faults reported as InvalidArgument. `input` names the request message type. */
+/** grpc-message as the direct path sends it (grpc-message.ts), not as Connect encodes it. */
+function specEncodedMessage(h: Headers): void {
+  const message = h.get("grpc-message");
+  if (message === null) return;
+  const text = safely(() => decodeURIComponent(message), undefined);
+  if (text !== undefined) h.set("grpc-message", encodeGrpcMessage(fitGrpcMessage(text)));
+}
+
+/** Connect's answer with request faults reported as InvalidArgument (and grpc-message encoded as the spec says). `input` names the request message type. */
 export async function answerRequestFaults(
   res: UniversalServerResponse,
   input: string,
@@ -120,6 +130,7 @@ export async function answerRequestFaults(
     return { ...res, body: mapBody(body, (c) => grpcWebTrailer(c, input)) };
   }
   if (type.startsWith("application/grpc")) {
+    specEncodedMessage(header); // a trailers-only answer
     if (trailer === undefined) return res;
     return {
       ...res,
@@ -129,6 +140,7 @@ export async function answerRequestFaults(
         () => {
           const fault = faultOf(findTrailerError(trailer), input);
           if (fault !== undefined) setTrailerStatus(trailer, fault);
+          specEncodedMessage(trailer);
         },
       ),
     };

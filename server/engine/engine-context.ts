@@ -28,8 +28,8 @@ import { EventBatch } from "../managers/event-batch.js";
 import { applyWorkflowEvent } from "../managers/workflow-event-recorder.js";
 import type { DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
+import { decodeClosureInSteps } from "../transformers/closure-decoder.js";
 import { executionId } from "../transformers/execution.js";
-import { decodeCompiledWorkflow } from "../transformers/workflow.js";
 import type { LaunchChild } from "./child-executions.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
 
@@ -128,7 +128,8 @@ export class EngineContext {
     const row = (await db("workflows").select("closure").where({ id: workflowRowId }).first()) as {
       closure: Buffer;
     };
-    const closure = decodeCompiledWorkflow(row);
+    // In steps: a workflow of thousands of nodes takes tens of milliseconds to decode.
+    const closure = await decodeClosureInSteps(row.closure, () => new Promise((r) => setImmediate(r)));
     this.workflows.set(workflowRowId, closure);
     return closure;
   }

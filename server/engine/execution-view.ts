@@ -12,12 +12,14 @@ import { nodeState, nodeStatus } from "./node-actions.js";
 import { findSpec, specNodeId, subWorkflowOf } from "./specs.js";
 import { WorkflowPlan } from "./workflow-plan.js";
 
-const YIELD_EVERY_ROWS = 1024;
+const YIELD_EVERY_ROWS = 256;
 
 const isSentinel = (nodeId: string) => nodeId === "start-node" || nodeId === "end-node";
 
 /** Whether a node in this phase may move on its own when stepped (see evaluator's stepRunningNodes). */
-function steppable(row: NodeExecutionRow, spec: Node | undefined): boolean {
+function steppable(row: NodeExecutionRow, specOf: (row: NodeExecutionRow) => Node | undefined): boolean {
+  if (row.phase !== "QUEUED" && row.phase !== "RUNNING") return false; // finished rows never need their spec here
+  const spec = specOf(row);
   if (spec === undefined) return false;
   const task = spec.target.case === "taskNode";
   if (row.phase === "QUEUED") return task; // waiting for a serializable cache reservation
@@ -92,7 +94,7 @@ export class ExecutionView {
       this.seenPhase.set(row.node_id, row.phase);
       if (row.parent_id !== null)
         this.nestedRunning += (row.phase === "RUNNING" ? 1 : 0) - (before === "RUNNING" ? 1 : 0);
-      if (steppable(row, this.spec(row))) this.active.add(row.node_id);
+      if (steppable(row, (r) => this.spec(r))) this.active.add(row.node_id);
       else this.active.delete(row.node_id);
       await this.updatePlan(row);
     }

@@ -34,7 +34,7 @@ const percentile = (xs: readonly number[], q: number) => {
 const range = (xs: readonly number[], f: (n: number) => string) =>
   `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
 
-const bench = await startBenchServerProcess({}, { durable: true });
+const bench = await startBenchServerProcess(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}, { durable: true });
 let runner: Runner | undefined;
 try {
   const { admin, server } = bench;

@@ -35,7 +35,9 @@ function split(bytes: Uint8Array, fields: ReadonlySet<number>): Split {
     const [no, type] = reader.tag();
     if (fields.has(no) && type === WireType.LengthDelimited) {
       const payload = reader.bytes();
-      payloads.set(no, [...(payloads.get(no) ?? []), payload]);
+      const list = payloads.get(no);
+      if (list === undefined) payloads.set(no, [payload]);
+      else list.push(payload);
       chosen.push(bytes.subarray(start, reader.pos));
     } else {
       reader.skip(type, no);

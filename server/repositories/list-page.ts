@@ -24,6 +24,7 @@ import {
   type FilterScope,
   parseDurationSeconds,
   parseFilters,
+  shown,
 } from "../validation/filter-grammar.js";
 import { withDbErrors } from "./pg-errors.js";
 
@@ -105,7 +106,7 @@ export function resolveSort(sortBy: SortLike | undefined, spec: ListSpec): Resol
     return { key: spec.defaultSort.key, spec: keySpec, dir: spec.defaultSort.direction };
   }
   const keySpec = spec.sortKeys[sortBy.key];
-  if (keySpec === undefined) throw invalidArgument(`invalid sort key '${sortBy.key}'`);
+  if (keySpec === undefined) throw invalidArgument(`invalid sort key '${shown(sortBy.key)}'`);
   if (sortBy.direction !== Sort_Direction.ASCENDING && sortBy.direction !== Sort_Direction.DESCENDING) {
     throw invalidArgument(`invalid sort order specified: ${sortBy.direction}`);
   }
@@ -114,11 +115,6 @@ export function resolveSort(sortBy: SortLike | undefined, spec: ListSpec): Resol
     spec: keySpec,
     dir: sortBy.direction === Sort_Direction.ASCENDING ? "asc" : "desc",
   };
-}
-
-/** A value as a message shows it: long ones are cut. */
-function shown(value: string): string {
-  return value.length > 100 ? `${value.slice(0, 100)}…` : value;
 }
 
 const badValue = (why: string) => invalidArgument(`invalid value for filters: ${why}`);
@@ -189,7 +185,7 @@ interface FilterSql {
 export function filtersSql(filters: readonly Filter[], spec: ListSpec): FilterSql[] {
   return filters.map((f) => {
     const col = spec.entities[f.entity]?.[f.column];
-    if (col === undefined) throw invalidArgument(`'${f.entity}.${f.column}' is invalid filter`);
+    if (col === undefined) throw invalidArgument(`'${f.entity}.${shown(f.column)}' is invalid filter`);
     const kind = col.kind ?? "text";
     const name = `${f.entity}.${f.column}`;
     switch (f.op) {

@@ -71,11 +71,16 @@ export function splitExpression(expr: string): [fn: string, field: string, value
   return [expr.slice(0, open), expr.slice(open + 1, comma), expr.slice(comma + 1 + space, end)];
 }
 
+/** A value as an error message shows it: long ones are cut. */
+export function shown(value: string): string {
+  return value.length > 100 ? `${value.slice(0, 100)}…` : value;
+}
+
 function parseExpression(expr: string, scope: FilterScope): Filter {
   const parts = splitExpression(expr);
   if (parts === undefined) throw invalidArgument("invalid value for filters");
   const [fn, field, value] = parts;
-  if (!isOp(fn)) throw invalidArgument(`unrecognized filter function: ${fn}`);
+  if (!isOp(fn)) throw invalidArgument(`unrecognized filter function: ${shown(fn)}`);
   let entity = scope.primary;
   let column = field;
   const dot = field.indexOf(".");
@@ -87,8 +92,8 @@ function parseExpression(expr: string, scope: FilterScope): Filter {
     }
   }
   const allowed = scope.columns[entity];
-  if (allowed === undefined) throw invalidArgument(`'${entity}' entity is not allowed in filters`);
-  if (!allowed.has(column)) throw invalidArgument(`'${entity}.${column}' is invalid filter`);
+  if (allowed === undefined) throw invalidArgument(`'${shown(entity)}' entity is not allowed in filters`);
+  if (!allowed.has(column)) throw invalidArgument(`'${entity}.${shown(column)}' is invalid filter`);
   const values = fn === "value_in" || fn === "value_not_in" ? value.split(";") : [value];
   return { entity, column, op: fn, values };
 }
@@ -157,9 +162,9 @@ export function parseDurationSeconds(value: string): number {
   const start = v.startsWith("-") ? 1 : 0;
   const seconds =
     v.length > start && numberEnd(v, start) === v.length ? Number.parseFloat(v) : goDurationSeconds(v);
-  if (seconds === undefined) throw invalidArgument(`Failed to parse duration [${value}]`);
+  if (seconds === undefined) throw invalidArgument(`Failed to parse duration [${shown(value)}]`);
   if (!Number.isFinite(seconds)) {
-    throw invalidArgument(`invalid value for filters: duration [${value}] is out of range`);
+    throw invalidArgument(`invalid value for filters: duration [${shown(value)}] is out of range`);
   }
   return seconds;
 }

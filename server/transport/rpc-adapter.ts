@@ -126,6 +126,18 @@ export function createRpcAdapter(options: RpcAdapterOptions): RpcAdapter {
       answerPlain(res, 400, "bad request: missing or invalid authority\n");
       return;
     }
+    if (!isHttp2(req)) {
+      // Connect waits for the response's "end" event, which an HTTP/1.1 ServerResponse never emits: without this
+      // every call over HTTP/1.1 would stay pending for ever (held in memory, and shutdown would wait out its grace).
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        res.emit("end");
+      };
+      res.once("finish", end);
+      res.once("close", end);
+    }
     const input = handler.method.input.typeName;
     track(
       handler(body === undefined ? uReq : { ...uReq, body })

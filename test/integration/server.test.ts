@@ -76,6 +76,24 @@ describe("server skeleton", () => {
     expect((await web.getVersion({})).controlPlaneVersion?.Version).not.toBe("");
   });
 
+  it("finishes HTTP/1.1 calls: stopping after them does not wait out the grace period", async () => {
+    // Connect over HTTP/1.1 used to leave every call pending (it waited for a response event HTTP/1.1 never emits).
+    const own = await startTestServer();
+    try {
+      const connect = createClient(
+        AdminService,
+        createConnectTransport({ baseUrl: own.httpBaseUrl, httpVersion: "1.1" }),
+      );
+      await connect.getVersion({});
+      await expect(connect.getProject({ id: "nope" })).rejects.toThrow();
+      const started = performance.now();
+      await own.server.stop(20_000);
+      expect(performance.now() - started).toBeLessThan(10_000);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it("answers grpc.health.v1 and /healthz", async () => {
     const health = createGrpcJsClient(Health, t.grpcAddress);
     try {

@@ -2,7 +2,8 @@
 // meanwhile (sampled every 10 ms from another process). Baseline: graphile-worker on the same Postgres server in the
 // same run — a chain of 10,000 jobs (each job adds the next) and a fan-out of 10,000 jobs added in bulk. Rounds
 // alternate Petrel and the baseline; Postgres runs durable (fsync and synchronous commit on), as the product does.
-// Run: npm run bench:big-workflows (PETREL_BENCH_BIG_SIZE, PETREL_BENCH_BIG_ROUNDS to change the size and rounds)
+// Run: npm run bench:big-workflows (PETREL_BENCH_BIG_SIZE, PETREL_BENCH_BIG_ROUNDS to change the size and rounds;
+// BENCH_SERVER_NODE_OPTIONS is passed to the server process as NODE_OPTIONS, e.g. to load a profiler)
 import { Logger, type Runner, run } from "graphile-worker";
 import pg from "pg";
 import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
@@ -34,7 +35,10 @@ const percentile = (xs: readonly number[], q: number) => {
 const range = (xs: readonly number[], f: (n: number) => string) =>
   `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
 
-const bench = await startBenchServerProcess(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}, { durable: true });
+const bench = await startBenchServerProcess(
+  process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {},
+  { durable: true },
+);
 let runner: Runner | undefined;
 try {
   const { admin, server } = bench;

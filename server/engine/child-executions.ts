@@ -198,12 +198,22 @@ export async function abortChild(trx: Knex, row: NodeExecutionRow, cause: string
   await enqueueEvaluation(trx, child.id);
 }
 
-/** A finished child wakes its parent execution. */
+/**
+ * A finished child wakes its parent execution, found by the key its spec names: the parent's node row may not be
+ * visible yet (the parent's transaction that started the child commits after it), but the parent execution is, and
+ * an evaluation queued for it waits for that transaction's lock and then sees the node.
+ */
 export async function wakeParent(trx: Knex, exec: ExecutionRow): Promise<void> {
   if (exec.parent_node_execution_id === null) return;
-  const parent = (await trx("node_executions")
+  const key = decodeExecSpec(exec).metadata?.parentNodeExecution?.executionId;
+  const parent = key === undefined ? undefined : await getExecution(trx, key);
+  if (parent !== undefined) {
+    await enqueueEvaluation(trx, parent.id);
+    return;
+  }
+  const node = (await trx("node_executions")
     .select("execution_id")
     .where({ id: exec.parent_node_execution_id })
     .first()) as { execution_id: string } | undefined;
-  if (parent !== undefined) await enqueueEvaluation(trx, parent.execution_id);
+  if (node !== undefined) await enqueueEvaluation(trx, node.execution_id);
 }

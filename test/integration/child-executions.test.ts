@@ -6,7 +6,7 @@ import {
   WorkflowExecution_Phase as W,
 } from "../../gen/flyteidl/core/execution_pb.js";
 import { NodeSchema } from "../../gen/flyteidl/core/workflow_pb.js";
-import { MAX_CHILD_NESTING } from "../../server/engine/child-executions.js";
+import { MAX_CHILD_NESTING, wakeParent } from "../../server/engine/child-executions.js";
 import {
   bind,
   intType,
@@ -115,6 +115,18 @@ describe("launch-plan nodes", () => {
       nesting: 1,
       parentNodeExecution: { nodeId: "child" },
     });
+  });
+
+  it("a child that finishes before its parent's node row is visible still wakes the parent", async () => {
+    // The parent's transaction that starts a child commits after the child's INSERT: a quick child may finish
+    // first, while the parent's node row (its parent_node_execution_id) is not visible to it yet.
+    const parent = await t.server.db("executions").where({ execution_name: "parent1" }).first();
+    const child = await t.server.db("executions").where({ execution_name: "parent1-child-0" }).first();
+    await t.server.db("work_items").where({ execution_id: parent.id }).delete();
+    const unseen = { ...child, parent_node_execution_id: "999999999" };
+    await t.server.db.transaction((trx) => wakeParent(trx, unseen));
+    const queued = await t.server.db("work_items").where({ execution_id: parent.id, kind: "evaluate" });
+    expect(queued).toHaveLength(1);
   });
 
   it("a failing child fails the parent", async () => {

@@ -1,4 +1,5 @@
 // The composition root: database, managers, engine and listeners, started and stopped as one unit.
+import path from "node:path";
 import type { Knex } from "knex";
 import type { PetrelConfig } from "./config.js";
 import { createDatabase, migrateDatabase } from "./db/database.js";
@@ -16,9 +17,15 @@ import type { Logger } from "./logger.js";
 import { createManagers } from "./managers/managers.js";
 import { WatchManager } from "./managers/watch-manager.js";
 import { WATCH_CHANNEL } from "./managers/workflow-event-recorder.js";
+import { TieredDataStore } from "./repositories/data-store.js";
 import { SCHEDULE_CHANNEL } from "./repositories/schedule-repo.js";
 import { WORK_CHANNEL } from "./repositories/work-repo.js";
 import { Scheduler } from "./scheduler/scheduler.js";
+import { BlobMaterializer, type MaterializerOptions } from "./storage/blob-materializer.js";
+import type { BlobStore } from "./storage/blob-store.js";
+import { createBlobStore } from "./storage/create-blob-store.js";
+import { createUrlSigner } from "./storage/signed-urls.js";
+import { blobRoutes } from "./transport/blob-routes.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
 import { combineRoutes, logsRoute } from "./transport/http-routes.js";
 import { errorInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
@@ -42,6 +49,8 @@ export interface StartOptions {
   readonly embeddedRestart?: Partial<RestartPolicy>;
   /** Engine tuning (tests shorten leases). */
   readonly engine?: Partial<EngineOptions>;
+  /** How the blob outbox is swept (tests shorten it). */
+  readonly materializer?: Partial<MaterializerOptions>;
   /**
    * Called once the server has stopped because it cannot go on (the embedded Postgres could not be restarted);
    * `petrel serve` exits non-zero, for a supervisor to start it again.
@@ -85,21 +94,31 @@ export async function startPetrel(
     }
   });
   let engine: Engine | undefined;
+  let blobs: BlobStore | undefined;
+  let stopMaterializer: (() => Promise<void>) | undefined;
   let notifications: NotificationHub | undefined;
   let schedules: Scheduler | undefined;
   try {
     const applied = await migrateDatabase(db, databaseUrl);
     if (applied.length > 0) logger.info("applied migrations", { migrations: applied.join(",") });
-    const managers = createManagers(db, config);
+    // Blobs live in the store (local under PETREL_HOME by default); signed URLs point at the HTTP port.
+    const signer = await createUrlSigner(config);
+    blobs = createBlobStore(config, signer);
+    const managers = createManagers(db, config, new TieredDataStore(blobs));
     // One LISTEN connection serves the engine, the watch streams and the scheduler.
     const hub = new NotificationHub(databaseUrl, [WORK_CHANNEL, WATCH_CHANNEL, SCHEDULE_CHANNEL], logger);
     notifications = hub;
     await hub.start();
     const started = new Engine(db, hub, managers.data, logger, {
       leaseMs: config.engineLeaseMs,
+      workRoot: path.join(config.home, "work"),
       ...opts.engine,
     });
     engine = started;
+    const materializer = new BlobMaterializer(db, blobs, logger, opts.materializer);
+    materializer.start();
+    started.materializeWith((b) => materializer.push(b));
+    stopMaterializer = () => materializer.stop();
     started.setChildLauncher((req, o) => managers.launcher.createExecution(req, o));
     if (config.engine) {
       started.start();
@@ -117,10 +136,20 @@ export async function startPetrel(
       routes: buildRoutes({ managers, watch, workers: started.workerQueue(), health }),
       interceptors: [requestLogInterceptor(logger), errorInterceptor(logger)],
       logger,
-      httpRoutes: combineRoutes(healthzRoute(health), logsRoute(db, managers.data)),
+      httpRoutes: combineRoutes(
+        healthzRoute(health),
+        logsRoute(db, managers.data),
+        blobRoutes({
+          store: managers.data.blobs,
+          verifier: signer,
+          maxUploadBytes: config.maxUploadBytes,
+          logger,
+        }),
+      ),
     });
     const publicHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
     started.setLogBaseUrl(`http://${publicHost}:${listeners.httpPort}`);
+    signer.setDefaultBaseUrl(`http://${publicHost}:${listeners.httpPort}`);
     dbWatch.start();
     let stopping: Promise<void> | undefined;
     const server: PetrelServer = {
@@ -135,7 +164,9 @@ export async function startPetrel(
           await listeners.close(graceMs);
           await scheduler.stop();
           await started.stop(graceMs);
+          await stopMaterializer?.();
           await managers.close();
+          await blobs?.close();
           await hub.stop();
           await dbWatch.stop();
           unwatchEmbedded?.();
@@ -160,6 +191,8 @@ export async function startPetrel(
     await schedules?.stop();
     await engine?.stop(0);
     await notifications?.stop();
+    await stopMaterializer?.();
+    await blobs?.close();
     await dbWatch.stop();
     unwatchEmbedded?.();
     await db.destroy();

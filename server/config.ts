@@ -1,5 +1,6 @@
 // The only reader of process.env: flags and environment variables map to one frozen, validated config.
 import path from "node:path";
+import { formatStorageUrl, parseStorageUrl } from "./storage/storage-url.js";
 
 export interface DomainConfig {
   readonly id: string;
@@ -25,6 +26,25 @@ export interface PetrelConfig {
   readonly engineLeaseMs: number;
   /** Launch scheduled launch plans from this process (replicas share the work). */
   readonly scheduler: boolean;
+  // DataProxy: signed blob URLs served by the HTTP port.
+  /** The HTTP port's address as clients reach it (behind a proxy); unset → the server's own http address. */
+  readonly publicUrl: string | undefined;
+  /** The key that signs blob URLs; unset → generated once and kept in `<home>/signing-key`. */
+  readonly signingKey: string | undefined;
+  /** The largest body a signed PUT may carry. */
+  readonly maxUploadBytes: number;
+  /** The longest expires_in of CreateUploadLocation (FlyteAdmin's dataProxy.upload.maxExpiresIn). */
+  readonly uploadMaxExpiresMs: number;
+  /** The longest expires_in of CreateDownloadLocation / CreateDownloadLink (dataProxy.download.maxExpiresIn). */
+  readonly downloadMaxExpiresMs: number;
+  // Blob store (server/storage): where inputs, outputs, decks and uploaded files live.
+  /** `file:///<dir>` (default `<home>/blobs`) or `s3://<bucket>[/<prefix>]`, normalized (no trailing `/`). */
+  readonly storageUrl: string;
+  /** The S3 service's URL (MinIO, Ceph, R2, GCS…); unset → AWS S3. Credentials: the AWS SDK's own chain. */
+  readonly storageEndpoint: string | undefined;
+  readonly storageRegion: string;
+  /** Path-style S3 URLs (`host/bucket/key`); default on with an endpoint, off for AWS. */
+  readonly storagePathStyle: boolean;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +72,15 @@ const SETTINGS = {
   engine: { flag: "--engine", env: "PETREL_ENGINE" },
   engineLeaseMs: { flag: "--engine-lease-ms", env: "PETREL_ENGINE_LEASE_MS" },
   scheduler: { flag: "--scheduler", env: "PETREL_SCHEDULER" },
+  publicUrl: { flag: "--public-url", env: "PETREL_PUBLIC_URL" },
+  signingKey: { flag: "--signing-key", env: "PETREL_SIGNING_KEY" },
+  maxUploadBytes: { flag: "--max-upload-size", env: "PETREL_MAX_UPLOAD_SIZE" },
+  uploadMaxExpiresMs: { flag: "--upload-max-expires-in", env: "PETREL_UPLOAD_MAX_EXPIRES_IN" },
+  downloadMaxExpiresMs: { flag: "--download-max-expires-in", env: "PETREL_DOWNLOAD_MAX_EXPIRES_IN" },
+  storageUrl: { flag: "--storage-url", env: "PETREL_STORAGE_URL" },
+  storageEndpoint: { flag: "--storage-endpoint", env: "PETREL_STORAGE_ENDPOINT" },
+  storageRegion: { flag: "--storage-region", env: "PETREL_STORAGE_REGION" },
+  storagePathStyle: { flag: "--storage-path-style", env: "PETREL_STORAGE_PATH_STYLE" },
 } as const satisfies Record<keyof PetrelConfig, Setting>;
 
 export const CONFIG_SETTINGS: Readonly<Record<string, Setting>> = SETTINGS;
@@ -116,6 +145,91 @@ function oneOf<T extends string>(raw: string, allowed: readonly T[], source: str
   return allowed[0] as T;
 }
 
+type Read = (key: keyof typeof SETTINGS) => { value: string; source: string } | undefined;
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  "": 1,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `1073741824`, `512Mi`, `5Gi` → bytes (at least 1). */
+function parseSize(raw: string, source: string, problems: string[]): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(raw);
+  const bytes = m === null ? Number.NaN : Number(m[1]) * (SIZE_UNITS[m[2] ?? ""] ?? Number.NaN);
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    problems.push(`${source}: "${raw}" is not a size (bytes, or a number with Ki, Mi, Gi or Ti)`);
+    return 1;
+  }
+  return bytes;
+}
+
+/** A Go-style duration (`1h`, `30m`, `1h30m`, `90s`, `500ms`) → milliseconds (at least 1). */
+function parseDuration(raw: string, source: string, problems: string[]): number {
+  const parts = [...raw.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNITS[p[2] ?? ""] ?? 0), 0);
+  if (parts.map((p) => p[0]).join("") !== raw || !(ms >= 1)) {
+    problems.push(`${source}: "${raw}" is not a duration (e.g. 1h, 30m, 90s)`);
+    return 1;
+  }
+  return Math.round(ms);
+}
+
+/** The DataProxy settings: the public URL of the HTTP port, the signing key, the upload size and URL lifetimes. */
+function readDataProxySettings(read: Read, problems: string[]) {
+  const publicUrl = read("publicUrl");
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(publicUrl.value)) {
+    problems.push(`${publicUrl.source}: "${publicUrl.value}" must be an http:// or https:// URL (no query)`);
+  }
+  const key = read("signingKey");
+  if (key !== undefined && Buffer.byteLength(key.value) < 16) {
+    problems.push(`${key.source}: the signing key must be at least 16 bytes`);
+  }
+  const size = read("maxUploadBytes");
+  const upload = read("uploadMaxExpiresMs");
+  const download = read("downloadMaxExpiresMs");
+  return {
+    publicUrl: publicUrl?.value.replace(/\/+$/, ""),
+    signingKey: key?.value,
+    maxUploadBytes: size === undefined ? 5 * 2 ** 30 : parseSize(size.value, size.source, problems),
+    uploadMaxExpiresMs:
+      upload === undefined ? 3_600_000 : parseDuration(upload.value, upload.source, problems),
+    downloadMaxExpiresMs:
+      download === undefined ? 3_600_000 : parseDuration(download.value, download.source, problems),
+  };
+}
+
+/** The blob store settings; the region falls back to AWS_REGION, then us-east-1. */
+function readStorageSettings(read: Read, awsRegion: string | undefined, home: string, problems: string[]) {
+  const url = read("storageUrl");
+  const location = parseStorageUrl(url?.value ?? `file://${path.join(home, "blobs")}`);
+  if (location === undefined) {
+    problems.push(
+      `${url?.source}: "${url?.value}" must be file:///<absolute directory> or s3://<bucket>[/<prefix>]`,
+    );
+  }
+  const endpoint = read("storageEndpoint");
+  if (endpoint !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(endpoint.value)) {
+    problems.push(`${endpoint.source}: "${endpoint.value}" must be an http:// or https:// URL with no path`);
+  }
+  if (endpoint !== undefined && location !== undefined && location.kind !== "s3") {
+    problems.push(`${endpoint.source}: an endpoint needs an s3:// storage URL (--storage-url)`);
+  }
+  const pathStyle = read("storagePathStyle");
+  return {
+    storageUrl: location === undefined ? "" : formatStorageUrl(location),
+    storageEndpoint: endpoint?.value.replace(/\/+$/, ""),
+    storageRegion: read("storageRegion")?.value ?? (awsRegion || "us-east-1"),
+    storagePathStyle:
+      pathStyle === undefined
+        ? endpoint !== undefined
+        : oneOf(pathStyle.value, ["on", "off"] as const, pathStyle.source, problems) === "on",
+  };
+}
+
 /**
  * Builds the config from command-line flags (highest precedence), then environment variables, then defaults.
  * Every problem is collected and reported at once in a ConfigError.
@@ -127,7 +241,7 @@ export function loadConfig(
 ): PetrelConfig {
   const problems: string[] = [];
   const flags = parseFlags(argv, problems);
-  const read = (key: keyof typeof SETTINGS): { value: string; source: string } | undefined => {
+  const read: Read = (key) => {
     const s = SETTINGS[key];
     const fromFlag = flags.get(s.flag);
     if (fromFlag !== undefined) return { value: fromFlag, source: s.flag };
@@ -180,6 +294,8 @@ export function loadConfig(
       engine === undefined
         ? true
         : oneOf(engine.value, ["on", "off"] as const, engine.source, problems) === "on",
+    ...readDataProxySettings(read, problems),
+    ...readStorageSettings(read, env.AWS_REGION, path.resolve(cwd, home), problems),
   };
   if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {
     problems.push(`the gRPC and HTTP ports must differ (both ${config.grpcPort})`);

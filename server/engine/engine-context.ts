@@ -26,7 +26,7 @@ import type { Logger } from "../logger.js";
 import { LruCache } from "../lru-cache.js";
 import { EventBatch } from "../managers/event-batch.js";
 import { applyWorkflowEvent } from "../managers/workflow-event-recorder.js";
-import type { DataStore } from "../repositories/data-store.js";
+import type { BlobWrite, DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { decodeClosureInSteps } from "../transformers/closure-decoder.js";
 import { executionId } from "../transformers/execution.js";
@@ -95,6 +95,9 @@ export class EngineContext {
   /** Told, after an engine transaction committed, which executions' watchers it notified (and its token). */
   onCommitted: ((executionIds: readonly string[], token: string) => void) | undefined;
 
+  /** Told, after an engine transaction committed, which blobs it wrote as database copies (see BlobMaterializer). */
+  onBlobsCommitted: ((blobs: readonly BlobWrite[]) => void) | undefined;
+
   /** A transaction whose node and task events are written, batched, before it commits. */
   async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     let batch: EventBatch | undefined;
@@ -107,6 +110,8 @@ export class EngineContext {
     });
     const told = batch?.toldWatchers() ?? [];
     if (batch !== undefined && told.length > 0) this.onCommitted?.(told, batch.token);
+    const copies = batch?.committedCopies() ?? [];
+    if (copies.length > 0) this.onBlobsCommitted?.(copies);
     return result;
   }
 
@@ -162,7 +167,7 @@ export class EngineContext {
         ...(o.error !== undefined ? { outputResult: { case: "error", value: o.error } } : {}),
       });
       try {
-        const effect = applyWorkflowEvent(row, event);
+        const effect = applyWorkflowEvent(this.data.root, row, event);
         this.batch(trx).addBlobs(effect.blobs);
         changes = { ...changes, ...effect.changes };
         row = { ...row, ...effect.changes };
@@ -182,6 +187,8 @@ export class EngineContext {
     extra: {
       inputs?: LiteralMap;
       outputs?: LiteralMap;
+      /** Outputs already stored at this URI (a task attempt's outputs.pb), instead of `outputs`. */
+      outputUri?: string;
       error?: ExecutionError;
       parentNodeId?: string;
       specNodeId?: string;
@@ -205,6 +212,9 @@ export class EngineContext {
       ...(extra.parentNodeId !== undefined ? { parentNodeMetadata: { nodeId: extra.parentNodeId } } : {}),
       ...(extra.inputs !== undefined ? { inputValue: { case: "inputData", value: extra.inputs } } : {}),
       ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
+      ...(extra.outputUri !== undefined
+        ? { outputResult: { case: "outputUri", value: extra.outputUri } }
+        : {}),
       ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),
     });
     return tolerant(() => this.batch(trx).recordNode(exec, event));

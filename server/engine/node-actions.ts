@@ -25,7 +25,8 @@ import {
   reserveCacheKey,
 } from "../repositories/task-cache-repo.js";
 import { enqueueEvaluation, enqueueTask } from "../repositories/work-repo.js";
-import { decodeExecSpec } from "../transformers/execution.js";
+import { attemptOutputsUri } from "../storage/layout.js";
+import { decodeExecSpec, executionKey } from "../transformers/execution.js";
 import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
 import { startBranch } from "./branches.js";
 import { cacheKey } from "./cache-key.js";
@@ -216,8 +217,9 @@ async function runTaskNode(
         await putCachedOutputs(trx, key, Buffer.from(encodeLiteralMap(r.outputs)), exec.execution_name);
         await releaseCacheKey(trx, key, `${exec.id}/${node.id}`);
       }
+      // The node's outputs are its attempt's (stored by the task event above), as in Flyte.
       await ctx.nodeEvent(trx, exec, node.id, NodePhase.SUCCEEDED, {
-        outputs: r.outputs,
+        outputUri: attemptOutputsUri(ctx.data.root, executionKey(exec), node.id, 0),
         ...(key === undefined ? {} : { cacheStatus: CatalogCacheStatus.CACHE_POPULATED }),
       });
       return true;

@@ -16,7 +16,6 @@ import {
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import { idKey } from "../compiler/interfaces.js";
-import { dataUri } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import {
   getNodeExecution,
@@ -32,7 +31,19 @@ import {
   releaseWork,
   type WorkItemRow,
 } from "../repositories/work-repo.js";
-import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
+import {
+  attemptLogUri,
+  attemptOutputDir,
+  attemptOutputsUri,
+  defaultRawPrefix,
+  rawSandbox,
+} from "../storage/layout.js";
+import {
+  decodeExecSpec,
+  executionKey,
+  TERMINAL_WORKFLOW_PHASES,
+  workflowPhase,
+} from "../transformers/execution.js";
 import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
 import { cacheKey } from "./cache-key.js";
 import type { EngineContext } from "./engine-context.js";
@@ -157,6 +168,9 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     node.input_uri === "" ? undefined : await ctx.data.get(ctx.db, node.input_uri),
   );
   const envs = Object.fromEntries((decodeExecSpec(exec).envs?.values ?? []).map((kv) => [kv.key, kv.value]));
+  const place = executionKey(exec);
+  const root = ctx.data.root;
+  const rawPrefix = decodeExecSpec(exec).rawOutputDataConfig?.outputLocationPrefix || defaultRawPrefix(root);
   const result = await runPlugin(ctx, item, owner, template, {
     template,
     inputs,
@@ -166,6 +180,12 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     nodeId: item.node_id,
     attempt: item.attempt,
     envs,
+    io: {
+      store: ctx.data.blobs,
+      inputUri: node.input_uri,
+      outputPrefix: attemptOutputDir(root, place, item.node_id, item.attempt),
+      rawPrefix: rawSandbox(rawPrefix, place, item.node_id, item.attempt),
+    },
   });
   if (ctx.stopping && !result.ok) {
     // Interrupted because this engine stops, not failed: the attempt goes back to the queue. The next engine sees
@@ -197,9 +217,8 @@ async function storeLogs(
       String(item.attempt),
       stream,
     ];
-    ctx
-      .batch(trx)
-      .addBlobs([{ uri: dataUri("logs", ...parts), data: new TextEncoder().encode(result.logs[stream]) }]);
+    const uri = attemptLogUri(ctx.data.root, executionKey(exec), item.node_id, item.attempt, stream);
+    ctx.batch(trx).addBlobs([{ uri, data: new TextEncoder().encode(result.logs[stream]) }]);
     links.push(
       create(TaskLogSchema, {
         name: stream,
@@ -251,8 +270,9 @@ export async function recordResult(
         await putCachedOutputs(trx, key, Buffer.from(encodeLiteralMap(result.outputs)), exec.execution_name);
         await releaseCacheKey(trx, key, `${exec.id}/${item.node_id}`);
       }
+      // The node's outputs are this attempt's (stored by the task event above), as in Flyte.
       await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.SUCCEEDED, {
-        outputs: result.outputs,
+        outputUri: attemptOutputsUri(ctx.data.root, executionKey(exec), item.node_id, item.attempt),
         ...(key === undefined ? {} : { cacheStatus: CatalogCacheStatus.CACHE_POPULATED }),
       });
     } else {

@@ -80,6 +80,8 @@ export class EventBatch {
   private completed: { ids: string[]; owner: string } | undefined;
   /** Events and blobs recorded since the last flush (how much the next flush writes, roughly). */
   private recorded = 0;
+  /** Blobs whose database copies this transaction wrote: their store copies are due once it commits. */
+  private readonly copies: BlobWrite[] = [];
   private readonly notified = new Set<string>();
   /** Every execution whose watchers this batch told (flushed or not), for publishing in-process after commit. */
   private readonly told = new Set<string>();
@@ -183,7 +185,7 @@ export class EventBatch {
       if (parent === undefined) throw notFound("entry not found");
       parentId = parent.id;
     }
-    const effect = applyNodeEvent(exec, slot?.row, e, parentId);
+    const effect = applyNodeEvent(this.data.root, exec, slot?.row, e, parentId);
     this.addBlobs(effect.blobs);
     this.recorded++;
     if (effect.kind === "insert") {
@@ -217,7 +219,7 @@ export class EventBatch {
     }
     const key = taskKeyOf(node.row.id, e);
     const slot = this.tasks.get(this.taskKey(nodeKey, key));
-    const effect = applyTaskEvent(exec, slot?.row, e);
+    const effect = applyTaskEvent(this.data.root, exec, slot?.row, e);
     this.addBlobs(effect.blobs);
     this.recorded++;
     if (slot !== undefined) {
@@ -283,6 +285,11 @@ export class EventBatch {
     this.told.add(executionId);
   }
 
+  /** Blobs written as database copies (and outbox entries): the materializer writes their store copies after commit. */
+  committedCopies(): readonly BlobWrite[] {
+    return this.copies;
+  }
+
   /** The executions whose watchers this transaction told (to publish in-process once it committed). */
   toldWatchers(): readonly string[] {
     return [...this.told];
@@ -332,10 +339,14 @@ export class EventBatch {
     this.changedExecutions.clear();
     this.completed = undefined;
     this.notified.clear();
-    // A store outside the database takes its blobs first; the statement then writes only rows.
-    if (!this.data.inDatabase) await this.data.putMany(this.trx, blobs);
-    const ids = await writeEngineBatch(this.trx, {
-      blobs: this.data.inDatabase ? blobs : [],
+    // Small blobs: their database copies are written with the rows (and entered in the blob outbox); their store
+    // copies are written after commit (see committedCopies). Larger ones go to the store before the commit.
+    const copies = this.data.databaseCopies(blobs);
+    const copied = new Set(copies.map((b) => b.uri));
+    const stored = this.data.materialize(blobs.filter((b) => !copied.has(b.uri)));
+    this.copies.push(...copies);
+    const written = writeEngineBatch(this.trx, {
+      blobs: copies,
       executions,
       nodeInserts: nodeSlots.filter((s) => s.pending).map((s) => s.row),
       nodeUpdates: nodeSlots.filter((s) => !s.pending).map((s) => s.row),
@@ -351,6 +362,7 @@ export class EventBatch {
       ...(completed !== undefined ? { completed } : {}),
       notify: { channel: WATCH_CHANNEL, payloads: notified.map((id) => `${id}#${this.token}`) },
     });
+    const [ids] = await Promise.all([written, stored]);
     for (const s of nodeSlots) {
       if (s.pending) {
         const id = ids.nodes.get(nodeKeyOf(s.row.execution_id, s.row.node_id));

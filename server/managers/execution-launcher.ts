@@ -17,7 +17,7 @@ import { Coalescer, type Outcome } from "../coalescer.js";
 import { idKey } from "../compiler/interfaces.js";
 import { alreadyExists, internal, invalidArgument, missingField, unavailable } from "../errors.js";
 import { LruCache } from "../lru-cache.js";
-import { dataUri } from "../repositories/data-store.js";
+import type { DataStore } from "../repositories/data-store.js";
 import {
   type CreateOutcome,
   executionExists,
@@ -29,6 +29,7 @@ import { getLaunchPlan, type LaunchPlanRow } from "../repositories/launch-plan-r
 import type { EntityKey } from "../repositories/versioned-entity.js";
 import { handedEvaluation, type LocalEngine, type WorkItemRow } from "../repositories/work-repo.js";
 import { getWorkflowKey } from "../repositories/workflow-repo.js";
+import { executionInputsUri, executionUserInputsUri } from "../storage/layout.js";
 import { encodeExecClosure, encodeExecSpec, executionId } from "../transformers/execution.js";
 import { decodeClosure as decodeLpClosure, decodeSpec as decodeLpSpec } from "../transformers/launch-plan.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
@@ -83,6 +84,7 @@ export class ExecutionLauncher {
     private readonly projects: ProjectManager,
     private readonly attributes: AttributesManager,
     private readonly singleTask: SingleTaskLauncher,
+    private readonly data: DataStore,
   ) {}
 
   /** From now on, new executions are evaluated first by `engine` (no NOTIFY and claim needed). */
@@ -109,6 +111,9 @@ export class ExecutionLauncher {
       const outcome = await this.inserts.submit(item);
       switch (outcome.kind) {
         case "created":
+          // Into the blob store once the row exists (the INSERT kept the database copy): a name that is taken
+          // never gets its inputs overwritten there.
+          await this.data.materialize(item.extras.blobs);
           return executionId(outcome.row);
         case "exists":
           throw executionExists();
@@ -201,8 +206,9 @@ export class ExecutionLauncher {
     );
     const spec = mergeExecutionSpec(req.spec, lpSpec, attrs.attributes, req.project, req.domain);
     const name = req.name === "" ? generateExecutionName() : req.name;
-    const inputsUri = dataUri("metadata", req.project, req.domain, name, "inputs");
-    const userInputsUri = dataUri("metadata", req.project, req.domain, name, "user_inputs");
+    const key = { project: req.project, domain: req.domain, name };
+    const inputsUri = executionInputsUri(this.data.root, key);
+    const userInputsUri = executionUserInputsUri(this.data.root, key);
     const closure = create(ExecutionClosureSchema, {
       phase: 0,
       createdAt: timestampNow(),

@@ -2,7 +2,7 @@
 import type { Knex } from "knex";
 import { CompilePool } from "../compiler/compile-pool.js";
 import type { PetrelConfig } from "../config.js";
-import { type DataStore, PostgresDataStore } from "../repositories/data-store.js";
+import type { DataStore } from "../repositories/data-store.js";
 import { AttributesManager } from "./attributes-manager.js";
 import { DataProxyManager } from "./data-proxy-manager.js";
 import { EventManager } from "./event-manager.js";
@@ -37,11 +37,7 @@ export interface Managers {
   close(): Promise<void>;
 }
 
-export function createManagers(
-  db: Knex,
-  config: PetrelConfig,
-  data: DataStore = new PostgresDataStore(),
-): Managers {
+export function createManagers(db: Knex, config: PetrelConfig, data: DataStore): Managers {
   const projects = new ProjectManager(db, config.domains);
   const compiler = new CompilePool();
   const workflows = new WorkflowManager(db, projects, compiler);
@@ -52,6 +48,7 @@ export function createManagers(
     projects,
     attributes,
     new SingleTaskLauncher(db, workflows, launchPlans),
+    data,
   );
   const executions = new ExecutionManager(db, data, launcher);
   const nodeExecutions = new NodeExecutionManager(db, data, executions);
@@ -67,7 +64,7 @@ export function createManagers(
     executions,
     events: new EventManager(db, data, config.engine),
     nodeExecutions,
-    dataProxy: new DataProxyManager(nodeExecutions),
+    dataProxy: new DataProxyManager(nodeExecutions, data.blobs, config),
     metrics: new MetricsManager(db, executions),
     signals: new SignalManager(db),
     close: () => compiler.stop(),

@@ -19,9 +19,11 @@ import {
 import { NodeExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { NodeExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { alreadyExists, failedPrecondition, notFound } from "../errors.js";
-import { type BlobWrite, type DataStore, dataUri } from "../repositories/data-store.js";
+import type { BlobWrite, DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as repo from "../repositories/node-execution-repo.js";
+import { attemptOutputsUri, nodeInputsUri } from "../storage/layout.js";
+import { executionKey } from "../transformers/execution.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
 import { nodePhase } from "../transformers/node-execution.js";
@@ -49,6 +51,7 @@ function mergeMetadata(existing: Buffer | null, e: NodeExecutionEvent): NodeExec
 }
 
 function applyOutputs(
+  root: string,
   exec: ExecutionRow,
   e: NodeExecutionEvent,
   closure: NodeExecutionClosure,
@@ -58,14 +61,8 @@ function applyOutputs(
   const out = e.outputResult;
   if (out.case === "outputUri") closure.outputResult = { case: "outputUri", value: out.value };
   if (out.case === "outputData") {
-    const uri = dataUri(
-      "metadata",
-      exec.execution_project,
-      exec.execution_domain,
-      exec.execution_name,
-      e.id?.nodeId ?? "",
-      "outputs",
-    );
+    // A node's own outputs (not an attempt's): its output directory for attempt 0, as Flyte's non-task nodes have.
+    const uri = attemptOutputsUri(root, executionKey(exec), e.id?.nodeId ?? "", 0);
     blobs.push({ uri, data: encodeLiteralMap(out.value) });
     closure.outputResult = { case: "outputUri", value: uri };
   }
@@ -96,6 +93,7 @@ function applyOutputs(
     };
     changes.cache_status = CatalogCacheStatus[cacheStatus] ?? "";
   }
+  if (e.deckUri !== "") closure.deckUri = e.deckUri;
 }
 
 /** What one event does to a node execution: the row to insert, or the changes to its row, and blobs to store. */
@@ -108,6 +106,7 @@ export type NodeEventEffect =
  * event), `parentId` the row id of the parent node named by the event. Throws the AppError FlyteAdmin would return.
  */
 export function applyNodeEvent(
+  root: string,
   exec: ExecutionRow,
   existing: repo.NodeExecutionRow | undefined,
   e: NodeExecutionEvent,
@@ -119,14 +118,7 @@ export function applyNodeEvent(
   const blobs: BlobWrite[] = [];
   let inputUri = e.inputValue.case === "inputUri" ? e.inputValue.value : "";
   if (e.inputValue.case === "inputData") {
-    inputUri = dataUri(
-      "metadata",
-      exec.execution_project,
-      exec.execution_domain,
-      exec.execution_name,
-      nodeId,
-      "inputs",
-    );
+    inputUri = nodeInputsUri(root, executionKey(exec), nodeId);
     blobs.push({ uri: inputUri, data: encodeLiteralMap(e.inputValue.value) });
   }
   if (existing === undefined) {
@@ -136,7 +128,7 @@ export function applyNodeEvent(
       updatedAt: timestampFromDate(at),
     });
     const changes: repo.NodeExecutionChanges = {};
-    applyOutputs(exec, e, closure, changes, blobs);
+    applyOutputs(root, exec, e, closure, changes, blobs);
     if (e.phase === Phase.RUNNING) closure.startedAt = timestampFromDate(at);
     const row: repo.NewNodeExecutionRow = {
       execution_id: exec.id,
@@ -182,7 +174,7 @@ export function applyNodeEvent(
     changes.duration = (at.getTime() - existing.started_at.getTime()) / 1000;
     closure.duration = durationFromMs(Math.round(changes.duration * 1000));
   }
-  applyOutputs(exec, e, closure, changes, blobs);
+  applyOutputs(root, exec, e, closure, changes, blobs);
   if (inputUri !== "") changes.input_uri = inputUri;
   changes.closure = Buffer.from(toBinary(NodeExecutionClosureSchema, closure));
   changes.metadata = Buffer.from(toBinary(NodeExecutionMetaDataSchema, mergeMetadata(existing.metadata, e)));
@@ -203,7 +195,7 @@ export async function recordNodeEvent(
     if (parent === undefined) throw notFound("entry not found");
     parentId = parent.id;
   }
-  const effect = applyNodeEvent(exec, existing, e, parentId);
+  const effect = applyNodeEvent(data.root, exec, existing, e, parentId);
   await data.putMany(trx, effect.blobs);
   if (effect.kind === "insert") await repo.insertNodeExecutions(trx, [effect.row]);
   else if (existing !== undefined) await repo.updateNodeExecutions(trx, [{ ...existing, ...effect.changes }]);

@@ -126,7 +126,7 @@ export class NodeExecutionManager {
       flyteUrls: {
         inputs: flyteUrl(exec, row.node_id, "i"),
         outputs: flyteUrl(exec, row.node_id, "o"),
-        deck: "",
+        deck: closure.deckUri === "" ? "" : flyteUrl(exec, row.node_id, "d"),
       },
     });
   }

@@ -8,10 +8,12 @@ import { TaskExecution_Phase as Phase, type TaskLog } from "../../gen/flyteidl/c
 import { TaskExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { alreadyExists, failedPrecondition, notFound } from "../errors.js";
-import { type BlobWrite, type DataStore, dataUri } from "../repositories/data-store.js";
+import type { BlobWrite, DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import * as repo from "../repositories/task-execution-repo.js";
+import { attemptOutputsUri } from "../storage/layout.js";
+import { executionKey } from "../transformers/execution.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
 import { taskPhase } from "../transformers/node-execution.js";
@@ -67,6 +69,7 @@ export interface TaskEventEffect {
 
 /** FlyteAdmin's rules for one task event, without I/O. Throws the AppError FlyteAdmin would return. */
 export function applyTaskEvent(
+  root: string,
   exec: ExecutionRow,
   existing: repo.TaskExecutionRow | undefined,
   e: TaskExecutionEvent,
@@ -131,15 +134,7 @@ export function applyTaskEvent(
   if (out.case === "outputUri") closure.outputResult = { case: "outputUri", value: out.value };
   if (out.case === "error") closure.outputResult = { case: "error", value: out.value };
   if (out.case === "outputData") {
-    const uri = dataUri(
-      "metadata",
-      exec.execution_project,
-      exec.execution_domain,
-      exec.execution_name,
-      nodeId,
-      String(e.retryAttempt),
-      "outputs",
-    );
+    const uri = attemptOutputsUri(root, executionKey(exec), nodeId, e.retryAttempt);
     blobs.push({ uri, data: encodeLiteralMap(out.value) });
     closure.outputResult = { case: "outputUri", value: uri };
   }
@@ -159,7 +154,7 @@ export async function recordTaskEvent(
   if (node === undefined) throw nodeMissing(e);
   const key = taskKeyOf(node.id, e);
   const existing = await repo.getTaskExecution(trx, key, true);
-  const effect = applyTaskEvent(exec, existing, e);
+  const effect = applyTaskEvent(data.root, exec, existing, e);
   await data.putMany(trx, effect.blobs);
   if (existing === undefined) {
     await repo.insertTaskExecutions(trx, [

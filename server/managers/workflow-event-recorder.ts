@@ -11,11 +11,13 @@ import {
 import { WorkflowExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { WorkflowExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { alreadyExists, failedPrecondition } from "../errors.js";
-import { type BlobWrite, type DataStore, dataUri } from "../repositories/data-store.js";
+import type { BlobWrite, DataStore } from "../repositories/data-store.js";
 import { type ExecutionRow, updateExecution } from "../repositories/execution-repo.js";
+import { executionOutputsUri } from "../storage/layout.js";
 import {
   decodeExecClosure,
   encodeExecClosure,
+  executionKey,
   TERMINAL_WORKFLOW_PHASES,
   workflowPhase,
 } from "../transformers/execution.js";
@@ -45,7 +47,11 @@ export interface WorkflowEventEffect {
 }
 
 /** FlyteAdmin's rules for one workflow event, without I/O. Throws the AppError FlyteAdmin would return. */
-export function applyWorkflowEvent(row: ExecutionRow, event: WorkflowExecutionEvent): WorkflowEventEffect {
+export function applyWorkflowEvent(
+  root: string,
+  row: ExecutionRow,
+  event: WorkflowExecutionEvent,
+): WorkflowEventEffect {
   const current = workflowPhase(row.phase);
   const incoming = event.phase;
   const C = Phase[current] ?? "UNDEFINED";
@@ -84,13 +90,7 @@ export function applyWorkflowEvent(row: ExecutionRow, event: WorkflowExecutionEv
       value: { $typeName: "flyteidl.admin.LiteralMapBlob", data: { case: "uri", value: out.value } },
     };
   if (out.case === "outputData") {
-    const uri = dataUri(
-      "metadata",
-      row.execution_project,
-      row.execution_domain,
-      row.execution_name,
-      "outputs",
-    );
+    const uri = executionOutputsUri(root, executionKey(row));
     blobs.push({ uri, data: encodeLiteralMap(out.value) });
     closure.outputResult = {
       case: "outputs",
@@ -113,7 +113,7 @@ export async function recordWorkflowEvent(
   row: ExecutionRow,
   event: WorkflowExecutionEvent,
 ): Promise<void> {
-  const { changes, blobs } = applyWorkflowEvent(row, event);
+  const { changes, blobs } = applyWorkflowEvent(data.root, row, event);
   await data.putMany(trx, blobs);
   await updateExecution(trx, row.id, changes);
 }

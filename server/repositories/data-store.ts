@@ -1,8 +1,9 @@
-// Offloaded data (input/output literal maps, task logs). The default store keeps blobs in Postgres; any store
-// must accept writes inside the caller's transaction so data and the rows pointing at it commit together.
-// Writers that know the store is in the database (`inDatabase`) store blobs in their own statements: the
-// engine's batch write (engine-writes.ts) and CreateExecution's INSERT (execution-create-repo.ts, which assumes it).
+// Offloaded data (input/output literal maps, task logs): written to the blob store (storage/), with copies of the small
+// ones in Postgres so the engine reads them in its own statements. Writers that batch (the engine's batch write in
+// engine-writes.ts, CreateExecution's INSERT in execution-create-repo.ts) store the database copies in their own
+// statement and materialize the blobs in the store before they commit: a row never points at a missing blob.
 import type { Knex } from "knex";
+import type { BlobStore } from "../storage/blob-store.js";
 import { chunked } from "./multi-row.js";
 import { withDbErrors } from "./pg-errors.js";
 
@@ -12,23 +13,25 @@ export interface BlobWrite {
 }
 
 export interface DataStore {
-  /**
-   * True when blobs live in this database's `data_blobs` table, so writers may store them in their own statements
-   * (CreateExecution's INSERT, the engine's batch write) instead of calling putMany.
-   */
-  readonly inDatabase: boolean;
-  put(db: Knex, uri: string, data: Uint8Array): Promise<void>;
-  /** Several blobs at once (one statement in Postgres); a URI given twice keeps its last data. */
+  /** The blob store's root: every URI handed to a task or a client starts with it (see storage/layout.ts). */
+  readonly root: string;
+  /** The blob store behind it (tasks' files, signed URLs). */
+  readonly blobs: BlobStore;
+  /** Stores blobs: in the blob store, and (small ones) a copy in this database for the engine's fast reads. */
   putMany(db: Knex, blobs: readonly BlobWrite[]): Promise<void>;
+  /**
+   * The part of `blobs` whose database copies a writer stores in its own statement (CreateExecution's INSERT, the
+   * engine's batch write); it must also call `materialize(blobs)` before committing.
+   */
+  databaseCopies(blobs: readonly BlobWrite[]): BlobWrite[];
+  /** Writes blobs to the blob store only (durable when it resolves). */
+  materialize(blobs: readonly BlobWrite[]): Promise<void>;
+  /** A blob: its database copy when there is one, else the blob store's. */
   get(db: Knex, uri: string): Promise<Uint8Array | undefined>;
 }
 
+/** URIs of data written before the blob store existed: their only copy is in `data_blobs`. */
 const SCHEME = "pg://petrel/";
-
-/** A store URI from path parts, e.g. dataUri("metadata", project, domain, name, "inputs"). */
-export function dataUri(...parts: string[]): string {
-  return `${SCHEME}${parts.map((p) => encodeURIComponent(p)).join("/")}`;
-}
 
 /**
  * The upsert of `blobs` as one SQL statement (usable as a data-modifying CTE); with `guard`, a condition that must
@@ -48,28 +51,56 @@ export function blobUpsertSql(
   };
 }
 
-export class PostgresDataStore implements DataStore {
-  readonly inDatabase = true;
+/** Blob writes in flight at once while materializing a batch. */
+const MATERIALIZE_CONCURRENCY = 32;
 
-  put(db: Knex, uri: string, data: Uint8Array): Promise<void> {
-    return this.putMany(db, [{ uri, data }]);
+/**
+ * Blobs in a blob store, with copies of the small ones (literal maps up to `maxCopyBytes`) in this database's
+ * `data_blobs` table, written in the same transaction as the rows that point at them, so the engine reads them without
+ * a trip to the store. URIs of the `pg://` scheme (data stored before the blob store existed) live only here.
+ */
+export class TieredDataStore implements DataStore {
+  readonly root: string;
+
+  constructor(
+    readonly blobs: BlobStore,
+    private readonly maxCopyBytes = 64 * 1024,
+  ) {
+    this.root = blobs.root;
   }
 
-  putMany(db: Knex, blobs: readonly BlobWrite[]): Promise<void> {
-    if (blobs.length === 0) return Promise.resolve();
-    return chunked(blobs, 2, async (chunk) => {
-      const { sql, bindings } = blobUpsertSql(chunk);
-      await withDbErrors(() => db.raw(sql, bindings));
-      return [];
-    }).then(() => undefined);
+  databaseCopies(blobs: readonly BlobWrite[]): BlobWrite[] {
+    return blobs.filter((b) => b.data.byteLength <= this.maxCopyBytes);
   }
 
-  get(db: Knex, uri: string): Promise<Uint8Array | undefined> {
-    return withDbErrors(async () => {
-      const row = (await db("data_blobs").select("data").where({ uri }).first()) as
-        | { data: Buffer }
-        | undefined;
-      return row?.data;
-    });
+  async materialize(blobs: readonly BlobWrite[]): Promise<void> {
+    const unique = [...new Map(blobs.map((b) => [b.uri, b.data]))];
+    const put = ([uri, data]: [string, Uint8Array]) => this.blobs.put(uri, data);
+    for (let i = 0; i < unique.length; i += MATERIALIZE_CONCURRENCY)
+      await Promise.all(unique.slice(i, i + MATERIALIZE_CONCURRENCY).map(put));
+  }
+
+  async putMany(db: Knex, blobs: readonly BlobWrite[]): Promise<void> {
+    if (blobs.length === 0) return;
+    const copies = this.databaseCopies(blobs);
+    await Promise.all([
+      this.materialize(blobs),
+      copies.length === 0
+        ? undefined
+        : chunked(copies, 2, async (chunk) => {
+            const { sql, bindings } = blobUpsertSql(chunk);
+            await withDbErrors(() => db.raw(sql, bindings));
+            return [];
+          }),
+    ]);
+  }
+
+  async get(db: Knex, uri: string): Promise<Uint8Array | undefined> {
+    const row = await withDbErrors(
+      async () =>
+        (await db("data_blobs").select("data").where({ uri }).first()) as { data: Buffer } | undefined,
+    );
+    if (row !== undefined || uri.startsWith(SCHEME)) return row?.data;
+    return this.blobs.owns(uri) ? this.blobs.get(uri) : undefined;
   }
 }

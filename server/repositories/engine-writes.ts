@@ -53,6 +53,7 @@ const TASK_INSERT: TypedColumns<TaskInsert> = [
 ];
 
 export interface EngineWrites {
+  /** Database copies of blobs; each is also entered in the blob outbox (its store copy is written after commit). */
   readonly blobs: readonly BlobWrite[];
   /** Full rows; their EXECUTION_EVENT_COLUMNS are written. */
   readonly executions: readonly ExecutionRow[];
@@ -113,6 +114,11 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
         rows,
       )} ON CONFLICT (uri) DO UPDATE SET data = EXCLUDED.data)`,
     );
+    s.ctes.push(
+      `outbox AS (INSERT INTO blob_outbox (uri) SELECT DISTINCT u FROM unnest(?::text[]) AS u
+         ON CONFLICT (uri) DO NOTHING)`,
+    );
+    s.bindings.push([...blobs.keys()]);
   }
   if (w.executions.length > 0) {
     const cols: TypedColumns<ExecutionRow> = [["id", "bigint"], ...EXECUTION_EVENT_COLUMNS];

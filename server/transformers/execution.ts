@@ -12,6 +12,7 @@ import {
 import { WorkflowExecution_Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { WorkflowExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
+import type { ExecutionKey } from "../storage/layout.js";
 
 export const encodeExecSpec = (s: ExecutionSpec): Buffer => Buffer.from(toBinary(ExecutionSpecSchema, s));
 export const encodeExecClosure = (c: ExecutionClosure): Buffer =>
@@ -42,6 +43,15 @@ export function executionId(
     name: row.execution_name,
   });
 }
+
+/** The execution's key, as the storage layout names it. */
+export const executionKey = (
+  row: Pick<ExecutionRow, "execution_project" | "execution_domain" | "execution_name">,
+): ExecutionKey => ({
+  project: row.execution_project,
+  domain: row.execution_domain,
+  name: row.execution_name,
+});
 
 /** The execution as clients see it: timestamps and phase from the columns, which the engine keeps current. */
 export function rowToExecution(row: ExecutionRow): Execution {

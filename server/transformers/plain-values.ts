@@ -24,17 +24,20 @@ function primitiveToPlain(p: Primitive): Plain {
   }
 }
 
-export function literalToPlain(lit: Literal): Plain {
+/** A literal as a plain value; a blob is its URI (as `blobUri` shows it). */
+export function literalToPlain(lit: Literal, blobUri: (uri: string) => string = (u) => u): Plain {
   const v = lit.value;
-  if (v.case === "collection") return v.value.literals.map(literalToPlain);
+  if (v.case === "collection") return v.value.literals.map((l) => literalToPlain(l, blobUri));
   if (v.case === "map")
-    return Object.fromEntries(Object.entries(v.value.literals).map(([k, l]) => [k, literalToPlain(l)]));
+    return Object.fromEntries(
+      Object.entries(v.value.literals).map(([k, l]) => [k, literalToPlain(l, blobUri)]),
+    );
   if (v.case !== "scalar") return null;
   const s = v.value.value;
   if (s.case === "primitive") return primitiveToPlain(s.value);
-  if (s.case === "union" && s.value.value !== undefined) return literalToPlain(s.value.value);
+  if (s.case === "union" && s.value.value !== undefined) return literalToPlain(s.value.value, blobUri);
   if (s.case === "generic") return s.value as Plain;
-  if (s.case === "blob") return s.value.uri;
+  if (s.case === "blob") return blobUri(s.value.uri);
   return null;
 }
 
@@ -48,20 +51,48 @@ const prim = (value: Primitive["value"]): Literal =>
     },
   });
 
-/** A plain value read back as a literal of the declared type; throws with a readable message when it does not fit. */
-export function plainToLiteral(value: Plain, t: LiteralType | undefined): Literal {
+/**
+ * A plain value read back as a literal of the declared type (a blob from its URI, as `blobUri` names it); throws with
+ * a readable message when it does not fit.
+ */
+export function plainToLiteral(
+  value: Plain,
+  t: LiteralType | undefined,
+  blobUri: (uri: string) => string = (u) => u,
+): Literal {
   const tt = t?.type;
   if (tt?.case === "collectionType") {
     if (!Array.isArray(value)) throw new Error(`expected a list, got ${JSON.stringify(value)}`);
     return create(LiteralSchema, {
-      value: { case: "collection", value: { literals: value.map((x) => plainToLiteral(x, tt.value)) } },
+      value: {
+        case: "collection",
+        value: { literals: value.map((x) => plainToLiteral(x, tt.value, blobUri)) },
+      },
+    });
+  }
+  if (tt?.case === "blob") {
+    if (typeof value !== "string" || value.trim() === "")
+      throw new Error(`expected a file or directory location, got ${JSON.stringify(value)}`);
+    return scalar({
+      case: "scalar",
+      value: {
+        $typeName: "flyteidl.core.Scalar",
+        value: {
+          case: "blob",
+          value: {
+            $typeName: "flyteidl.core.Blob",
+            metadata: { $typeName: "flyteidl.core.BlobMetadata", type: tt.value },
+            uri: blobUri(value.trim()),
+          },
+        },
+      },
     });
   }
   if (tt?.case === "mapValueType") {
     if (value === null || typeof value !== "object" || Array.isArray(value))
       throw new Error(`expected a map, got ${JSON.stringify(value)}`);
     const literals = Object.fromEntries(
-      Object.entries(value).map(([k, x]) => [k, plainToLiteral(x, tt.value)]),
+      Object.entries(value).map(([k, x]) => [k, plainToLiteral(x, tt.value, blobUri)]),
     );
     return create(LiteralSchema, { value: { case: "map", value: { literals } } });
   }

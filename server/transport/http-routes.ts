@@ -2,7 +2,8 @@
 import type http from "node:http";
 import type { Knex } from "knex";
 import type { Logger } from "../logger.js";
-import { type DataStore, dataUri } from "../repositories/data-store.js";
+import type { DataStore } from "../repositories/data-store.js";
+import { attemptLogUri } from "../storage/layout.js";
 import { answerPlain, failRequest } from "./http-failure.js";
 
 /**
@@ -29,7 +30,22 @@ export function logsRoute(db: Knex, data: DataStore): HttpRoute {
       answerPlain(res, 400, "bad request: the log path is not valid percent-encoded UTF-8\n");
       return true;
     }
-    return data.get(db, dataUri("logs", ...parts)).then((bytes) => {
+    const [project = "", domain = "", name = "", node = "", attempt = "", stream = "stdout"] = parts;
+    if (
+      !parts.every((p) => /^[A-Za-z0-9_.-]+$/.test(p) && p !== "." && p !== "..") ||
+      !/^\d+$/.test(attempt)
+    ) {
+      answerPlain(res, 400, "bad request: not a task log path\n");
+      return true;
+    }
+    const uri = attemptLogUri(
+      data.root,
+      { project, domain, name },
+      node,
+      Number(attempt),
+      stream as "stdout",
+    );
+    return data.get(db, uri).then((bytes) => {
       if (bytes === undefined) {
         res.writeHead(404, { "content-type": "text/plain" }).end("log not found\n");
         return;

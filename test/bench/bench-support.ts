@@ -21,6 +21,8 @@ async function scratchPostgres(durable = false) {
   });
   return {
     url: pg.url,
+    /** The server's PETREL_HOME (blobs, task directories), removed with the rest. */
+    home: path.join(dir, "home"),
     /** The postmaster's pid (its backends are its children). */
     pid: () => Number(fs.readFileSync(path.join(pg.dataDir, "postmaster.pid"), "utf8").split("\n")[0]),
     async stop() {
@@ -38,6 +40,7 @@ export async function startBenchServer() {
     PETREL_HTTP_PORT: "0",
     PETREL_HOST: "127.0.0.1",
     DATABASE_URL: pg.url,
+    PETREL_HOME: pg.home,
     PETREL_LOG_LEVEL: "warn",
   });
   const server = await startPetrel(config, createLogger("warn"));
@@ -65,6 +68,7 @@ export async function startBenchServerProcess(
   const pg = await scratchPostgres(opts.durable === true);
   const child = await startServerProcess([], {
     DATABASE_URL: pg.url,
+    PETREL_HOME: pg.home,
     PETREL_LOG_LEVEL: "info",
     ...env,
   }).catch(async (err: unknown) => {

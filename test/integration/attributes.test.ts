@@ -58,10 +58,11 @@ describe("matchable attributes", () => {
       ["flytesnacks", "development", "wf"],
     ]);
     const effective = async (domain: string, workflow: string) => {
-      const { createManagers } = await import("../../server/managers/managers.js");
+      const { AttributesManager } = await import("../../server/managers/attributes-manager.js");
+      const { ProjectManager } = await import("../../server/managers/project-manager.js");
       const { loadConfig } = await import("../../server/config.js");
-      const managers = createManagers(m.db, loadConfig([], {}));
-      const a = await managers.attributes.effective({ project: "flytesnacks", domain, workflow }, Q);
+      const attributes = new AttributesManager(m.db, new ProjectManager(m.db, loadConfig([], {}).domains));
+      const a = await attributes.effective({ project: "flytesnacks", domain, workflow }, Q);
       return a?.target.case === "executionQueueAttributes" ? a.target.value.tags[0] : undefined;
     };
     expect(await effective("development", "wf")).toBe("workflow");

@@ -34,6 +34,7 @@ async function serve(): Promise<{
   admin: ReturnType<typeof createClient<typeof AdminService>>;
 }> {
   const proc = await startServerProcess(["--database-url", database.url], {
+    PETREL_HOME: path.join(scratch, "home"),
     PETREL_ENGINE_LEASE_MS: "1500",
   });
   procs.push(proc);

@@ -37,8 +37,8 @@ const procs: ServerProcess[] = [];
 async function serve() {
   const proc = await startServerProcess(["--database-url", database.url], {
     PETREL_ENGINE_LEASE_MS: "1500",
-    // The engine's attempt directories (and so the ledger keys) under this test's own directory.
-    TMPDIR: scratch,
+    // The engine's blobs and attempt directories under this test's own directory (shared by its servers).
+    PETREL_HOME: path.join(scratch, "home"),
   });
   procs.push(proc);
   const admin = createClient(
@@ -54,8 +54,7 @@ beforeAll(async () => {
   const { proc, admin } = await serve();
   await admin.registerProject({ project: { id: "flytesnacks", name: "flytesnacks" } });
   // Each attempt records its start and end with the pid of the server that runs it and the time.
-  const record = (event: string) =>
-    `echo "$(dirname {{.outputPrefix}}) ${event} $PPID $(date +%s%N) $$" >> "$LEDGER"`;
+  const record = (event: string) => `echo "{{.outputPrefix}} ${event} $PPID $(date +%s%N) $$" >> "$LEDGER"`;
   await admin.createTask({
     id: taskId("ledger"),
     spec: {
@@ -78,7 +77,7 @@ afterAll(async () => {
 });
 
 interface Line {
-  /** `<execution id>/<node>/<attempt>`, from the attempt's directory. */
+  /** `<execution dir>/<node>/data/<attempt>`, from the attempt's output directory. */
   readonly attempt: string;
   readonly event: "start" | "end";
   /** The server that ran it (the task's parent). */
@@ -103,7 +102,8 @@ function readLedger(ledger: string): Line[] {
     .map((l) => {
       const [dir = "", event, server = "", at = "", group = ""] = l.split(" ");
       return {
-        attempt: dir.split("/").slice(-3).join("/"),
+        // `…/<execution dir>/<node>/data/<attempt>` (the storage layout's attempt output directory)
+        attempt: dir.split("/").slice(-4).join("/"),
         event: event as Line["event"],
         server: Number(server),
         atNs: BigInt(at),

@@ -71,7 +71,8 @@ export function signalTargets(c: Clients): Targets<typeof SignalService> {
   };
 }
 
-export function dataProxyTargets(): Targets<typeof DataProxyService> {
+/** `storeRoot`: the server's blob store root (download locations must name a blob of its store). */
+export function dataProxyTargets(storeRoot: string): Targets<typeof DataProxyService> {
   return {
     createUploadLocation: {
       base: () => ({
@@ -79,11 +80,13 @@ export function dataProxyTargets(): Targets<typeof DataProxyService> {
         filename: "f.txt",
         expiresIn: { seconds: 60n },
         contentMd5: new Uint8Array(16),
-        filenameRoot: "root",
+        filenameRoot: "upload-root",
         addContentMd5Metadata: true,
       }),
     },
-    createDownloadLocation: { base: () => ({ nativeUrl: "s3://bucket/key", expiresIn: { seconds: 60n } }) },
+    createDownloadLocation: {
+      base: () => ({ nativeUrl: `${storeRoot}/${P.project}/${P.domain}/key`, expiresIn: { seconds: 60n } }),
+    },
     createDownloadLink: {
       base: () => ({
         artifactType: ArtifactType.DECK,

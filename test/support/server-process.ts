@@ -1,5 +1,7 @@
 // Runs `petrel serve` as a real child process and finds its ports from its log.
 import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 export interface ServerProcess {
@@ -29,10 +31,15 @@ export async function startServerProcess(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
-  const child = runPetrel(
-    ["serve", "--host", "127.0.0.1", "--grpc-port", "0", "--http-port", "0", ...args],
-    env,
-  );
+  // Never the default ./.petrel of the working directory: a server's blobs and task directories stay out of the repo.
+  const home =
+    args.includes("--home") || env.PETREL_HOME !== undefined
+      ? {}
+      : { PETREL_HOME: fs.mkdtempSync(path.join(os.tmpdir(), "petrel-serve-home-")) };
+  const child = runPetrel(["serve", "--host", "127.0.0.1", "--grpc-port", "0", "--http-port", "0", ...args], {
+    ...home,
+    ...env,
+  });
   let out = "";
   child.stdout?.on("data", (c: Buffer) => {
     out += c.toString();

@@ -1,4 +1,7 @@
 // Starts the real server on port 0 against a fresh database, with a Connect (gRPC) client and a grpc-js client.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
@@ -21,6 +24,8 @@ export interface TestServer {
   readonly grpcJs: GrpcJsClient<typeof AdminService>;
   readonly grpcAddress: string;
   readonly httpBaseUrl: string;
+  /** PETREL_HOME: blobs under `<home>/blobs`, task work directories under `<home>/work`. */
+  readonly home: string;
   /** Stops the server but keeps the database, so a new server can start on it. */
   restart(): Promise<TestServer>;
   stop(): Promise<void>;
@@ -29,11 +34,15 @@ export interface TestServer {
 export interface TestServerOptions {
   readonly env?: Record<string, string>;
   readonly database?: TestDatabase;
+  /** PETREL_HOME (blobs, task work directories, the signing key); a new temporary one by default. */
+  readonly home?: string;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const database = opts.database ?? (await createTestDatabase());
+  const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), "petrel-test-home-"));
   const config = loadConfig([], {
+    PETREL_HOME: home,
     PETREL_GRPC_PORT: "0",
     PETREL_HTTP_PORT: "0",
     PETREL_HOST: "127.0.0.1",
@@ -59,13 +68,15 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     grpcJs,
     grpcAddress,
     httpBaseUrl: `http://127.0.0.1:${server.httpPort}`,
+    home,
     async restart() {
       await stopServer();
-      return startTestServer({ ...opts, database });
+      return startTestServer({ ...opts, database, home });
     },
     async stop() {
       await stopServer();
       await database.drop();
+      fs.rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -17,6 +17,7 @@ import type { Container } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { literalToPlain, type Plain, plainToLiteral } from "../../transformers/plain-values.js";
 import type { TaskContext, TaskPlugin, TaskResult } from "./plugin.js";
 import { runInProcessGroup } from "./process-group.js";
+import { type OutputPlace, outputPlace, toTaskUri } from "./task-io.js";
 
 const TAIL = 2000;
 const KILL_GRACE_MS = 2000;
@@ -31,14 +32,17 @@ interface Dirs {
 const userError = (code: string, message: string): ExecutionError =>
   create(ExecutionErrorSchema, { code, message, kind: ExecutionError_ErrorKind.USER });
 
+/** An input as text: blobs as the task reaches them (a local store's files as paths). */
 function plainText(lit: Literal): string {
-  const v = literalToPlain(lit);
+  const v = literalToPlain(lit, toTaskUri);
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
 function writeInputs(dirs: Dirs, inputs: LiteralMap): void {
   fs.writeFileSync(path.join(dirs.input, "inputs.pb"), toBinary(LiteralMapSchema, inputs));
-  const plain = Object.fromEntries(Object.entries(inputs.literals).map(([k, v]) => [k, literalToPlain(v)]));
+  const plain = Object.fromEntries(
+    Object.entries(inputs.literals).map(([k, v]) => [k, literalToPlain(v, toTaskUri)]),
+  );
   fs.writeFileSync(path.join(dirs.input, "inputs.json"), JSON.stringify(plain));
   for (const [k, v] of Object.entries(inputs.literals))
     fs.writeFileSync(path.join(dirs.input, k), plainText(v));
@@ -85,16 +89,19 @@ export function renderArgs(
   });
 }
 
-/** Outputs from outputs.pb, else outputs.json, else one file per declared output. */
-export function readOutputs(ctx: TaskContext, dir: string): { outputs?: LiteralMap; error?: ExecutionError } {
+/** Outputs from outputs.pb, else outputs.json, else one file per declared output (blob URIs as the store names them). */
+export async function readOutputs(
+  ctx: TaskContext,
+  place: Pick<OutputPlace, "read" | "fromTask">,
+): Promise<{ outputs?: LiteralMap; error?: ExecutionError }> {
   const declared = ctx.template.interface?.outputs?.variables ?? {};
-  const pb = path.join(dir, "outputs.pb");
-  if (fs.existsSync(pb)) return { outputs: fromBinary(LiteralMapSchema, fs.readFileSync(pb)) };
+  const pb = await place.read("outputs.pb");
+  if (pb !== undefined) return { outputs: fromBinary(LiteralMapSchema, pb) };
   let plain: Record<string, Plain> | undefined;
-  const json = path.join(dir, "outputs.json");
-  if (fs.existsSync(json)) {
+  const json = await place.read("outputs.json");
+  if (json !== undefined) {
     try {
-      plain = JSON.parse(fs.readFileSync(json, "utf8")) as Record<string, Plain>;
+      plain = JSON.parse(Buffer.from(json).toString("utf8")) as Record<string, Plain>;
     } catch (err) {
       return {
         error: userError("OutputsParseError", `outputs.json is not valid JSON: ${(err as Error).message}`),
@@ -103,18 +110,15 @@ export function readOutputs(ctx: TaskContext, dir: string): { outputs?: LiteralM
   }
   const literals: Record<string, Literal> = {};
   for (const [name, variable] of Object.entries(declared)) {
-    const file = path.join(dir, name);
+    const file = plain === undefined ? await place.read(name) : undefined;
     const value =
-      plain !== undefined ? plain[name] : fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+      plain !== undefined ? plain[name] : file === undefined ? undefined : Buffer.from(file).toString("utf8");
     if (value === undefined)
       return {
-        error: userError(
-          "OutputsNotFound",
-          `output [${name}] was not written by the task (looked in ${dir})`,
-        ),
+        error: userError("OutputsNotFound", `output [${name}] was not written by the task`),
       };
     try {
-      literals[name] = plainToLiteral(value, variable.type);
+      literals[name] = plainToLiteral(value, variable.type, (uri) => place.fromTask(uri));
     } catch (err) {
       return { error: userError("OutputTypeMismatch", `output [${name}]: ${(err as Error).message}`) };
     }
@@ -184,12 +188,13 @@ async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promis
   const c = ctx.template.target.case === "container" ? ctx.template.target.value : undefined;
   if (c === undefined)
     return { ok: false, error: userError("BadTaskSpecification", "task has no container") };
-  const dirs: Dirs = {
-    input: path.join(ctx.workDir, "inputs"),
-    output: path.join(ctx.workDir, "outputs"),
-    raw: path.join(ctx.workDir, "raw"),
-  };
-  for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
+  if (ctx.io === undefined)
+    return {
+      ok: false,
+      error: userError("BadTaskSpecification", "the attempt has no place in the blob store"),
+    };
+  const place = await outputPlace(ctx.io, c, ctx.workDir);
+  const dirs: Dirs = place.dirs;
   writeInputs(dirs, ctx.inputs);
   const paths = taskPaths(c, dirs, runtime);
   const rendered = renderArgs([...c.command, ...c.args], c, ctx.inputs, paths, runtime === "process");
@@ -228,7 +233,8 @@ async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promis
     const tail = r.stderr.trim().slice(-TAIL) || r.stdout.trim().slice(-TAIL);
     return { ok: false, error: userError("NonZeroExitCode", `exit code ${r.code}: ${tail}`), logs };
   }
-  const read = readOutputs(ctx, dirs.output);
+  const read = await readOutputs(ctx, place);
   if (read.error !== undefined) return { ok: false, error: read.error, logs };
+  await place.keep();
   return { ok: true, outputs: read.outputs ?? create(LiteralMapSchema), logs };
 }

@@ -2,6 +2,7 @@
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { LiteralMap } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
+import type { TaskIo } from "./task-io.js";
 
 export interface TaskContext {
   readonly template: TaskTemplate;
@@ -15,8 +16,10 @@ export interface TaskContext {
   readonly envs: Readonly<Record<string, string>>;
   /** Aborted when the execution is terminated or the attempt times out. */
   readonly signal: AbortSignal;
-  /** A scratch directory that belongs to this attempt. */
+  /** A scratch directory that belongs to this attempt (removed after it). */
   readonly workDir: string;
+  /** The attempt's places in the blob store (container tasks need them; `echo` runs without). */
+  readonly io?: TaskIo;
 }
 
 export type TaskResult =

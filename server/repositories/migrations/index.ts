@@ -13,6 +13,7 @@ import * as m0010 from "./0010-worker-queues.js";
 import * as m0011 from "./0011-schedules.js";
 import * as m0012 from "./0012-execution-name-index.js";
 import * as m0013 from "./0013-work-item-ready-indexes.js";
+import * as m0014 from "./0014-blob-outbox.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -32,6 +33,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0011-schedules", m0011],
   ["0012-execution-name-index", m0012],
   ["0013-work-item-ready-indexes", m0013],
+  ["0014-blob-outbox", m0014],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

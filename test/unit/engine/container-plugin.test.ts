@@ -16,6 +16,8 @@ import {
   renderArgs,
   taskPaths,
 } from "../../../server/engine/plugins/container-plugin.js";
+import { LocalBlobStore } from "../../../server/storage/local-blob-store.js";
+import { HmacUrlSigner } from "../../../server/storage/signed-urls.js";
 import type { RunnerArgs } from "../../fixtures/container-task-runner.js";
 import { literalInt, literalString, taskTemplate } from "../../fixtures/flyte-builders.js";
 import { eventually } from "../../support/eventually.js";
@@ -125,6 +127,7 @@ const at = { executionName: "e1", project: "p", domain: "d", nodeId: "n0" };
 
 function context(command: string[], envs: Record<string, string>, signal: AbortSignal, attempt = 0) {
   const workDir = fs.mkdtempSync(path.join(scratch, "attempt-"));
+  const store = new LocalBlobStore(path.join(scratch, "blobs"), new HmacUrlSigner(randomBytes(32)));
   return {
     ...at,
     template: taskTemplate({ command, image: "alpine:3" }),
@@ -133,6 +136,12 @@ function context(command: string[], envs: Record<string, string>, signal: AbortS
     envs,
     signal,
     workDir,
+    io: {
+      store,
+      inputUri: store.uri("in", String(attempt), "inputs.pb"),
+      outputPrefix: store.uri("out", path.basename(workDir)),
+      rawPrefix: store.uri("raw", path.basename(workDir)),
+    },
   };
 }
 

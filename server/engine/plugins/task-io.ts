@@ -1,0 +1,107 @@
+// Where a container task finds its data and leaves its outputs. Inputs are copied into the attempt's scratch
+// directory (inputs.pb, inputs.json, one file per input). Outputs go to the attempt's output directory in the blob
+// store and raw data to its raw-output sandbox, both kept: with the local store the task writes there directly (its
+// paths are the store's files); with an object store a flytekit task gets the s3:// prefixes and writes them itself,
+// while a raw container that reads and writes files (data_config) gets local directories whose outputs are uploaded
+// after it exits. Blob URIs cross the boundary translated: a local store's file:// URIs are paths to the task.
+import fs from "node:fs";
+import path from "node:path";
+import type { Container } from "../../../gen/flyteidl/core/tasks_pb.js";
+import type { BlobStore } from "../../storage/blob-store.js";
+
+/** The attempt's places in the blob store. */
+export interface TaskIo {
+  readonly store: BlobStore;
+  /** The node's inputs.pb. */
+  readonly inputUri: string;
+  /** The attempt's output directory (`{{.outputPrefix}}`). */
+  readonly outputPrefix: string;
+  /** The attempt's raw-output sandbox (`{{.rawOutputDataPrefix}}`). */
+  readonly rawPrefix: string;
+}
+
+/** The directories (or prefixes) as the task gets them. */
+export interface AttemptDirs {
+  readonly input: string;
+  readonly output: string;
+  readonly raw: string;
+}
+
+/** The local path of a file:// URI (the local store's are unencoded: file://<path>), else undefined. */
+export function localPath(uri: string): string | undefined {
+  return uri.startsWith("file://") ? uri.slice("file://".length) : undefined;
+}
+
+/** A blob URI as the task sees it (a local store's files as paths). */
+export const toTaskUri = (uri: string): string => localPath(uri) ?? uri;
+
+/** A URI a task returned, as the store names it (a path into a local store becomes its file:// URI). */
+function fromLocalStore(store: BlobStore, value: string): string {
+  if (!path.isAbsolute(value)) return value;
+  const uri = `file://${path.resolve(value)}`; // the local store names its files file://<path>, unencoded
+  return store.owns(uri) ? uri : value;
+}
+
+/** What the task writes its outputs into, and how they are read back and kept. */
+export interface OutputPlace {
+  readonly dirs: AttemptDirs;
+  /** A file the task left under its output prefix (outputs.pb, outputs.json, one file per output). */
+  read(name: string): Promise<Uint8Array | undefined>;
+  /** After a successful run: outputs and raw data written locally are uploaded under their prefixes. */
+  keep(): Promise<void>;
+  /** A blob URI in the task's outputs, as the store names it. */
+  fromTask(value: string): string;
+}
+
+async function uploadDir(store: BlobStore, dir: string, prefix: string): Promise<void> {
+  for (const entry of await fs.promises.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const rel = path.relative(dir, file).split(path.sep);
+    await store.put(`${prefix}/${rel.join("/")}`, await fs.promises.readFile(file));
+  }
+}
+
+/** Prepares the attempt's places: `scratch` is its own scratch directory (removed after the attempt). */
+export async function outputPlace(io: TaskIo, c: Container, scratch: string): Promise<OutputPlace> {
+  const input = path.join(scratch, "inputs");
+  await fs.promises.mkdir(input, { recursive: true });
+  const localOutput = localPath(io.outputPrefix);
+  const localRaw = localPath(io.rawPrefix);
+  if (localOutput !== undefined && localRaw !== undefined) {
+    await fs.promises.mkdir(localOutput, { recursive: true });
+    await fs.promises.mkdir(localRaw, { recursive: true });
+    return {
+      dirs: { input, output: localOutput, raw: localRaw },
+      read: (name) => fs.promises.readFile(path.join(localOutput, name)).catch(() => undefined),
+      keep: async () => undefined,
+      fromTask: (value) => fromLocalStore(io.store, value),
+    };
+  }
+  if (c.dataConfig?.enabled !== true) {
+    // A flytekit task writes to the object store itself.
+    return {
+      dirs: { input, output: io.outputPrefix, raw: io.rawPrefix },
+      read: (name) => io.store.get(`${io.outputPrefix}/${name}`),
+      keep: async () => undefined,
+      fromTask: (value) => value,
+    };
+  }
+  const output = path.join(scratch, "outputs");
+  const raw = path.join(scratch, "raw");
+  await fs.promises.mkdir(output, { recursive: true });
+  await fs.promises.mkdir(raw, { recursive: true });
+  return {
+    dirs: { input, output, raw },
+    read: (name) => fs.promises.readFile(path.join(output, name)).catch(() => undefined),
+    keep: async () => {
+      await uploadDir(io.store, output, io.outputPrefix);
+      await uploadDir(io.store, raw, io.rawPrefix);
+    },
+    // A file the task left in its local raw directory is kept at the same place under the raw-output prefix.
+    fromTask: (value) =>
+      path.isAbsolute(value) && value.startsWith(`${raw}${path.sep}`)
+        ? `${io.rawPrefix}/${path.relative(raw, value).split(path.sep).join("/")}`
+        : value,
+  };
+}

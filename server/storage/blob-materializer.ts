@@ -1,0 +1,115 @@
+// Writes the engine's small blobs to the blob store after the transactions that wrote their database copies commit,
+// so the engine's hot path never waits for the store. Blobs this process committed are written at once (handed over
+// in memory); a sweep writes whatever the blob outbox still holds after a while — another server's, or what a crash
+// left — from the database copies. An entry leaves the outbox only once its blob is durable in the store, so every
+// URI the engine hands out is readable there soon after its commit, crash or not.
+import type { Knex } from "knex";
+import type { Logger } from "../logger.js";
+import { clearOutbox, lockPending } from "../repositories/blob-outbox-repo.js";
+import type { BlobWrite } from "../repositories/data-store.js";
+import type { BlobStore } from "./blob-store.js";
+
+export interface MaterializerOptions {
+  /** How often the outbox is swept. */
+  readonly sweepMs: number;
+  /** How old an outbox entry is before a sweep takes it (younger ones are being written by their own server). */
+  readonly staleMs: number;
+  /** Store writes in flight at once. */
+  readonly concurrency: number;
+}
+
+const DEFAULTS: MaterializerOptions = { sweepMs: 2_000, staleMs: 5_000, concurrency: 16 };
+const SWEEP_BATCH = 256;
+
+export class BlobMaterializer {
+  private readonly options: MaterializerOptions;
+  private queue = new Map<string, Uint8Array>();
+  private draining: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly store: BlobStore,
+    private readonly logger: Logger,
+    options: Partial<MaterializerOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.sweep(), this.options.sweepMs);
+    this.timer.unref();
+  }
+
+  /** Blobs whose database copies (and outbox entries) just committed in this process. */
+  push(blobs: readonly BlobWrite[]): void {
+    if (this.stopped) return; // the next server's sweep writes them
+    for (const b of blobs) this.queue.set(b.uri, b.data);
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.size > 0 && !this.stopped) this.push([]);
+    });
+  }
+
+  /** Writes what was handed over; the outbox keeps whatever fails (a sweep retries it). */
+  private async drain(): Promise<void> {
+    while (this.queue.size > 0 && !this.stopped) {
+      const batch = [...this.queue].slice(0, SWEEP_BATCH);
+      for (const [uri] of batch) this.queue.delete(uri);
+      const written = await this.write(batch);
+      await clearOutbox(this.db, written).catch((err: unknown) =>
+        this.logger.warn("clearing the blob outbox failed; a sweep will", { error: err }),
+      );
+    }
+  }
+
+  /** Writes blobs to the store, `concurrency` at a time; returns the URIs written. */
+  private async write(blobs: readonly (readonly [string, Uint8Array])[]): Promise<string[]> {
+    const written: string[] = [];
+    for (let i = 0; i < blobs.length; i += this.options.concurrency) {
+      await Promise.all(
+        blobs.slice(i, i + this.options.concurrency).map(async ([uri, data]) => {
+          try {
+            await this.store.put(uri, data);
+            written.push(uri);
+          } catch (err) {
+            this.logger.warn("writing a blob to the store failed; it stays in the outbox", {
+              uri,
+              error: err,
+            });
+          }
+        }),
+      );
+    }
+    return written;
+  }
+
+  /** Writes, from their database copies, the blobs the outbox has held for a while. */
+  private sweep(): void {
+    if (this.sweeping !== undefined || this.stopped) return;
+    this.sweeping = this.db
+      .transaction(async (trx) => {
+        const pending = await lockPending(trx, SWEEP_BATCH, this.options.staleMs);
+        const gone = pending.flatMap((p) => (p.data === null ? [p.uri] : []));
+        const written = await this.write(
+          pending.flatMap((p) => (p.data === null ? [] : [[p.uri, p.data] as const])),
+        );
+        await clearOutbox(trx, [...gone, ...written]);
+      })
+      .catch((err: unknown) => this.logger.warn("sweeping the blob outbox failed", { error: err }))
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+  }
+
+  /** Finishes the writes under way (within `graceMs`); what was not written yet is left to the outbox. */
+  async stop(graceMs = 5_000): Promise<void> {
+    clearInterval(this.timer);
+    this.stopped = true;
+    const grace = new Promise((r) => setTimeout(r, graceMs).unref());
+    await Promise.race([Promise.all([this.draining, this.sweeping]), grace]);
+    this.queue.clear();
+  }
+}

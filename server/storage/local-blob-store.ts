@@ -1,0 +1,241 @@
+// The default blob store: files under one directory (`<PETREL_HOME>/blobs`), named by `file://` URIs that are the
+// files' absolute paths (`file:///srv/petrel/blobs/a/b.pb`, not percent-encoded, as flytekit's fsspec reads them).
+// Writes are atomic and durable (durable-file.ts). A recorded MD5 (storeMd5) lives in a sidecar file under
+// `<root>/.petrel-md5/<key>` holding the MD5, the size and the inode of the blob it describes: the blob file is renamed
+// into place after its sidecar, and a rename keeps the inode, so a sidecar is believed only while the blob is the file
+// it was written for (a crash between the two renames, or a later overwrite without storeMd5, leaves it ignored).
+// Signed URLs come from an injected UrlSigner (Petrel's HTTP port serves them; signed-urls.ts).
+import { type FileHandle, open, readdir, readFile, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { type AppError, failedPrecondition } from "../errors.js";
+import {
+  joinKey,
+  keyUnder,
+  md5Mismatch,
+  md5Of,
+  notInStore,
+  prefixUnder,
+  RESERVED_PREFIX,
+  sameMd5,
+} from "./blob-key.js";
+import type { BlobInfo, BlobStore, PutOptions, SignedGet, SignedPut } from "./blob-store.js";
+import { replaceFileDurably, writeAll } from "./durable-file.js";
+import { Md5Meter, meteredChunks } from "./md5-meter.js";
+import type { UrlSigner } from "./url-signer.js";
+
+const MD5_DIR = `${RESERVED_PREFIX}-md5`;
+
+interface Md5Record {
+  readonly md5: string;
+  readonly size: number;
+  readonly ino: string;
+}
+
+export class LocalBlobStore implements BlobStore {
+  readonly root: string;
+
+  /** The store's directory (absolute, normalized). */
+  readonly dir: string;
+
+  /** `dir` is the store's absolute directory; it is created on the first write. */
+  constructor(
+    dir: string,
+    private readonly signer: UrlSigner,
+  ) {
+    if (!path.isAbsolute(dir) || path.resolve(dir) === "/") {
+      throw new Error(`the local blob store needs an absolute directory other than / (got ${dir})`);
+    }
+    this.dir = path.resolve(dir);
+    this.root = `file://${this.dir}`;
+  }
+
+  uri(...segments: string[]): string {
+    return `${this.root}/${joinKey(segments)}`;
+  }
+
+  owns(uri: string): boolean {
+    return keyUnder(this.root, uri) !== undefined;
+  }
+
+  /** The key (`a/b/c`) of a URI of this store, or undefined. */
+  keyOf(uri: string): string | undefined {
+    return keyUnder(this.root, uri);
+  }
+
+  async put(uri: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
+    const key = this.requireKey(uri);
+    const md5 = md5Of(data);
+    if (options.contentMd5 !== undefined && !sameMd5(md5, options.contentMd5)) throw md5Mismatch();
+    await this.replace(key, options.storeMd5 === true, async (handle) => {
+      await writeAll(handle, data);
+      return { size: data.byteLength, contentMd5: md5 };
+    });
+  }
+
+  async write(
+    uri: string,
+    body: Readable,
+    options: PutOptions & { readonly maxBytes?: number } = {},
+  ): Promise<BlobInfo> {
+    const key = this.requireKey(uri);
+    const meter = new Md5Meter(options);
+    return this.replace(key, options.storeMd5 === true, async (handle) => {
+      for await (const chunk of meteredChunks(body, meter)) await writeAll(handle, chunk);
+      return meter.finish();
+    });
+  }
+
+  async get(uri: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.fileOf(this.requireKey(uri)));
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async read(uri: string): Promise<Readable | undefined> {
+    const file = this.fileOf(this.requireKey(uri));
+    const handle = await open(file, "r").catch((err: unknown) => {
+      if (isMissing(err)) return undefined;
+      throw err;
+    });
+    if (handle === undefined) return undefined;
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      return undefined;
+    }
+    // 1 MiB reads: a blob served over HTTP goes ~2× faster than with the 64 KiB default (bench:data-proxy).
+    return handle.createReadStream({ highWaterMark: 1024 * 1024 });
+  }
+
+  async head(uri: string): Promise<BlobInfo | undefined> {
+    const key = this.requireKey(uri);
+    const info = await stat(this.fileOf(key), { bigint: true }).catch((err: unknown) => {
+      if (isMissing(err)) return undefined;
+      throw err;
+    });
+    if (info === undefined || !info.isFile()) return undefined;
+    const size = Number(info.size);
+    const record = await this.readMd5Record(key);
+    if (record === undefined || record.ino !== String(info.ino) || record.size !== size) return { size };
+    return { size, contentMd5: Buffer.from(record.md5, "base64") };
+  }
+
+  async list(prefix: string): Promise<{ readonly uri: string; readonly size: number }[]> {
+    const rest = prefixUnder(this.root, prefix);
+    if (rest === undefined) throw notInStore(prefix);
+    const cut = rest.lastIndexOf("/");
+    const dirKey = rest.slice(0, cut + 1);
+    const found: { uri: string; size: number }[] = [];
+    await this.walk(dirKey, rest.slice(cut + 1), found);
+    return found.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+  }
+
+  async signPut(uri: string, options: PutOptions & { readonly expiresInMs: number }): Promise<SignedPut> {
+    return this.signer.signPut(this.requireKey(uri), options);
+  }
+
+  async signGet(uri: string, options: { readonly expiresInMs: number }): Promise<SignedGet> {
+    return this.signer.signGet(this.requireKey(uri), options);
+  }
+
+  async close(): Promise<void> {}
+
+  private requireKey(uri: string): string {
+    const key = keyUnder(this.root, uri);
+    if (key === undefined) throw notInStore(uri);
+    return key;
+  }
+
+  private fileOf(key: string): string {
+    return path.join(this.dir, ...key.split("/"));
+  }
+
+  private md5FileOf(key: string): string {
+    return path.join(this.dir, MD5_DIR, ...key.split("/"));
+  }
+
+  /**
+   * Replaces the blob at `key` with what `fill` writes (refusing it by throwing). With `storeMd5` its MD5 is recorded
+   * in the sidecar before the blob is renamed into place; without, any old sidecar is removed afterwards.
+   */
+  private async replace(
+    key: string,
+    storeMd5: boolean,
+    fill: (handle: FileHandle) => Promise<BlobInfo & { readonly contentMd5: Uint8Array }>,
+  ): Promise<BlobInfo> {
+    const write = replaceFileDurably(this.fileOf(key), fill, async (temp, filled) => {
+      if (!storeMd5) return;
+      const { ino } = await stat(temp, { bigint: true });
+      const record: Md5Record = {
+        md5: Buffer.from(filled.contentMd5).toString("base64"),
+        size: filled.size,
+        ino: String(ino),
+      };
+      await replaceFileDurably(this.md5FileOf(key), (h) => writeAll(h, Buffer.from(JSON.stringify(record))));
+    });
+    const result = await write.catch((err: unknown) => {
+      throw nameClash(err, key) ?? err;
+    });
+    if (!storeMd5) await unlink(this.md5FileOf(key)).catch(() => {});
+    return result;
+  }
+
+  private async readMd5Record(key: string): Promise<Md5Record | undefined> {
+    try {
+      const record = JSON.parse(await readFile(this.md5FileOf(key), "utf8")) as Partial<Md5Record>;
+      if (
+        typeof record.md5 !== "string" ||
+        typeof record.size !== "number" ||
+        typeof record.ino !== "string"
+      ) {
+        return undefined;
+      }
+      return record as Md5Record;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Collects the files under the directory `dirKey` (`""` or `a/b/`) whose first name starts with `namePrefix`. */
+  private async walk(
+    dirKey: string,
+    namePrefix: string,
+    found: { uri: string; size: number }[],
+  ): Promise<void> {
+    const dir = path.join(this.dir, ...dirKey.split("/").filter((s) => s !== ""));
+    const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+      if (isMissing(err)) return [];
+      throw err;
+    });
+    for (const entry of entries) {
+      if (!entry.name.startsWith(namePrefix) || entry.name.startsWith(RESERVED_PREFIX)) continue;
+      const key = `${dirKey}${entry.name}`;
+      if (entry.isDirectory()) {
+        await this.walk(`${key}/`, "", found);
+      } else if (entry.isFile() && keyUnder(this.root, `${this.root}/${key}`) !== undefined) {
+        const size = await stat(path.join(dir, entry.name)).then(
+          (s) => s.size,
+          () => undefined,
+        );
+        if (size !== undefined) found.push({ uri: `${this.root}/${key}`, size });
+      }
+    }
+  }
+}
+
+/** A blob where a directory is (or a file where a directory must be): S3 allows both, a filesystem does not. */
+function nameClash(err: unknown, key: string): AppError | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== "EISDIR" && code !== "ENOTDIR" && code !== "EEXIST") return undefined;
+  return failedPrecondition(
+    `blob [${key.slice(0, 100)}] clashes with a directory or a blob of the same name`,
+  );
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR";
+}

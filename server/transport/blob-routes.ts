@@ -1,0 +1,187 @@
+// The signed blob URLs on the HTTP/1.1 port (the local store's signPut/signGet, see storage/signed-urls.ts): a PUT
+// streams its body into the store, a GET (or HEAD) streams a blob out. Every refusal is a plain-text answer naming
+// the problem: 400 for a malformed key or a body/Content-MD5 that does not match the signed MD5, 403 for a wrong
+// signature, an expired URL or a key outside the store, 404 for a missing blob, 413 past the upload limit.
+import type http from "node:http";
+import { pipeline } from "node:stream/promises";
+import { AppError, Code } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { BlobStore } from "../storage/blob-store.js";
+import { BLOB_PATH_PREFIX, type BlobGrant, type HmacUrlSigner } from "../storage/signed-urls.js";
+import { answerPlain } from "./http-failure.js";
+import type { HttpRoute } from "./http-routes.js";
+
+export interface BlobRouteDeps {
+  readonly store: BlobStore;
+  readonly verifier: Pick<HmacUrlSigner, "verify">;
+  /** The largest body a PUT may carry (`--max-upload-size`). */
+  readonly maxUploadBytes: number;
+  readonly logger: Logger;
+}
+
+/** Thrown inside this route: a status and the text sent with it. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BAD_SEGMENT = /[/\\\0]/;
+
+/** The decoded key segments of the request path; refused when one is empty, `.`/`..` or holds `/`, `\` or NUL. */
+function keySegments(rawPath: string): string[] {
+  let segments: string[];
+  try {
+    segments = rawPath.slice(BLOB_PATH_PREFIX.length).split("/").map(decodeURIComponent);
+  } catch {
+    throw new Refusal(400, "bad request: the blob key is not valid percent-encoded UTF-8");
+  }
+  if (segments.some((s) => s === "" || s === "." || s === ".." || BAD_SEGMENT.test(s))) {
+    throw new Refusal(400, "bad request: invalid blob key (empty, '.' or '..' segments, '/', '\\' or NUL)");
+  }
+  return segments;
+}
+
+function blobUri(store: BlobStore, segments: string[]): string {
+  let uri: string;
+  try {
+    uri = store.uri(...segments);
+  } catch {
+    throw new Refusal(400, "bad request: invalid blob key");
+  }
+  if (!store.owns(uri)) throw new Refusal(403, "forbidden: the key is outside the store");
+  return uri;
+}
+
+/** The 16 bytes of a base64 Content-MD5 header, undefined when absent. */
+function headerMd5(req: http.IncomingMessage): Uint8Array | undefined {
+  const header = req.headers["content-md5"];
+  if (header === undefined) return undefined;
+  const raw = (Array.isArray(header) ? header.join(",") : header).trim();
+  const bytes = Buffer.from(raw, "base64");
+  if (bytes.length !== 16 || bytes.toString("base64") !== raw) {
+    throw new Refusal(400, "bad request: the Content-MD5 header is not a base64 MD5");
+  }
+  return bytes;
+}
+
+/** The MD5 the body must have: the signed one (then the header must carry it too), else the header's, if any. */
+function expectedMd5(req: http.IncomingMessage, grant: BlobGrant): Uint8Array | undefined {
+  const header = headerMd5(req);
+  const signed = grant.contentMd5;
+  if (signed === undefined) return header;
+  if (header === undefined) {
+    throw new Refusal(400, "bad request: the URL was signed for a Content-MD5 and the request has none");
+  }
+  if (!Buffer.from(header).equals(Buffer.from(signed))) {
+    throw new Refusal(400, "bad request: the Content-MD5 header differs from the MD5 the URL was signed for");
+  }
+  return signed;
+}
+
+async function putBlob(
+  deps: BlobRouteDeps,
+  uri: string,
+  grant: BlobGrant,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const md5 = expectedMd5(req, grant);
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > deps.maxUploadBytes) {
+    throw new Refusal(413, `payload too large: the upload limit is ${deps.maxUploadBytes} bytes`);
+  }
+  let info: Awaited<ReturnType<BlobStore["write"]>>;
+  try {
+    info = await deps.store.write(uri, req, {
+      ...(md5 === undefined ? {} : { contentMd5: md5 }),
+      storeMd5: grant.storeMd5,
+      maxBytes: deps.maxUploadBytes,
+    });
+  } catch (err) {
+    if (err instanceof AppError && err.code === Code.ResourceExhausted) {
+      throw new Refusal(413, `payload too large: the upload limit is ${deps.maxUploadBytes} bytes`);
+    }
+    if (err instanceof AppError && err.code === Code.DataLoss) {
+      throw new Refusal(400, "bad request: the body's MD5 differs from the Content-MD5");
+    }
+    throw err;
+  }
+  const etag = info.contentMd5 ?? md5;
+  res.writeHead(200, {
+    "content-length": "0",
+    ...(etag === undefined ? {} : { etag: `"${Buffer.from(etag).toString("hex")}"` }),
+  });
+  res.end();
+}
+
+async function getBlob(
+  deps: BlobRouteDeps,
+  uri: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const info = await deps.store.head(uri);
+  const body = info === undefined || req.method === "HEAD" ? undefined : await deps.store.read(uri);
+  if (info === undefined || (req.method !== "HEAD" && body === undefined)) {
+    throw new Refusal(404, "not found: no blob at this key");
+  }
+  res.writeHead(200, {
+    "content-type": "application/octet-stream",
+    "content-length": String(info.size),
+    ...(info.contentMd5 === undefined ? {} : { etag: `"${Buffer.from(info.contentMd5).toString("hex")}"` }),
+  });
+  if (body === undefined) {
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(body, res);
+  } catch (err) {
+    // The client went away or the store failed midway: the response is cut, which the client sees as truncated.
+    deps.logger.debug("blob download ended early", { uri, error: err });
+    res.destroy();
+  }
+}
+
+async function serveBlob(deps: BlobRouteDeps, req: http.IncomingMessage, res: http.ServerResponse) {
+  const url = req.url ?? "";
+  const q = url.indexOf("?");
+  const segments = keySegments(q < 0 ? url : url.slice(0, q));
+  // The key is checked before the signature: a key that is no blob of the store is refused whoever signed it.
+  const uri = blobUri(deps.store, segments);
+  const verdict = deps.verifier.verify(
+    req.method === "PUT" ? "PUT" : "GET",
+    segments.join("/"),
+    new URLSearchParams(q < 0 ? "" : url.slice(q + 1)),
+  );
+  if (!verdict.ok) throw new Refusal(403, `forbidden: ${verdict.reason}`);
+  if (req.method === "PUT") await putBlob(deps, uri, verdict.grant, req, res);
+  else await getBlob(deps, uri, req, res);
+}
+
+export function blobRoutes(deps: BlobRouteDeps): HttpRoute {
+  return (req, res) => {
+    if (!(req.url ?? "").startsWith(BLOB_PATH_PREFIX)) return false;
+    if (req.method !== "PUT" && req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD, PUT");
+      answerPlain(res, 405, "method not allowed: signed blob URLs take GET, HEAD and PUT\n");
+      return true;
+    }
+    return serveBlob(deps, req, res).catch((err: unknown) => {
+      if (req.method === "PUT" && !(err instanceof Refusal) && !req.complete) {
+        // The client went away mid-upload: the store kept nothing, and there is no one to answer.
+        deps.logger.debug("blob upload cut short", { path: (req.url ?? "").split("?")[0], error: err });
+        res.destroy();
+        return;
+      }
+      if (!(err instanceof Refusal)) throw err;
+      // A refused PUT's body is not read: the connection is closed after the answer instead of draining it.
+      if (req.method === "PUT" && !req.readableEnded) res.setHeader("connection", "close");
+      answerPlain(res, err.status, `${err.message}\n`);
+    });
+  };
+}

@@ -38,6 +38,8 @@ export interface PetrelServer {
   readonly databaseUrl: string;
   /** Set when Petrel started its own Postgres. */
   readonly embeddedDataDir: string | undefined;
+  /** The blob store's root URI (file:///… or s3://…). */
+  readonly storageRoot: string;
   readonly db: Knex;
   stop(graceMs?: number): Promise<void>;
 }
@@ -157,6 +159,7 @@ export async function startPetrel(
       httpPort: listeners.httpPort,
       databaseUrl,
       embeddedDataDir: embedded?.dataDir,
+      storageRoot: managers.data.root,
       db,
       stop(graceMs = 10_000) {
         stopping ??= (async () => {

@@ -8,7 +8,7 @@ import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { WatchService } from "../../gen/petrel/v1/watch_pb.js";
-import { type PetrelServer, startPetrel } from "../../server/app.js";
+import { type PetrelServer, type StartOptions, startPetrel } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
 import { createLogger } from "../../server/logger.js";
 import { createGrpcJsClient, type GrpcJsClient } from "./grpc-js-client.js";
@@ -36,6 +36,8 @@ export interface TestServerOptions {
   readonly database?: TestDatabase;
   /** PETREL_HOME (blobs, task work directories, the signing key); a new temporary one by default. */
   readonly home?: string;
+  /** Start options (tuning for tests). */
+  readonly start?: StartOptions;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -50,7 +52,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     PETREL_LOG_LEVEL: process.env.PETREL_TEST_LOG ?? "error",
     ...opts.env,
   });
-  const server = await startPetrel(config, createLogger(config.logLevel));
+  const server = await startPetrel(config, createLogger(config.logLevel), opts.start);
   const grpcAddress = `127.0.0.1:${server.grpcPort}`;
   const transport = createGrpcTransport({ baseUrl: `http://${grpcAddress}` });
   const grpcJs = createGrpcJsClient(AdminService, grpcAddress);

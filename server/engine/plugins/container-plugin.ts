@@ -14,10 +14,18 @@ import {
 } from "../../../gen/flyteidl/core/execution_pb.js";
 import { type Literal, type LiteralMap, LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { Container } from "../../../gen/flyteidl/core/tasks_pb.js";
+import { BlobType_BlobDimensionality } from "../../../gen/flyteidl/core/types_pb.js";
 import { literalToPlain, type Plain, plainToLiteral } from "../../transformers/plain-values.js";
 import type { TaskContext, TaskPlugin, TaskResult } from "./plugin.js";
 import { runInProcessGroup } from "./process-group.js";
-import { type OutputPlace, outputPlace, toTaskUri } from "./task-io.js";
+import {
+  downloadBlobInput,
+  keepBlobOutput,
+  type OutputPlace,
+  outputPlace,
+  type TaskIo,
+  toTaskUri,
+} from "./task-io.js";
 
 const TAIL = 2000;
 const KILL_GRACE_MS = 2000;
@@ -38,14 +46,27 @@ function plainText(lit: Literal): string {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
-function writeInputs(dirs: Dirs, inputs: LiteralMap): void {
+/** The blob a literal holds directly, if any. */
+function blobOf(lit: Literal | undefined) {
+  const s = lit?.value.case === "scalar" ? lit.value.value.value : undefined;
+  return s?.case === "blob" ? s.value : undefined;
+}
+
+/** inputs.pb, inputs.json and one file per input; with data_config, blob inputs as the files themselves. */
+async function writeInputs(dirs: Dirs, inputs: LiteralMap, c: Container, io: TaskIo): Promise<void> {
   fs.writeFileSync(path.join(dirs.input, "inputs.pb"), toBinary(LiteralMapSchema, inputs));
   const plain = Object.fromEntries(
     Object.entries(inputs.literals).map(([k, v]) => [k, literalToPlain(v, toTaskUri)]),
   );
   fs.writeFileSync(path.join(dirs.input, "inputs.json"), JSON.stringify(plain));
-  for (const [k, v] of Object.entries(inputs.literals))
-    fs.writeFileSync(path.join(dirs.input, k), plainText(v));
+  for (const [k, v] of Object.entries(inputs.literals)) {
+    const local = path.join(dirs.input, k);
+    const blob = blobOf(v);
+    const multipart = blob?.metadata?.type?.dimensionality === BlobType_BlobDimensionality.MULTIPART;
+    if (c.dataConfig?.enabled === true && blob !== undefined)
+      if (await downloadBlobInput(io, blob.uri, multipart, local)) continue;
+    fs.writeFileSync(local, plainText(v));
+  }
 }
 
 export type ContainerRuntime = "process" | "docker";
@@ -92,7 +113,7 @@ export function renderArgs(
 /** Outputs from outputs.pb, else outputs.json, else one file per declared output (blob URIs as the store names them). */
 export async function readOutputs(
   ctx: TaskContext,
-  place: Pick<OutputPlace, "read" | "fromTask">,
+  place: Pick<OutputPlace, "read" | "fromTask" | "dirs">,
 ): Promise<{ outputs?: LiteralMap; error?: ExecutionError }> {
   const declared = ctx.template.interface?.outputs?.variables ?? {};
   const pb = await place.read("outputs.pb");
@@ -110,6 +131,21 @@ export async function readOutputs(
   }
   const literals: Record<string, Literal> = {};
   for (const [name, variable] of Object.entries(declared)) {
+    const blobType = variable.type?.type.case === "blob" ? variable.type.type.value : undefined;
+    const c = ctx.template.target.case === "container" ? ctx.template.target.value : undefined;
+    const local = path.join(place.dirs.output, name);
+    if (
+      plain === undefined &&
+      blobType !== undefined &&
+      ctx.io !== undefined &&
+      c?.dataConfig?.enabled === true
+    ) {
+      // The file itself is the output (data_config's contract): kept under the raw-output prefix.
+      if (!fs.existsSync(local))
+        return { error: userError("OutputsNotFound", `output [${name}] was not written by the task`) };
+      literals[name] = plainToLiteral(await keepBlobOutput(ctx.io, local, name), variable.type);
+      continue;
+    }
     const file = plain === undefined ? await place.read(name) : undefined;
     const value =
       plain !== undefined ? plain[name] : file === undefined ? undefined : Buffer.from(file).toString("utf8");
@@ -195,7 +231,7 @@ async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promis
     };
   const place = await outputPlace(ctx.io, c, ctx.workDir);
   const dirs: Dirs = place.dirs;
-  writeInputs(dirs, ctx.inputs);
+  await writeInputs(dirs, ctx.inputs, c, ctx.io);
   const paths = taskPaths(c, dirs, runtime);
   const rendered = renderArgs([...c.command, ...c.args], c, ctx.inputs, paths, runtime === "process");
   if (rendered.length === 0)

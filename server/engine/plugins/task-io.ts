@@ -105,3 +105,54 @@ export async function outputPlace(io: TaskIo, c: Container, scratch: string): Pr
         : value,
   };
 }
+
+/** A file's (or a directory's files') bytes into the store under `uri` (streamed). */
+async function upload(store: BlobStore, local: string, uri: string): Promise<void> {
+  const stat = await fs.promises.stat(local);
+  if (stat.isDirectory()) {
+    await uploadDir(store, local, uri);
+    return;
+  }
+  await store.write(uri, fs.createReadStream(local));
+}
+
+/**
+ * data_config's contract for files (Flyte's copilot): a blob input of the store is downloaded to `<input dir>/<var>`
+ * (a multipart blob as a directory); one the store does not hold is left as its URI, as text.
+ */
+export async function downloadBlobInput(
+  io: TaskIo,
+  uri: string,
+  multipart: boolean,
+  local: string,
+): Promise<boolean> {
+  if (!io.store.owns(uri)) return false;
+  if (!multipart) {
+    const body = await io.store.read(uri);
+    if (body === undefined) return false;
+    await fs.promises.rm(local, { force: true });
+    await new Promise<void>((resolve, reject) =>
+      body.pipe(fs.createWriteStream(local)).on("finish", resolve).on("error", reject),
+    );
+    return true;
+  }
+  const prefix = uri.endsWith("/") ? uri : `${uri}/`;
+  await fs.promises.rm(local, { force: true, recursive: true });
+  await fs.promises.mkdir(local, { recursive: true });
+  for (const blob of await io.store.list(prefix)) {
+    const file = path.join(local, ...blob.uri.slice(prefix.length).split("/"));
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.writeFile(file, (await io.store.get(blob.uri)) ?? new Uint8Array());
+  }
+  return true;
+}
+
+/**
+ * data_config's contract for files: a blob output is the file (or directory) the task left at `<output dir>/<var>`;
+ * it is kept under the attempt's raw-output prefix, whose URI the output literal carries.
+ */
+export async function keepBlobOutput(io: TaskIo, local: string, name: string): Promise<string> {
+  const uri = `${io.rawPrefix}/${name}`;
+  await upload(io.store, local, uri);
+  return uri;
+}

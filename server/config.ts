@@ -37,6 +37,8 @@ export interface PetrelConfig {
   readonly uploadMaxExpiresMs: number;
   /** The longest expires_in of CreateDownloadLocation / CreateDownloadLink (dataProxy.download.maxExpiresIn). */
   readonly downloadMaxExpiresMs: number;
+  /** Literal maps up to this size are answered inline by the *GetData rpcs; bigger ones as a signed URL. */
+  readonly maxInlineDataBytes: number;
   // Blob store (server/storage): where inputs, outputs, decks and uploaded files live.
   /** `file:///<dir>` (default `<home>/blobs`) or `s3://<bucket>[/<prefix>]`, normalized (no trailing `/`). */
   readonly storageUrl: string;
@@ -77,6 +79,7 @@ const SETTINGS = {
   maxUploadBytes: { flag: "--max-upload-size", env: "PETREL_MAX_UPLOAD_SIZE" },
   uploadMaxExpiresMs: { flag: "--upload-max-expires-in", env: "PETREL_UPLOAD_MAX_EXPIRES_IN" },
   downloadMaxExpiresMs: { flag: "--download-max-expires-in", env: "PETREL_DOWNLOAD_MAX_EXPIRES_IN" },
+  maxInlineDataBytes: { flag: "--max-inline-data-size", env: "PETREL_MAX_INLINE_DATA_SIZE" },
   storageUrl: { flag: "--storage-url", env: "PETREL_STORAGE_URL" },
   storageEndpoint: { flag: "--storage-endpoint", env: "PETREL_STORAGE_ENDPOINT" },
   storageRegion: { flag: "--storage-region", env: "PETREL_STORAGE_REGION" },
@@ -191,7 +194,10 @@ function readDataProxySettings(read: Read, problems: string[]) {
   const size = read("maxUploadBytes");
   const upload = read("uploadMaxExpiresMs");
   const download = read("downloadMaxExpiresMs");
+  const inline = read("maxInlineDataBytes");
   return {
+    // FlyteAdmin's remoteData.maxSizeInBytes.
+    maxInlineDataBytes: inline === undefined ? 2 * 2 ** 20 : parseSize(inline.value, inline.source, problems),
     publicUrl: publicUrl?.value.replace(/\/+$/, ""),
     signingKey: key?.value,
     maxUploadBytes: size === undefined ? 5 * 2 ** 30 : parseSize(size.value, size.source, problems),

@@ -40,6 +40,7 @@ import { decodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
 import { validateListScope } from "../validation/list-validator.js";
 import type { ExecutionLauncher } from "./execution-launcher.js";
+import { type InlineLimits, literalData } from "./literal-data.js";
 import { notifyWatchers } from "./workflow-event-recorder.js";
 
 export function validateExecutionId(id: WorkflowExecutionIdentifier | undefined): repo.ExecutionKey {
@@ -60,6 +61,7 @@ export class ExecutionManager {
     private readonly db: Knex,
     private readonly data: DataStore,
     private readonly launcher: ExecutionLauncher,
+    private readonly limits: InlineLimits,
   ) {}
 
   async load(id: WorkflowExecutionIdentifier | undefined): Promise<repo.ExecutionRow> {
@@ -98,16 +100,20 @@ export class ExecutionManager {
     id?: WorkflowExecutionIdentifier | undefined;
   }): Promise<WorkflowExecutionGetDataResponse> {
     const row = await this.load(req.id);
-    const inputs = row.inputs_uri === "" ? undefined : await this.data.get(this.db, row.inputs_uri);
     const closure = decodeExecClosure(row);
     const out = closure.outputResult;
-    const outputs =
-      out.case === "outputs" && out.value.data.case === "uri"
-        ? await this.data.get(this.db, out.value.data.value)
-        : undefined;
+    const inputs = await literalData(this.db, this.data, row.inputs_uri, this.limits);
+    const outputs = await literalData(
+      this.db,
+      this.data,
+      out.case === "outputs" && out.value.data.case === "uri" ? out.value.data.value : "",
+      this.limits,
+    );
     return create(WorkflowExecutionGetDataResponseSchema, {
-      fullInputs: decodeLiteralMap(inputs),
-      fullOutputs: out.case === "outputData" ? out.value : decodeLiteralMap(outputs),
+      inputs: inputs.blob,
+      outputs: outputs.blob,
+      fullInputs: inputs.full,
+      fullOutputs: out.case === "outputData" ? out.value : outputs.full,
     });
   }
 

@@ -50,8 +50,9 @@ export function createManagers(db: Knex, config: PetrelConfig, data: DataStore):
     new SingleTaskLauncher(db, workflows, launchPlans),
     data,
   );
-  const executions = new ExecutionManager(db, data, launcher);
-  const nodeExecutions = new NodeExecutionManager(db, data, executions);
+  const limits = { maxInlineBytes: config.maxInlineDataBytes, urlExpiresMs: config.downloadMaxExpiresMs };
+  const executions = new ExecutionManager(db, data, launcher, limits);
+  const nodeExecutions = new NodeExecutionManager(db, data, executions, limits);
   return {
     data,
     projects,

@@ -31,10 +31,10 @@ import type { DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as nodes from "../repositories/node-execution-repo.js";
 import * as tasks from "../repositories/task-execution-repo.js";
-import { decodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
 import { toNodeExecution, toTaskExecution } from "../transformers/node-execution.js";
 import type { ExecutionManager } from "./execution-manager.js";
+import { type InlineLimits, literalData } from "./literal-data.js";
 
 const flyteUrl = (exec: ExecutionRow, ...parts: string[]) =>
   `flyte://v1/${[exec.execution_project, exec.execution_domain, exec.execution_name, ...parts].join("/")}`;
@@ -44,6 +44,7 @@ export class NodeExecutionManager {
     private readonly db: Knex,
     private readonly data: DataStore,
     private readonly executions: ExecutionManager,
+    private readonly limits: InlineLimits,
   ) {}
 
   private async loadNode(
@@ -118,11 +119,13 @@ export class NodeExecutionManager {
     const { exec, row } = await this.loadNode(req.id);
     const closure = fromBinary(NodeExecutionClosureSchema, row.closure);
     const outputsUri = closure.outputResult.case === "outputUri" ? closure.outputResult.value : "";
+    const inputs = await literalData(this.db, this.data, row.input_uri, this.limits);
+    const outputs = await literalData(this.db, this.data, outputsUri, this.limits);
     return create(NodeExecutionGetDataResponseSchema, {
-      fullInputs: decodeLiteralMap(
-        row.input_uri === "" ? undefined : await this.data.get(this.db, row.input_uri),
-      ),
-      fullOutputs: decodeLiteralMap(outputsUri === "" ? undefined : await this.data.get(this.db, outputsUri)),
+      inputs: inputs.blob,
+      outputs: outputs.blob,
+      fullInputs: inputs.full,
+      fullOutputs: outputs.full,
       flyteUrls: {
         inputs: flyteUrl(exec, row.node_id, "i"),
         outputs: flyteUrl(exec, row.node_id, "o"),
@@ -157,11 +160,13 @@ export class NodeExecutionManager {
     const { exec, node, row } = await this.loadTask(req.id);
     const closure = fromBinary(TaskExecutionClosureSchema, row.closure);
     const outputsUri = closure.outputResult.case === "outputUri" ? closure.outputResult.value : "";
+    const inputs = await literalData(this.db, this.data, node.input_uri, this.limits);
+    const outputs = await literalData(this.db, this.data, outputsUri, this.limits);
     return create(TaskExecutionGetDataResponseSchema, {
-      fullInputs: decodeLiteralMap(
-        node.input_uri === "" ? undefined : await this.data.get(this.db, node.input_uri),
-      ),
-      fullOutputs: decodeLiteralMap(outputsUri === "" ? undefined : await this.data.get(this.db, outputsUri)),
+      inputs: inputs.blob,
+      outputs: outputs.blob,
+      fullInputs: inputs.full,
+      fullOutputs: outputs.full,
       flyteUrls: {
         inputs: flyteUrl(exec, node.node_id, String(row.retry_attempt), "i"),
         outputs: flyteUrl(exec, node.node_id, String(row.retry_attempt), "o"),

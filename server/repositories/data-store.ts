@@ -28,6 +28,8 @@ export interface DataStore {
   materialize(blobs: readonly BlobWrite[]): Promise<void>;
   /** A blob: its database copy when there is one, else the blob store's. */
   get(db: Knex, uri: string): Promise<Uint8Array | undefined>;
+  /** A blob's database copy only. */
+  copyOf(db: Knex, uri: string): Promise<Uint8Array | undefined>;
 }
 
 /** URIs of data written before the blob store existed: their only copy is in `data_blobs`. */
@@ -95,12 +97,17 @@ export class TieredDataStore implements DataStore {
     ]);
   }
 
-  async get(db: Knex, uri: string): Promise<Uint8Array | undefined> {
-    const row = await withDbErrors(
+  copyOf(db: Knex, uri: string): Promise<Uint8Array | undefined> {
+    return withDbErrors(
       async () =>
-        (await db("data_blobs").select("data").where({ uri }).first()) as { data: Buffer } | undefined,
+        ((await db("data_blobs").select("data").where({ uri }).first()) as { data: Buffer } | undefined)
+          ?.data,
     );
-    if (row !== undefined || uri.startsWith(SCHEME)) return row?.data;
+  }
+
+  async get(db: Knex, uri: string): Promise<Uint8Array | undefined> {
+    const copy = await this.copyOf(db, uri);
+    if (copy !== undefined || uri.startsWith(SCHEME)) return copy;
     return this.blobs.owns(uri) ? this.blobs.get(uri) : undefined;
   }
 }

@@ -125,6 +125,9 @@ function scalarFits(s: Scalar, t: LiteralType): boolean {
 export function isLiteralCastable(lit: Literal, t: LiteralType): boolean {
   if (isEmpty(t)) return true;
   const v = lit.value;
+  // An offloaded value is checked by the type it was stored with.
+  if (v.case === "offloadedMetadata")
+    return v.value.inferredType !== undefined && isCastable(v.value.inferredType, t);
   if (t.type.case === "unionType") {
     if (v.case === "scalar" && v.value.value.case === "union") {
       const inner = v.value.value.value;

@@ -28,6 +28,7 @@ import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import type { EngineContext, Placement } from "./engine-context.js";
+import { OffloadedLiteralError, resolveOffloaded } from "./offloaded.js";
 import type { NodeState } from "./plan.js";
 
 export type StartElement = (node: Node, inputs: LiteralMap, placement: Placement) => Promise<boolean>;
@@ -84,7 +85,22 @@ export async function stepArray(
   const a = spec.target.case === "arrayNode" ? spec.target.value : undefined;
   const sub = a?.node;
   if (a === undefined || sub === undefined) return false;
-  const inputs = decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.readData(trx, row.input_uri));
+  let inputs: LiteralMap;
+  try {
+    inputs = await resolveOffloaded(
+      ctx.data.blobs,
+      decodeLiteralMap(row.input_uri === "" ? undefined : await ctx.readData(trx, row.input_uri)),
+    );
+  } catch (err) {
+    if (!(err instanceof OffloadedLiteralError)) throw err;
+    const error = create(ExecutionErrorSchema, {
+      code: "OffloadedLiteralUnreadable",
+      message: err.message,
+      kind: ExecutionError_ErrorKind.USER,
+    });
+    await ctx.nodeEvent(trx, exec, row.node_id, NodePhase.FAILED, { error });
+    return true;
+  }
   const n = elementCount(inputs);
   const byId = new Map(children.map((c) => [c.node_id, c]));
   const running = children.filter((c) => !DONE.has(c.phase)).length;

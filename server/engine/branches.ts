@@ -15,6 +15,7 @@ import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { ConditionError, evaluateCondition } from "./conditions.js";
 import type { EngineContext, Placement } from "./engine-context.js";
+import { OffloadedLiteralError, resolveOffloaded } from "./offloaded.js";
 import { BindingError } from "./plan.js";
 
 type StartChild = (child: Node, inputs: LiteralMap) => Promise<boolean>;
@@ -54,10 +55,15 @@ export async function startBranch(
   let choice: ReturnType<typeof chooseCase>;
   let childInputs: LiteralMap | undefined;
   try {
-    choice = chooseCase(node, inputs);
+    choice = chooseCase(node, await resolveOffloaded(ctx.data.blobs, inputs));
     if (choice.chosen !== undefined) childInputs = resolve(choice.chosen.inputs);
   } catch (err) {
-    if (!(err instanceof ConditionError) && !(err instanceof BindingError)) throw err;
+    if (
+      !(err instanceof ConditionError) &&
+      !(err instanceof BindingError) &&
+      !(err instanceof OffloadedLiteralError)
+    )
+      throw err;
     const error = create(ExecutionErrorSchema, {
       code: "BranchEvaluationFailed",
       message: err.message,

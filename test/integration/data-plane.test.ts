@@ -4,17 +4,20 @@
 // gets the bytes — also after a server restart. The engine's own data (inputs.pb, outputs.pb) is readable in the store
 // at Flyte's layout.
 import { createHash } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
 import { type Literal, LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import { DataLoadingConfigSchema } from "../../gen/flyteidl/core/tasks_pb.js";
 import { BlobType_BlobDimensionality, LiteralTypeSchema } from "../../gen/flyteidl/core/types_pb.js";
+import { NodeSchema } from "../../gen/flyteidl/core/workflow_pb.js";
 import { nodeInputsUri } from "../../server/storage/layout.js";
 import {
   bind,
+  collectionOf,
   intType,
   launchPlanId,
+  literalInt,
   taskId,
   taskNode,
   taskTemplate,
@@ -148,7 +151,9 @@ describe.each(subjects)("the data plane on the $name store", (subject) => {
   }
 
   it("passes an uploaded file through two tasks and back to the client, also after a restart", async () => {
-    expect(t.server.storageRoot).toMatch(subject.name === "S3" ? /^s3:\/\/petrel-test\/petrel$/ : /^file:\/\//);
+    expect(t.server.storageRoot).toMatch(
+      subject.name === "S3" ? /^s3:\/\/petrel-test\/petrel$/ : /^file:\/\//,
+    );
     const nativeUrl = await upload(Buffer.from(TEXT), "greeting.txt");
     expect(nativeUrl.startsWith(t.server.storageRoot)).toBe(true);
     await t.admin.createExecution({
@@ -175,6 +180,66 @@ describe.each(subjects)("the data plane on the $name store", (subject) => {
     ).toBe(BigInt(TEXT.length));
     t = await t.restart();
     expect(await download(out)).toBe(TEXT.toUpperCase());
+  });
+
+  it("resolves offloaded literals where values are read: a raw container's inputs and an array's elements", async () => {
+    await t.admin.createTask({
+      id: taskId("inc"),
+      spec: {
+        template: taskTemplate({
+          inputs: { n: intType() },
+          outputs: { m: intType() },
+          command: ["sh", "-c", "echo $(( $(cat /var/inputs/n) + 1 )) > /var/outputs/m"],
+          edit: (tt) => {
+            if (tt.target.case === "container")
+              tt.target.value.dataConfig = create(DataLoadingConfigSchema, dataConfig);
+          },
+        }),
+      },
+    });
+    const map = create(NodeSchema, {
+      id: "map",
+      inputs: [bind("n", "", "ns")],
+      target: { case: "arrayNode", value: { node: taskNode("inc", taskId("inc")) } },
+    });
+    const wf = workflowTemplate({
+      inputs: { ns: collectionOf(intType()) },
+      outputs: { ms: collectionOf(intType()) },
+      nodes: [map],
+      outputBindings: [bind("ms", "map", "m")],
+    });
+    await t.admin.createWorkflow({ id: workflowId("incs"), spec: { template: wf } });
+    await t.admin.createLaunchPlan({ id: launchPlanId("incs"), spec: { workflowId: workflowId("incs") } });
+    // The collection [1, 2, 3] stored as its own blob, as flytekit offloads a big output.
+    const value = create(LiteralSchema, {
+      value: { case: "collection", value: { literals: [literalInt(1), literalInt(2), literalInt(3)] } },
+    });
+    const bytes = Buffer.from(toBinary(LiteralSchema, value));
+    const uri = await upload(bytes, "ns_offloaded_metadata.pb");
+    const offloaded = create(LiteralSchema, {
+      value: {
+        case: "offloadedMetadata",
+        value: { uri, sizeBytes: BigInt(bytes.length), inferredType: collectionOf(intType()) },
+      },
+    });
+    await t.admin.createExecution({
+      ...P,
+      name: "incs1",
+      spec: { launchPlan: launchPlanId("incs") },
+      inputs: { literals: { ns: offloaded } },
+    });
+    const done = await eventually(
+      () => t.admin.getExecution({ id: { ...P, name: "incs1" } }),
+      (e) => e.closure?.phase === W.SUCCEEDED || e.closure?.phase === W.FAILED,
+      30_000,
+    );
+    expect(done.closure?.phase, JSON.stringify(done.closure?.outputResult)).toBe(W.SUCCEEDED);
+    const ms = (await t.admin.getExecutionData({ id: done.id })).fullOutputs?.literals.ms;
+    expect(ms).toEqual(
+      create(LiteralSchema, {
+        value: { case: "collection", value: { literals: [literalInt(2), literalInt(3), literalInt(4)] } },
+      }),
+    );
   });
 
   it("keeps the engine's data in the store at Flyte's layout", async () => {

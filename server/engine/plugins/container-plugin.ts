@@ -16,6 +16,7 @@ import { type Literal, type LiteralMap, LiteralMapSchema } from "../../../gen/fl
 import type { Container } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { BlobType_BlobDimensionality } from "../../../gen/flyteidl/core/types_pb.js";
 import { literalToPlain, type Plain, plainToLiteral } from "../../transformers/plain-values.js";
+import { OffloadedLiteralError, resolveOffloaded } from "../offloaded.js";
 import type { TaskContext, TaskPlugin, TaskResult } from "./plugin.js";
 import { runInProcessGroup } from "./process-group.js";
 import {
@@ -52,9 +53,18 @@ function blobOf(lit: Literal | undefined) {
   return s?.case === "blob" ? s.value : undefined;
 }
 
-/** inputs.pb, inputs.json and one file per input; with data_config, blob inputs as the files themselves. */
-async function writeInputs(dirs: Dirs, inputs: LiteralMap, c: Container, io: TaskIo): Promise<void> {
-  fs.writeFileSync(path.join(dirs.input, "inputs.pb"), toBinary(LiteralMapSchema, inputs));
+/**
+ * inputs.pb (as stored: offloaded values stay references, as flytekit reads them), inputs.json and one file per input
+ * (`values`: offloaded values read); with data_config, blob inputs as the files themselves.
+ */
+async function writeInputs(
+  dirs: Dirs,
+  stored: LiteralMap,
+  inputs: LiteralMap,
+  c: Container,
+  io: TaskIo,
+): Promise<void> {
+  fs.writeFileSync(path.join(dirs.input, "inputs.pb"), toBinary(LiteralMapSchema, stored));
   const plain = Object.fromEntries(
     Object.entries(inputs.literals).map(([k, v]) => [k, literalToPlain(v, toTaskUri)]),
   );
@@ -231,9 +241,16 @@ async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promis
     };
   const place = await outputPlace(ctx.io, c, ctx.workDir);
   const dirs: Dirs = place.dirs;
-  await writeInputs(dirs, ctx.inputs, c, ctx.io);
+  let values: LiteralMap;
+  try {
+    values = await resolveOffloaded(ctx.io.store, ctx.inputs);
+  } catch (err) {
+    if (!(err instanceof OffloadedLiteralError)) throw err;
+    return { ok: false, error: userError("OffloadedLiteralUnreadable", err.message) };
+  }
+  await writeInputs(dirs, ctx.inputs, values, c, ctx.io);
   const paths = taskPaths(c, dirs, runtime);
-  const rendered = renderArgs([...c.command, ...c.args], c, ctx.inputs, paths, runtime === "process");
+  const rendered = renderArgs([...c.command, ...c.args], c, values, paths, runtime === "process");
   if (rendered.length === 0)
     return { ok: false, error: userError("BadTaskSpecification", "container has no command or args") };
   const env: Record<string, string> = {

@@ -46,3 +46,21 @@ export function toPetrelError(err: unknown): PetrelError {
   const Type = BY_CODE[ce.code] ?? SystemError;
   return new Type(ce.code, ce.rawMessage, ce);
 }
+
+/**
+ * A blob transfer over a signed URL that failed: the storage side answered `status` (its text is in the message), or
+ * the connection failed (`status` undefined). URLs are named without their query, so signatures never leak.
+ */
+export class BlobTransferError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** No blob at the URI (a 404 of its signed GET), or no listing of a directory there. */
+export class BlobNotFoundError extends BlobTransferError {}

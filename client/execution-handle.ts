@@ -1,10 +1,14 @@
-// The handle of one execution: phase, typed outputs, waiting on the watch stream, node trees from sync.
+// The handle of one execution: phase, typed outputs (downloaded files too), waiting on the watch stream, node trees
+// from sync.
+import path from "node:path";
 import type { Execution } from "../gen/flyteidl/admin/execution_pb.js";
 import type { NodeExecution } from "../gen/flyteidl/admin/node_execution_pb.js";
 import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
 import type { TaskExecution } from "../gen/flyteidl/admin/task_execution_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
 import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
+import { downloadOutputs } from "./blob-downloads.js";
+import type { TransferOptions } from "./blob-uploads.js";
 import { PetrelError } from "./errors.js";
 import type { SynchronousClient } from "./synchronous-client.js";
 import { fromLiteralMap } from "./type-engine.js";
@@ -12,6 +16,7 @@ import { fromLiteralMap } from "./type-engine.js";
 const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.TIMED_OUT]);
 
 export class ExecutionTimeoutError extends Error {}
+export class ExecutionNotSucceededError extends Error {}
 
 export class ExecutionHandle {
   constructor(
@@ -35,6 +40,21 @@ export class ExecutionHandle {
 
   async outputs(): Promise<Record<string, unknown>> {
     return fromLiteralMap((await this.remote.client.getExecutionData({ id: this.execution.id })).fullOutputs);
+  }
+
+  /**
+   * Writes the outputs into `dir` (created): each file or directory output downloaded to `<dir>/<name>` through the
+   * server's signed URLs, and every output in `<dir>/outputs.json`. Returns the outputs with files and directories as
+   * their local paths. Throws when the execution has not succeeded.
+   */
+  async downloadOutputs(dir: string, opts: TransferOptions = {}): Promise<Record<string, unknown>> {
+    if (this.phase !== Phase.SUCCEEDED) await this.sync();
+    if (this.phase !== Phase.SUCCEEDED)
+      throw new ExecutionNotSucceededError(
+        `execution ${this.name} is ${Phase[this.phase]}${this.error === undefined ? "" : `: ${this.error}`}; it has no outputs to download`,
+      );
+    const data = await this.remote.client.getExecutionData({ id: this.execution.id });
+    return downloadOutputs(this.remote.client, data.fullOutputs, path.resolve(dir), opts);
   }
 
   async inputs(): Promise<Record<string, unknown>> {

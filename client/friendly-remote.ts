@@ -1,7 +1,8 @@
 // FriendlyRemote: domain verbs over the SynchronousClient for one project and domain — register DSL entities,
 // fetch the latest version, execute with plain TS inputs (serving this process's TS tasks), wait on the watch
-// stream, read typed outputs, steer executions, backfill schedules.
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+// stream, read typed outputs, steer executions, backfill schedules, upload and download files.
+import path from "node:path";
+import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { Sort_Direction } from "../gen/flyteidl/admin/common_pb.js";
 import { ExecutionMetadata_ExecutionMode } from "../gen/flyteidl/admin/execution_pb.js";
@@ -17,10 +18,14 @@ import {
   ResourceType,
   type WorkflowExecutionIdentifier,
 } from "../gen/flyteidl/core/identifier_pb.js";
+import { type Blob, type Literal, LiteralSchema } from "../gen/flyteidl/core/literals_pb.js";
 import type { Span } from "../gen/flyteidl/core/metrics_pb.js";
 import type { LiteralType } from "../gen/flyteidl/core/types_pb.js";
 import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
 import { type Backfill, type BackfillOptions, planBackfill } from "./backfill.js";
+import { downloadBlob } from "./blob-downloads.js";
+import { blobsOf, isMultipart, launchPlanLiterals } from "./blob-literals.js";
+import { localBlobKey, type TransferOptions, uploadLocalBlobs, uploadPath } from "./blob-uploads.js";
 import { type Entity, isEntity, type Registration, serialize } from "./dsl/serialize.js";
 import { EntityAlreadyExistsError, EntityNotFoundError } from "./errors.js";
 import { ExecutionHandle } from "./execution-handle.js";
@@ -211,6 +216,7 @@ export class FriendlyRemote {
       throw new TypeMismatchError(
         `missing required input${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")}`,
       );
+    await uploadLocalBlobs(this.client, this, literals.literals);
     const name =
       opts.name ??
       (opts.namePrefix === undefined
@@ -304,9 +310,27 @@ export class FriendlyRemote {
     return undefined;
   }
 
-  /** Registers several DSL entities (e.g. every export of a module) under one version. */
+  /**
+   * Registers several DSL entities (e.g. every export of a module) under one version. Launch plan inputs given as
+   * local files or directories are uploaded first (the version derives from their content).
+   */
   async registerAll(entities: readonly Entity[], opts: { version?: string } = {}): Promise<Registration> {
-    const reg = serialize(entities, { project: this.project, domain: this.domain, ...opts });
+    const where = { project: this.project, domain: this.domain, ...opts };
+    const probe = serialize(entities, where);
+    // Copies: the launch plans' literals are the definitions' own.
+    const lpInputs = Object.fromEntries(
+      probe.launchPlans.flatMap((lp) =>
+        Object.entries(launchPlanLiterals(lp)).map(([k, lit]) => [k, clone(LiteralSchema, lit)]),
+      ),
+    );
+    const uploaded = await uploadLocalBlobs(this.client, this, lpInputs);
+    const reg =
+      uploaded.size === 0
+        ? probe
+        : serialize(entities, {
+            ...where,
+            blobUri: (uri, multipart) => uploaded.get(localBlobKey(uri, multipart)) ?? uri,
+          });
     for (const x of reg.steps) {
       if ("task" in x) await this.client.createTask(x.task).catch(ignoreExisting);
       else if ("workflow" in x) await this.client.createWorkflow(x.workflow).catch(ignoreExisting);
@@ -376,10 +400,33 @@ export class FriendlyRemote {
     type: LiteralType | undefined,
   ): Promise<void> {
     const declared = type ?? (await this.listSignals(exe)).find((s) => s.id?.signalId === signalId)?.type;
-    await this.client.setSignal({
-      id: { signalId, executionId: exe.execution.id },
-      value: toLiteral(value, declared, signalId),
-    });
+    const literal = toLiteral(value, declared, signalId);
+    await uploadLocalBlobs(this.client, this, { [signalId]: literal });
+    await this.client.setSignal({ id: { signalId, executionId: exe.execution.id }, value: literal });
+  }
+
+  /**
+   * Uploads a local file or directory to the server's store (FlyteRemote.upload_file; a directory as flytekit's
+   * FlyteFS does) and returns its native URL, usable as a `t.file` / `t.directory` value. The same content always
+   * lands at the same URL, so uploading again is harmless.
+   */
+  async upload(localPath: string, opts: TransferOptions = {}): Promise<string> {
+    return uploadPath(this.client, this, path.resolve(localPath), opts);
+  }
+
+  /**
+   * Downloads a file or directory — a URI (an output value), a Blob or a blob Literal — to `localPath` through the
+   * server's signed URLs, and returns where it was written: a file into an existing directory keeps its name.
+   */
+  async download(
+    source: string | Blob | Literal,
+    localPath: string,
+    opts: TransferOptions = {},
+  ): Promise<string> {
+    const blob = typeof source === "string" ? undefined : blobOfSource(source);
+    const uri = typeof source === "string" ? source : (blob?.uri ?? "");
+    const kind = blob === undefined ? undefined : isMultipart(blob) ? "directory" : "file";
+    return (await downloadBlob(this.client, uri, path.resolve(localPath), kind, opts)).path;
   }
 
   async activate(lp: LaunchPlan): Promise<void> {
@@ -411,6 +458,15 @@ export class FriendlyRemote {
   async getExecutionMetrics(exe: ExecutionHandle, depth = 10): Promise<Span | undefined> {
     return (await this.client.getExecutionMetrics({ id: exe.execution.id, depth })).span;
   }
+}
+
+function blobOfSource(source: Blob | Literal): Blob {
+  if (source.$typeName === "flyteidl.core.Blob") return source;
+  const found = blobsOf(source, "value");
+  const only = found[0];
+  if (found.length !== 1 || only === undefined || only.where !== "value")
+    throw new TypeMismatchError("download: expected a file or directory literal (a blob)");
+  return only.blob;
 }
 
 export type { ExecuteTarget, Target };

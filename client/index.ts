@@ -1,9 +1,15 @@
 // The `petrel/client` entry point.
 
 export type { Backfill, BackfillOptions } from "./backfill.js";
+export type { TransferOptions } from "./blob-uploads.js";
 export * from "./dsl/index.js";
 export * from "./errors.js";
-export { ExecutionHandle, ExecutionTimeoutError, type NodeInfo } from "./execution-handle.js";
+export {
+  ExecutionHandle,
+  ExecutionNotSucceededError,
+  ExecutionTimeoutError,
+  type NodeInfo,
+} from "./execution-handle.js";
 export {
   type ExecuteOptions,
   type ExecuteTarget,

@@ -29,7 +29,8 @@ type Rpcs = Client<typeof AdminService> &
   Client<typeof WatchService> &
   Client<typeof WorkerService>;
 
-const IDEMPOTENT = /^(get|list|watch)/;
+/** Reads, and the DataProxy's signing calls (they only sign URLs). */
+const IDEMPOTENT = /^(get|list|watch)|^create(UploadLocation|DownloadLocation|DownloadLink)$/;
 
 function baseUrl(o: ConnectOptions): string {
   if (/^https?:\/\//.test(o.endpoint)) return o.endpoint;

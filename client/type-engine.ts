@@ -1,6 +1,7 @@
 // TypeScript values <-> Flyte literals, guided by the declared LiteralType: numbers and bigints for integers,
 // numbers for floats, strings, booleans, Dates, durations in milliseconds, arrays, records, enums (strings),
-// bytes (Uint8Array), optionals (null/undefined → none), unions (first variant that accepts the value), structs (JSON objects).
+// bytes (Uint8Array), optionals (null/undefined → none), unions (first variant that accepts the value), structs (JSON objects),
+// files and directories (the URI, or a local path that blob-uploads.ts replaces by its upload's URI).
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { TypedInterface } from "../gen/flyteidl/core/interface_pb.js";
@@ -11,7 +12,7 @@ import {
   LiteralSchema,
   type Scalar,
 } from "../gen/flyteidl/core/literals_pb.js";
-import { type LiteralType, SimpleType } from "../gen/flyteidl/core/types_pb.js";
+import { BlobType_BlobDimensionality, type LiteralType, SimpleType } from "../gen/flyteidl/core/types_pb.js";
 
 export class TypeMismatchError extends Error {}
 
@@ -111,7 +112,13 @@ export function toLiteral(v: unknown, t: LiteralType | undefined, where = "value
               metadata: { $typeName: "flyteidl.core.BlobMetadata", type: tt.value },
             },
           })
-        : fail(where, "a file URI", v);
+        : fail(
+            where,
+            tt.value.dimensionality === BlobType_BlobDimensionality.MULTIPART
+              ? "a directory path or URI"
+              : "a file path or URI",
+            v,
+          );
     default:
       return fail(where, "a supported type", v);
   }

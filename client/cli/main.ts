@@ -1,7 +1,9 @@
-// `petrel` commands over FriendlyRemote: get, run, watch, terminate, relaunch, recover, signal, launchplan,
-// register, worker, backfill, config.
+// `petrel` commands over FriendlyRemote: get, run, download, watch, terminate, relaunch, recover, signal,
+// launchplan, register, worker, backfill, config.
 // Errors print one line and exit non-zero.
 
+import fs from "node:fs";
+import path from "node:path";
 import { toJson } from "@bufbuild/protobuf";
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
@@ -9,6 +11,7 @@ import { PetrelError } from "../errors.js";
 import { FriendlyRemote, type Target } from "../friendly-remote.js";
 import { loadProfile, readProfiles, writeProfiles } from "../profiles.js";
 import { flag, type ParsedArgs, parseArgs } from "./args.js";
+import { downloadCommand } from "./download.js";
 import { getCommand } from "./get.js";
 import { backfill, registerModule, workerModule } from "./modules.js";
 
@@ -17,7 +20,9 @@ const USAGE = `usage: petrel [--endpoint HOST:PORT] [--project P] [--domain D] <
   create project ID [--name N] [--description D]
   get projects|tasks|workflows|launch-plans|executions [NAME] [-o table|json] [--filter F] [--limit N] [--all]
   get node-executions|signals EXECUTION [-o table|json]
-  run launch-plan|workflow|task NAME [--version V] [--input k=v ...] [--wait]
+  run launch-plan|workflow|task NAME [--version V] [--input k=v|k=@PATH ...] [--wait]
+  download EXECUTION [DIR]                      write the outputs to DIR (default ./EXECUTION): files and
+                                                directories by output name, every value in outputs.json
   watch EXECUTION
   terminate EXECUTION [--cause TEXT]   relaunch EXECUTION   recover EXECUTION
   signal list EXECUTION | approve|reject SIGNAL EXECUTION | set SIGNAL EXECUTION VALUE
@@ -51,13 +56,22 @@ export function remoteFrom(a: ParsedArgs): FriendlyRemote {
   });
 }
 
-/** `k=v`: JSON when it parses (numbers, booleans, arrays, objects), a string otherwise. */
+/**
+ * `k=v`: JSON when it parses (numbers, booleans, arrays, objects), a string otherwise; `k=@PATH` names a local file
+ * or directory (for a file or directory input: it is uploaded). A string that starts with `@` is given as JSON.
+ */
 export function parseInputs(values: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const kv of values) {
     const eq = kv.indexOf("=");
     if (eq <= 0) throw new Error(`--input expects k=v, got "${kv}"`);
     const raw = kv.slice(eq + 1);
+    if (raw.startsWith("@")) {
+      const local = path.resolve(raw.slice(1));
+      if (!fs.existsSync(local)) throw new Error(`--input ${kv}: no such file or directory ${local}`);
+      out[kv.slice(0, eq)] = local;
+      continue;
+    }
     try {
       out[kv.slice(0, eq)] = JSON.parse(raw);
     } catch {
@@ -212,6 +226,7 @@ export async function main(
   try {
     if (cmd === "get") return await getCommand(remoteFrom(a), a.words, a, out);
     if (cmd === "run") return await run(a, out);
+    if (cmd === "download") return await downloadCommand(remoteFrom(a), a, out);
     if (cmd === "worker") return await workerModule(remoteFrom(a), a, out);
     if (cmd === "register") return await registerModule(remoteFrom(a), a, out);
     if (cmd === "create") return await createProject(remoteFrom(a), a, out);

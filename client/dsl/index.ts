@@ -16,6 +16,7 @@ export {
   containerTask,
   type DurationLike,
   type NodeOverrides,
+  type TaskContext,
   type TaskEntity,
   type TaskFn,
   type TaskSpec,

@@ -17,8 +17,9 @@ import {
   type WorkflowTemplate,
   WorkflowTemplateSchema,
 } from "../../gen/flyteidl/core/workflow_pb.js";
+import { blobsOf, isMultipart, launchPlanLiterals } from "../blob-literals.js";
 import { DslError } from "./graph.js";
-import { entityId, type SerializeContext, type TaskDefinition } from "./tasks.js";
+import { entityId, type SerializeContext, type TaskContext, type TaskDefinition } from "./tasks.js";
 import type { LaunchPlanDefinition, WorkflowDefinition } from "./workflows.js";
 
 /** Anything registrable: a task, workflow or launch plan of the DSL, whatever its types. */
@@ -43,7 +44,7 @@ export interface Registration {
   readonly workflows: WorkflowCreateRequest[];
   readonly launchPlans: LaunchPlanCreateRequest[];
   /** Function tasks by name, for a worker to serve. */
-  readonly functions: Map<string, (inputs: never, ctx: { signal: AbortSignal }) => unknown>;
+  readonly functions: Map<string, (inputs: never, ctx: TaskContext) => unknown>;
 }
 
 function checkUnique(seen: Map<string, Entity>, e: Entity): boolean {
@@ -139,6 +140,17 @@ function step(e: Entity, ctx: SerializeContext, explicit: ReadonlySet<string>): 
   ];
 }
 
+/** A copy of a launch plan step (its literals are shared with the definition) with blob URIs rewritten. */
+function rewriteBlobs(
+  x: { readonly launchPlan: LaunchPlanCreateRequest },
+  rewrite: (uri: string, multipart: boolean) => string,
+): Step {
+  const launchPlan = clone(LaunchPlanCreateRequestSchema, x.launchPlan);
+  for (const [k, lit] of Object.entries(launchPlanLiterals(launchPlan)))
+    for (const { blob } of blobsOf(lit, k)) blob.uri = rewrite(blob.uri, isMultipart(blob));
+  return { launchPlan };
+}
+
 /** A version from the content: the same definitions always give the same version. */
 function contentVersion(steps: readonly Step[]): string {
   const h = createHash("sha256");
@@ -150,17 +162,32 @@ function contentVersion(steps: readonly Step[]): string {
   return h.digest("base64url").slice(0, 22);
 }
 
-/** Everything `entities` need, ready to create in order, under one version. */
+/**
+ * Everything `entities` need, ready to create in order, under one version. `blobUri` replaces the URIs of the
+ * launch plans' file and directory inputs (local paths, by their uploads) before the version is derived.
+ */
 export function serialize(
   entities: readonly Entity[],
-  where: { project: string; domain: string; version?: string },
+  where: {
+    project: string;
+    domain: string;
+    version?: string;
+    blobUri?: (uri: string, multipart: boolean) => string;
+  },
 ): Registration {
   const order: Entity[] = [];
   const seen = new Map<string, Entity>();
   for (const e of entities) visit(e, seen, order);
   const explicit = new Set(order.flatMap((e) => (e.kind === "launchPlan" ? [e.name] : [])));
-  const at = (version: string) =>
-    order.flatMap((e) => step(e, { project: where.project, domain: where.domain, version }, explicit));
+  const rewrite = where.blobUri;
+  const at = (version: string) => {
+    const steps = order.flatMap((e) =>
+      step(e, { project: where.project, domain: where.domain, version }, explicit),
+    );
+    return rewrite === undefined
+      ? steps
+      : steps.map((x) => ("launchPlan" in x ? rewriteBlobs(x, rewrite) : x));
+  };
   const version = where.version ?? contentVersion(at(""));
   const steps = at(version);
   const functions: Registration["functions"] = new Map();

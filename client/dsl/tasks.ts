@@ -101,9 +101,20 @@ export interface ContainerTaskSpec<I extends TypeMap, O extends TypeMap> extends
   readonly outputDataDir?: string;
 }
 
+/** What a function task gets besides its inputs. */
+export interface TaskContext {
+  /** Aborted when the attempt is cancelled (terminated, timed out). */
+  readonly signal: AbortSignal;
+  /**
+   * An empty directory of this attempt, removed when it ends: write output files here and return their paths
+   * (`t.file` / `t.directory` outputs given as local paths are uploaded before the attempt completes).
+   */
+  readonly workDir: string;
+}
+
 export type TaskFn<I extends TypeMap, O extends TypeMap> = (
   inputs: ValuesOf<I>,
-  ctx: { signal: AbortSignal },
+  ctx: TaskContext,
 ) => ValuesOf<O> | Promise<ValuesOf<O>>;
 
 /** What registration needs of any task, whatever its input and output types. */
@@ -113,7 +124,7 @@ export interface TaskDefinition {
   readonly inputs: TypeMap;
   readonly outputs: TypeMap;
   /** The function of a function task (undefined for container tasks). */
-  readonly fn: ((inputs: never, ctx: { signal: AbortSignal }) => unknown) | undefined;
+  readonly fn: ((inputs: never, ctx: TaskContext) => unknown) | undefined;
   template(ctx: SerializeContext): TaskTemplate;
 }
 

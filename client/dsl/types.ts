@@ -49,9 +49,9 @@ export const t = {
   binary: simple<Uint8Array>(SimpleType.BINARY, "binary"),
   /** JSON objects (Flyte's generic struct). */
   struct: simple<JsonObject>(SimpleType.STRUCT, "struct"),
-  /** A single file, as its URI. */
+  /** A single file: a local path (uploaded when sent) or a URI; task functions get a local path. */
   file: blob(BlobType_BlobDimensionality.SINGLE, "file"),
-  /** A directory (multipart blob), as its URI. */
+  /** A directory (multipart blob): a local path (uploaded when sent) or a URI; task functions get a local path. */
   directory: blob(BlobType_BlobDimensionality.MULTIPART, "directory"),
   list<T>(item: Type<T>): Type<T[]> {
     return make(lt({ case: "collectionType", value: item.literalType }), `list<${item.description}>`);

@@ -39,7 +39,10 @@ export function mergeExecutionSpec(
     reqSpec.maxParallelism || lp.maxParallelism || cfg?.maxParallelism || DEFAULT_MAX_PARALLELISM;
   const security = reqSpec.securityContext ?? lp.securityContext ?? cfg?.securityContext;
   if (security !== undefined) spec.securityContext = security;
-  const raw = reqSpec.rawOutputDataConfig ?? lp.rawOutputDataConfig ?? cfg?.rawOutputDataConfig;
+  // An empty output_location_prefix does not count as set (FlyteAdmin's merge).
+  const raw = [reqSpec.rawOutputDataConfig, lp.rawOutputDataConfig, cfg?.rawOutputDataConfig].find(
+    (c) => (c?.outputLocationPrefix ?? "") !== "",
+  );
   if (raw !== undefined) spec.rawOutputDataConfig = raw;
   const interruptible = reqSpec.interruptible ?? lp.interruptible ?? cfg?.interruptible;
   if (interruptible !== undefined) spec.interruptible = interruptible;

@@ -182,6 +182,40 @@ describe.each(subjects)("the data plane on the $name store", (subject) => {
     expect(await download(out)).toBe(TEXT.toUpperCase());
   });
 
+  it("writes raw data under the execution's raw_output_data_config, else the launch plan's", async () => {
+    const nativeUrl = await upload(Buffer.from(TEXT), "greeting.txt");
+    const lpPrefix = `${t.server.storageRoot}/lp-raw`;
+    await t.admin.createLaunchPlan({
+      id: launchPlanId("files-raw"),
+      spec: { workflowId: workflowId("files"), rawOutputDataConfig: { outputLocationPrefix: lpPrefix } },
+    });
+    const runs = [
+      [
+        "raw-exec",
+        { outputLocationPrefix: `${t.server.storageRoot}/exec-raw` },
+        `${t.server.storageRoot}/exec-raw/`,
+      ],
+      ["raw-lp", { outputLocationPrefix: "" }, `${lpPrefix}/`], // an empty prefix does not count as set
+    ] as const;
+    for (const [name, raw, expected] of runs) {
+      await t.admin.createExecution({
+        ...P,
+        name,
+        spec: { launchPlan: launchPlanId("files-raw"), rawOutputDataConfig: raw },
+        inputs: { literals: { x: blobLiteral(nativeUrl) } },
+      });
+      const done = await eventually(
+        () => t.admin.getExecution({ id: { ...P, name } }),
+        (e) => e.closure?.phase === W.SUCCEEDED || e.closure?.phase === W.FAILED,
+        30_000,
+      );
+      expect(done.closure?.phase).toBe(W.SUCCEEDED);
+      const out = blobUri((await t.admin.getExecutionData({ id: done.id })).fullOutputs?.literals.out);
+      expect(out.startsWith(expected), out).toBe(true);
+      expect(await download(out)).toBe(TEXT.toUpperCase());
+    }
+  });
+
   it("resolves offloaded literals where values are read: a raw container's inputs and an array's elements", async () => {
     await t.admin.createTask({
       id: taskId("inc"),

@@ -1,33 +1,27 @@
 // Blobs from the server's store into local files through signed GET URLs (CreateDownloadLocation; http(s) URIs are
-// fetched as they are), streamed to disk. A directory (multipart blob) is read through the listing its uploader left
-// beside it (directory-listing.ts). Used by remote.download, handle.downloadOutputs and the Worker's inputs.
+// fetched as they are), streamed to disk. A directory (multipart blob) is answered by the server as a listing of its
+// files (blob-listing.ts), each then downloaded through its own signed URL, checked against its listed size; a
+// listing about to expire is asked for again. Used by remote.download, handle.downloadOutputs and the Worker's inputs.
 import fs from "node:fs";
 import path from "node:path";
 import { clone } from "@bufbuild/protobuf";
 import { type LiteralMap, LiteralMapSchema } from "../gen/flyteidl/core/literals_pb.js";
+import {
+  type DownloadClient,
+  fetchListing,
+  type ListedFile,
+  type Listing,
+  locate,
+  readListingOrBody,
+} from "./blob-listing.js";
 import { blobsOfMap, isMultipart } from "./blob-literals.js";
 import type { TransferOptions } from "./blob-uploads.js";
-import { listingUri, parseListing } from "./directory-listing.js";
-import { BlobNotFoundError, PetrelError } from "./errors.js";
+import { BlobNotFoundError } from "./errors.js";
 import { mapLimit } from "./file-digest.js";
-import { getFile, getText } from "./http-transfer.js";
-import type { SynchronousClient } from "./synchronous-client.js";
+import { getFile, openGet, saveBody } from "./http-transfer.js";
 import { fromLiteralMap } from "./type-engine.js";
 
-export type DownloadClient = Pick<SynchronousClient, "createDownloadLocation">;
 export type BlobKind = "file" | "directory";
-
-/** Where to GET a blob: an http(s) URI itself, any other through a signed URL of the server's store. */
-async function signedGet(client: DownloadClient, uri: string): Promise<string> {
-  if (/^https?:\/\//i.test(uri)) return uri;
-  try {
-    return (await client.createDownloadLocation({ nativeUrl: uri })).signedUrl;
-  } catch (err) {
-    if (!(err instanceof PetrelError)) throw err;
-    const Type = err.constructor as new (...a: ConstructorParameters<typeof PetrelError>) => PetrelError;
-    throw new Type(err.code, `cannot download ${uri}: ${err.message}`, err.cause);
-  }
-}
 
 export async function downloadFile(
   client: DownloadClient,
@@ -35,7 +29,52 @@ export async function downloadFile(
   dest: string,
   opts: TransferOptions = {},
 ): Promise<void> {
-  await getFile(await signedGet(client, uri), dest, opts.signal === undefined ? {} : { signal: opts.signal });
+  const loc = await locate(client, uri);
+  await getFile(loc.url, dest, opts.signal === undefined ? {} : { signal: opts.signal });
+}
+
+/**
+ * The listed files of the directory at `uri` into `dest` (created; files already there stay unless replaced). A file
+ * is started with a URL that still has a while to live: past that, the listing is asked for again.
+ */
+async function downloadListed(
+  client: DownloadClient,
+  uri: string,
+  first: Listing,
+  dest: string,
+  opts: TransferOptions,
+): Promise<void> {
+  let expiresAt = first.expiresAt?.getTime();
+  let fetchedAt = Date.now();
+  /** The URLs of the listing asked for again, by key (until then, each file's own). */
+  let urls: Map<string, string> | undefined;
+  let refresh: Promise<void> | undefined;
+  const urlOf = async (f: ListedFile): Promise<string> => {
+    const margin = expiresAt === undefined ? 0 : Math.min(30_000, (expiresAt - fetchedAt) / 10);
+    if (expiresAt !== undefined && Date.now() >= expiresAt - margin) {
+      refresh ??= fetchListing(client, uri, opts.signal)
+        .then((listing) => {
+          if (listing === undefined) throw new BlobNotFoundError(404, `the directory ${uri} is gone`);
+          urls = new Map(listing.files.map((g) => [g.key, g.url]));
+          expiresAt = listing.expiresAt?.getTime();
+          fetchedAt = Date.now();
+        })
+        .finally(() => {
+          refresh = undefined;
+        });
+      await refresh;
+    }
+    const url = urls === undefined ? f.url : urls.get(f.key);
+    if (url === undefined) throw new BlobNotFoundError(404, `${uri}/${f.key} left the directory`);
+    return url;
+  };
+  await fs.promises.mkdir(dest, { recursive: true });
+  await mapLimit(first.files, opts.concurrency ?? 4, async (f) => {
+    await getFile(await urlOf(f), path.join(dest, ...f.key.split("/")), {
+      size: f.size,
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    });
+  });
 }
 
 /** The files of the directory at `uri` into `dest` (created; files already there stay unless replaced). */
@@ -45,33 +84,15 @@ export async function downloadDirectory(
   dest: string,
   opts: TransferOptions = {},
 ): Promise<void> {
-  const base = uri.replace(/\/+$/, "");
-  let text: string;
-  try {
-    text = await getText(await signedGet(client, listingUri(base)), opts.signal);
-  } catch (err) {
-    if (!(err instanceof BlobNotFoundError)) throw err;
-    throw new BlobNotFoundError(
-      404,
-      `no directory listing at ${listingUri(base)}: only directories uploaded by Petrel's TypeScript client or Worker can be downloaded (the server offers no listing of a prefix)`,
-      { cause: err },
-    );
-  }
-  const files = parseListing(text, listingUri(base));
-  await fs.promises.mkdir(dest, { recursive: true });
-  await mapLimit(files, opts.concurrency ?? 4, async (f) => {
-    const url = await signedGet(client, `${base}/${f.key}`);
-    await getFile(url, path.join(dest, ...f.key.split("/")), {
-      size: f.size,
-      md5: f.md5,
-      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-    });
-  });
+  const listing = await fetchListing(client, uri, opts.signal);
+  if (listing === undefined)
+    throw new BlobNotFoundError(404, `nothing to download at ${uri}: no directory (no file under it) there`);
+  await downloadListed(client, uri, listing, dest, opts);
 }
 
 /**
- * Downloads the blob at `uri` to `dest`, as a file or directory (`kind`), or — when unknown — as a file if one is
- * there, else as a directory with a listing. Returns the local path and what it was.
+ * Downloads the blob at `uri` to `dest`, as a file or directory (`kind`), or — when unknown — as whatever the server
+ * answers: a file's bytes, or a directory's listing. Returns the local path and what it was.
  */
 export async function downloadBlob(
   client: DownloadClient,
@@ -89,25 +110,24 @@ export async function downloadBlob(
     () => false,
   );
   const file = isDir ? path.join(dest, basenameOf(uri)) : dest;
-  try {
+  if (kind === "file") {
     await downloadFile(client, uri, file, opts);
-    return { path: file, kind: "file" };
-  } catch (err) {
-    if (kind === "file" || !(err instanceof BlobNotFoundError)) throw err;
+    return { path: file, kind };
   }
-  try {
-    await downloadDirectory(client, uri, dest, opts);
-  } catch (err) {
+  const loc = await locate(client, uri);
+  const res = await openGet(loc.url, opts.signal).catch((err: unknown) => {
     if (!(err instanceof BlobNotFoundError)) throw err;
-    throw new BlobNotFoundError(
-      404,
-      `nothing to download at ${uri}: no file there, and no directory listing`,
-      {
-        cause: err,
-      },
-    );
+    throw new BlobNotFoundError(404, `nothing to download at ${uri}: no file or directory there`, {
+      cause: err,
+    });
+  });
+  const got = await readListingOrBody(res, loc.url, uri);
+  if ("files" in got) {
+    await downloadListed(client, uri, { files: got.files, expiresAt: loc.expiresAt }, dest, opts);
+    return { path: dest, kind: "directory" };
   }
-  return { path: dest, kind: "directory" };
+  await saveBody(res, got.body, loc.url, file);
+  return { path: file, kind: "file" };
 }
 
 /** The last segment of a URI, decoded, as a safe local file name. */

@@ -1,13 +1,14 @@
 // Local files and directories into the server's blob store through DataProxyService, as flytekit uploads them: a
 // file's MD5 in a first streamed pass, CreateUploadLocation (content_md5, filename, add_content_md5_metadata), then a
-// streamed PUT to the signed URL. A directory's files go under one filename_root (file-digest.ts), with a listing
-// beside them (directory-listing.ts). The same content always gets the same location, so re-uploading succeeds.
-import { createHash } from "node:crypto";
+// streamed PUT to the signed URL. A directory's files go under one filename_root (file-digest.ts); nothing else is
+// written beside them (the server lists a directory itself). The same content always gets the same location, so
+// re-uploading succeeds.
 import fs from "node:fs";
 import path from "node:path";
+import { Code } from "@connectrpc/connect";
 import type { Literal } from "../gen/flyteidl/core/literals_pb.js";
+import { fetchListing } from "./blob-listing.js";
 import { blobsOf, isMultipart, isRemoteUri } from "./blob-literals.js";
-import { encodeListing, LISTING_FILE, listingRoot, listingUri } from "./directory-listing.js";
 import { EntityAlreadyExistsError } from "./errors.js";
 import { type DirectoryFile, digestDirectory, digestFile, directoryRoot, mapLimit } from "./file-digest.js";
 import { putFile } from "./http-transfer.js";
@@ -29,15 +30,13 @@ export interface TransferOptions {
 }
 
 interface Piece {
-  /** A local file, or the bytes themselves. */
-  readonly body: string | Buffer;
+  /** The local file. */
+  readonly file: string;
   readonly md5: Buffer;
   readonly size: number;
   readonly filename: string;
   readonly filenameRoot?: string;
 }
-
-const md5Of = (bytes: Uint8Array) => createHash("md5").update(bytes).digest();
 
 /** One CreateUploadLocation and the PUT of its bytes; the native URL. */
 async function put(client: DataProxyClient, scope: UploadScope, p: Piece, signal?: AbortSignal) {
@@ -52,7 +51,7 @@ async function put(client: DataProxyClient, scope: UploadScope, p: Piece, signal
   await putFile(
     loc.signedUrl,
     { "Content-MD5": p.md5.toString("base64"), ...loc.headers },
-    p.body,
+    p.file,
     p.size,
     signal,
   );
@@ -67,10 +66,15 @@ export async function uploadFile(
   opts: TransferOptions = {},
 ): Promise<string> {
   const { md5, size } = await digestFile(file);
-  return put(client, scope, { body: file, md5, size, filename: path.basename(file) }, opts.signal);
+  return put(client, scope, { file, md5, size, filename: path.basename(file) }, opts.signal);
 }
 
-/** Uploads every file under `dir` (symbolic links skipped) and its listing; the directory's native URL. */
+/**
+ * Uploads every file under `dir` (symbolic links skipped); the directory's native URL. A directory is named by its
+ * files' MD5s alone (as flytekit names it): one holding the same contents under other names may already be there,
+ * and is refused before anything is added to it, since the two would then be one. An empty directory is refused: a
+ * blob store keeps no directory without files.
+ */
 export async function uploadDirectory(
   client: DataProxyClient,
   scope: UploadScope,
@@ -78,42 +82,42 @@ export async function uploadDirectory(
   opts: TransferOptions = {},
 ): Promise<string> {
   const files = await digestDirectory(dir, opts.concurrency ?? 4);
+  const first = files[0];
+  if (first === undefined)
+    throw new TypeMismatchError(`directory ${dir} has no files: a blob store keeps no empty directory`);
   const root = directoryRoot(files);
+  // Where the directory goes: the place of its first file, less that file's key.
+  const probe = await client.createUploadLocation({
+    project: scope.project,
+    domain: scope.domain,
+    contentMd5: first.md5,
+    filename: first.key,
+    filenameRoot: root,
+  });
+  const dirUrl = probe.nativeUrl.endsWith(`/${first.key}`)
+    ? probe.nativeUrl.slice(0, -first.key.length - 1)
+    : undefined;
+  if (dirUrl === undefined)
+    throw new Error(`directory ${dir}: the server placed its file ${first.key} apart (${probe.nativeUrl})`);
+  const ours = new Set(files.map((f) => f.key));
+  const there = await fetchListing(client, dirUrl, opts.signal);
+  const stranger = there?.files.find((f) => !ours.has(f.key));
+  if (stranger !== undefined)
+    throw new EntityAlreadyExistsError(
+      Code.AlreadyExists,
+      `directory ${dir}: a different directory with the same file contents under other names was uploaded to ${dirUrl} before (it holds ${stranger.key}; a directory's place is named by its files' MD5s alone, as flytekit names it), so this one cannot be stored there`,
+      undefined,
+    );
   const urls = await mapLimit(files, opts.concurrency ?? 4, (f: DirectoryFile) =>
     put(
       client,
       scope,
-      { body: f.path, md5: f.md5, size: f.size, filename: f.key, filenameRoot: root },
+      { file: f.path, md5: f.md5, size: f.size, filename: f.key, filenameRoot: root },
       opts.signal,
     ),
   );
-  const listing = encodeListing(files);
-  const suffix = listingUri("");
-  const native = await put(
-    client,
-    scope,
-    {
-      body: listing,
-      md5: md5Of(listing),
-      size: listing.length,
-      filename: LISTING_FILE,
-      filenameRoot: listingRoot(root),
-    },
-    opts.signal,
-  ).catch((err: unknown) => {
-    if (!(err instanceof EntityAlreadyExistsError)) throw err;
-    throw new EntityAlreadyExistsError(
-      err.code,
-      `directory ${dir}: a different directory with the same file contents under other names was uploaded to ${root} before (a directory's place is named by its files' MD5s alone, as flytekit names it), so this one's listing cannot be written there`,
-      err.cause,
-    );
-  });
-  const dirUrl = native.endsWith(suffix) ? native.slice(0, -suffix.length) : undefined;
-  const strays = urls.filter((u, i) => u !== `${dirUrl}/${files[i]?.key}`);
-  if (dirUrl === undefined || strays.length > 0)
-    throw new Error(
-      `directory ${dir}: the server placed its files or listing apart (${native}, ${strays[0]})`,
-    );
+  const stray = urls.find((u, i) => u !== `${dirUrl}/${files[i]?.key}`);
+  if (stray !== undefined) throw new Error(`directory ${dir}: the server placed its files apart (${stray})`);
   return dirUrl;
 }
 

@@ -62,5 +62,5 @@ export class BlobTransferError extends Error {
   }
 }
 
-/** No blob at the URI (a 404 of its signed GET), or no listing of a directory there. */
+/** No blob at the URI (a 404 of its signed GET), or no file under a directory there. */
 export class BlobNotFoundError extends BlobTransferError {}

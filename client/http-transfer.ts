@@ -1,7 +1,7 @@
 // Streamed HTTP transfers of one blob through a signed URL: a PUT of a local file (flytekit's upload: Content-Length,
 // Content-MD5 and the headers CreateUploadLocation returned) and a GET into a local file (written beside it, checked
-// against the announced length and any known MD5, then renamed into place). Bodies are never held in memory.
-import { createHash } from "node:crypto";
+// against the expected or announced length, then renamed into place). Bodies are never held in memory; a GET's first
+// bytes can be looked at before its body is saved (peekBody), and a small document read whole (readText).
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -39,13 +39,12 @@ function failure(method: string, url: string, status: number, text: string): Blo
 }
 
 /**
- * PUTs a local file (streamed) or bytes, of `size` bytes, to a signed URL; 200 and 201 are success (S3 answers 200,
- * Azure 201).
+ * PUTs a local file (streamed) of `size` bytes to a signed URL; 200 and 201 are success (S3 answers 200, Azure 201).
  */
 export function putFile(
   url: string,
   headers: Readonly<Record<string, string>>,
-  body: string | Uint8Array,
+  local: string,
   size: number,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -76,11 +75,7 @@ export function putFile(
           : new BlobTransferError(undefined, `PUT ${redact(url)} failed: ${err.message}`, { cause: err }),
       ),
     );
-    if (typeof body !== "string") {
-      req.end(body);
-      return;
-    }
-    const file = fs.createReadStream(body);
+    const file = fs.createReadStream(local);
     file.on("error", (err) => req.destroy(err));
     file.pipe(req);
   });
@@ -96,48 +91,100 @@ function responseOf(req: http.ClientRequest, url: string): Promise<http.Incoming
   });
 }
 
-/** GETs a URL's body as text (small documents: directory listings). */
-export async function getText(url: string, signal?: AbortSignal): Promise<string> {
+/** Opens a GET of a URL; any answer but 200 is thrown (404 as BlobNotFoundError) with its reason. */
+export async function openGet(url: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
   const res = await responseOf(request("GET", url, {}, signal), url);
   if (res.statusCode !== 200) throw failure("GET", url, res.statusCode ?? 0, await reason(res));
-  let text = "";
-  for await (const chunk of res) text += (chunk as Buffer).toString();
-  return text;
+  return res;
+}
+
+/** A response's body as chunks; its first bytes (up to `n`, fewer when it is shorter) read ahead to look at. */
+export async function peekBody(
+  res: http.IncomingMessage,
+  n: number,
+): Promise<{ readonly head: Buffer; readonly body: AsyncIterable<Buffer> }> {
+  const it = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let ended = false;
+  while (size < n && !ended) {
+    const next = await it.next();
+    if (next.done === true) ended = true;
+    else {
+      chunks.push(next.value);
+      size += next.value.length;
+    }
+  }
+  const head = Buffer.concat(chunks);
+  async function* body(): AsyncGenerator<Buffer> {
+    try {
+      if (head.length > 0) yield head;
+      for (let next = ended ? undefined : await it.next(); next !== undefined && next.done !== true; ) {
+        yield next.value;
+        next = await it.next();
+      }
+    } finally {
+      // A reader that stops early closes the response.
+      await it.return?.();
+    }
+  }
+  return { head, body: body() };
+}
+
+/** A body read whole as UTF-8 text; one longer than `maxBytes` is refused (a document, not a blob). */
+export async function readText(body: AsyncIterable<Buffer>, url: string, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes)
+      throw new BlobTransferError(200, `GET ${redact(url)}: the document exceeds ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export interface GetFileOptions {
   readonly signal?: AbortSignal;
-  /** Checked against the bytes received (a directory listing's size and MD5). */
+  /** Checked against the bytes received (a listed file's size); else the response's Content-Length is. */
   readonly size?: number;
-  readonly md5?: Uint8Array;
 }
 
 /** GETs a URL into `dest` (its directory created); `dest` is replaced only by a complete, checked body. */
 export async function getFile(url: string, dest: string, opts: GetFileOptions = {}): Promise<void> {
-  const res = await responseOf(request("GET", url, {}, opts.signal), url);
-  if (res.statusCode !== 200) throw failure("GET", url, res.statusCode ?? 0, await reason(res));
+  const res = await openGet(url, opts.signal);
+  await saveBody(res, res, url, dest, opts.size);
+}
+
+/**
+ * Streams the body of `res` (or `body`, its chunks after a peek) into `dest` (its directory created), checked
+ * against `size`, else the announced Content-Length; `dest` is replaced only by a complete, checked body.
+ */
+export async function saveBody(
+  res: http.IncomingMessage,
+  body: AsyncIterable<Buffer>,
+  url: string,
+  dest: string,
+  size?: number,
+): Promise<void> {
   await fs.promises.mkdir(path.dirname(dest), { recursive: true });
   const partial = `${dest}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
-  const hash = createHash("md5");
   let received = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
       received += chunk.length;
       done(null, chunk);
     },
   });
   try {
-    await pipeline(res, meter, fs.createWriteStream(partial));
+    await pipeline(body, meter, fs.createWriteStream(partial));
     const announced = res.headers["content-length"];
-    const expected = opts.size ?? (announced === undefined ? undefined : Number(announced));
+    const expected = size ?? (announced === undefined ? undefined : Number(announced));
     if (expected !== undefined && received !== expected)
       throw new BlobTransferError(
         200,
         `GET ${redact(url)}: received ${received} bytes, expected ${expected} (the transfer was cut short)`,
       );
-    if (opts.md5 !== undefined && !hash.digest().equals(Buffer.from(opts.md5)))
-      throw new BlobTransferError(200, `GET ${redact(url)}: the body's MD5 differs from the listed one`);
     await fs.promises.rename(partial, dest);
   } catch (err) {
     await fs.promises.rm(partial, { force: true });

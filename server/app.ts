@@ -106,7 +106,7 @@ export async function startPetrel(
     // Blobs live in the store (local under PETREL_HOME by default); signed URLs point at the HTTP port.
     const signer = await createUrlSigner(config);
     blobs = createBlobStore(config, signer);
-    const managers = createManagers(db, config, new TieredDataStore(blobs));
+    const managers = createManagers(db, config, new TieredDataStore(blobs), signer);
     // One LISTEN connection serves the engine, the watch streams and the scheduler.
     const hub = new NotificationHub(databaseUrl, [WORK_CHANNEL, WATCH_CHANNEL, SCHEDULE_CHANNEL], logger);
     notifications = hub;

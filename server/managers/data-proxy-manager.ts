@@ -1,5 +1,7 @@
 // DataProxyService: signed upload and download URLs for the blob store (FlyteAdmin's rules and texts,
 // task-contract.md §2), and GetData's flyte://v1/<project>/<domain>/<execution>/<node>[/<attempt>]/<i|o|d>[/<var>].
+// Beyond FlyteAdmin, CreateDownloadLocation of a directory (a URI with blobs under it) signs its listing
+// (storage/blob-listing.ts), so a multipart blob can be downloaded whoever wrote it.
 import crypto from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -25,7 +27,10 @@ import {
   GetDataResponseSchema,
 } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { AppError, alreadyExists, Code, invalidArgument, notFound } from "../errors.js";
+import { keyUnder } from "../storage/blob-key.js";
+import { hasBlobsUnder } from "../storage/blob-listing.js";
 import type { BlobInfo, BlobStore } from "../storage/blob-store.js";
+import type { HmacUrlSigner } from "../storage/signed-urls.js";
 import { modelText } from "../transformers/model-text.js";
 import { downloadExpiresIn, uploadExpiresInMs } from "../validation/data-proxy-validator.js";
 import type { NodeExecutionManager } from "./node-execution-manager.js";
@@ -102,6 +107,8 @@ export class DataProxyManager {
     private readonly nodes: NodeExecutionManager,
     private readonly store: BlobStore,
     private readonly options: DataProxyOptions,
+    /** Signs directory listings (served by the HTTP port for either store). */
+    private readonly listings: Pick<HmacUrlSigner, "signList">,
   ) {}
 
   /** `<root>/<prefix>/<org>/<project>/<domain>/<root>/<filename>`, empty parts dropped; a part may hold `/`. */
@@ -151,16 +158,32 @@ export class DataProxyManager {
     });
   }
 
-  /** Deprecated in Flyte, still served: a signed GET of any blob of the store (existing or not). */
+  /**
+   * Deprecated in Flyte, still served: a signed GET of any blob of the store (existing or not, as FlyteAdmin signs
+   * it). A URI with no blob but blobs under it (`<uri>/…`) is a directory: the answer is a signed GET of its listing.
+   * A URI ending in `/` names a directory only, and one with no blobs under it is NotFound.
+   */
   async createDownloadLocation(req: CreateDownloadLocationRequest): Promise<CreateDownloadLocationResponse> {
     const expires = downloadExpiresIn(req.expiresIn, this.options.downloadMaxExpiresMs);
     if ("problem" in expires) throw invalidArgument(`error while validating request: ${expires.problem}`);
-    if (!this.store.owns(req.nativeUrl)) {
+    const dirUri = req.nativeUrl.replace(/\/+$/, "");
+    const dirKey = keyUnder(this.store.root, dirUri);
+    if (dirKey === undefined) {
       throw invalidArgument(
         `error while validating request: native_url [${req.nativeUrl}] is not a blob of this store`,
       );
     }
-    const signed = await this.store.signGet(req.nativeUrl, { expiresInMs: expires.ms });
+    const onlyDirectory = dirUri !== req.nativeUrl;
+    let signed: { readonly url: string; readonly expiresAt: Date };
+    if (!onlyDirectory && (await this.store.head(dirUri)) !== undefined) {
+      signed = await this.store.signGet(dirUri, { expiresInMs: expires.ms });
+    } else if (await hasBlobsUnder(this.store, dirUri)) {
+      signed = this.listings.signList(dirKey, { expiresInMs: expires.ms });
+    } else if (onlyDirectory) {
+      throw notFound(`no blobs under directory [${req.nativeUrl}]`);
+    } else {
+      signed = await this.store.signGet(dirUri, { expiresInMs: expires.ms });
+    }
     return create(CreateDownloadLocationResponseSchema, {
       signedUrl: signed.url,
       expiresAt: timestampFromDate(signed.expiresAt),

@@ -3,6 +3,7 @@ import type { Knex } from "knex";
 import { CompilePool } from "../compiler/compile-pool.js";
 import type { PetrelConfig } from "../config.js";
 import type { DataStore } from "../repositories/data-store.js";
+import type { HmacUrlSigner } from "../storage/signed-urls.js";
 import { AttributesManager } from "./attributes-manager.js";
 import { DataProxyManager } from "./data-proxy-manager.js";
 import { EventManager } from "./event-manager.js";
@@ -37,7 +38,13 @@ export interface Managers {
   close(): Promise<void>;
 }
 
-export function createManagers(db: Knex, config: PetrelConfig, data: DataStore): Managers {
+/** `signer` signs the directory listings DataProxyService hands out, whichever the store (storage/blob-listing.ts). */
+export function createManagers(
+  db: Knex,
+  config: PetrelConfig,
+  data: DataStore,
+  signer: Pick<HmacUrlSigner, "signList">,
+): Managers {
   const projects = new ProjectManager(db, config.domains);
   const compiler = new CompilePool();
   const workflows = new WorkflowManager(db, projects, compiler);
@@ -65,7 +72,7 @@ export function createManagers(db: Knex, config: PetrelConfig, data: DataStore):
     executions,
     events: new EventManager(db, data, config.engine),
     nodeExecutions,
-    dataProxy: new DataProxyManager(nodeExecutions, data.blobs, config),
+    dataProxy: new DataProxyManager(nodeExecutions, data.blobs, config, signer),
     metrics: new MetricsManager(db, executions),
     signals: new SignalManager(db),
     close: () => compiler.stop(),

@@ -71,8 +71,13 @@ export interface BlobStore {
   /**
    * Every blob whose URI starts with `prefix`, with its size, in URI order. `prefix` is usually directory-like (ends in
    * `/`; `root + "/"` lists the store); a partial last segment matches as S3 prefixes do (`…/a` lists `…/ab/c`).
+   * With `limit`, the store stops looking once it found that many: at most `limit` blobs come back (which ones, when
+   * there are more, is not specified), so a caller can bound the work and memory of a large prefix.
    */
-  list(prefix: string): Promise<{ readonly uri: string; readonly size: number }[]>;
+  list(
+    prefix: string,
+    options?: { readonly limit?: number },
+  ): Promise<{ readonly uri: string; readonly size: number }[]>;
   /** A URL to PUT the blob to until `expiresInMs` from now (S3: presigned; local: Petrel's HTTP port, signed). */
   signPut(uri: string, options: PutOptions & { readonly expiresInMs: number }): Promise<SignedPut>;
   /** A URL to GET the blob from until `expiresInMs` from now. */

@@ -123,13 +123,16 @@ export class LocalBlobStore implements BlobStore {
     return { size, contentMd5: Buffer.from(record.md5, "base64") };
   }
 
-  async list(prefix: string): Promise<{ readonly uri: string; readonly size: number }[]> {
+  async list(
+    prefix: string,
+    options: { readonly limit?: number } = {},
+  ): Promise<{ readonly uri: string; readonly size: number }[]> {
     const rest = prefixUnder(this.root, prefix);
     if (rest === undefined) throw notInStore(prefix);
     const cut = rest.lastIndexOf("/");
     const dirKey = rest.slice(0, cut + 1);
     const found: { uri: string; size: number }[] = [];
-    await this.walk(dirKey, rest.slice(cut + 1), found);
+    await this.walk(dirKey, rest.slice(cut + 1), found, options.limit ?? Number.POSITIVE_INFINITY);
     return found.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   }
 
@@ -199,11 +202,15 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  /** Collects the files under the directory `dirKey` (`""` or `a/b/`) whose first name starts with `namePrefix`. */
+  /**
+   * Collects the files under the directory `dirKey` (`""` or `a/b/`) whose first name starts with `namePrefix`, until
+   * `found` holds `limit`.
+   */
   private async walk(
     dirKey: string,
     namePrefix: string,
     found: { uri: string; size: number }[],
+    limit: number,
   ): Promise<void> {
     const dir = path.join(this.dir, ...dirKey.split("/").filter((s) => s !== ""));
     const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
@@ -211,10 +218,11 @@ export class LocalBlobStore implements BlobStore {
       throw err;
     });
     for (const entry of entries) {
+      if (found.length >= limit) return;
       if (!entry.name.startsWith(namePrefix) || entry.name.startsWith(RESERVED_PREFIX)) continue;
       const key = `${dirKey}${entry.name}`;
       if (entry.isDirectory()) {
-        await this.walk(`${key}/`, "", found);
+        await this.walk(`${key}/`, "", found, limit);
       } else if (entry.isFile() && keyUnder(this.root, `${this.root}/${key}`) !== undefined) {
         const size = await stat(path.join(dir, entry.name)).then(
           (s) => s.size,

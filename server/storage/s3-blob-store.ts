@@ -146,9 +146,13 @@ export class S3BlobStore implements BlobStore {
     return contentMd5 === undefined ? { size } : { size, contentMd5 };
   }
 
-  async list(prefix: string): Promise<{ readonly uri: string; readonly size: number }[]> {
+  async list(
+    prefix: string,
+    options: { readonly limit?: number } = {},
+  ): Promise<{ readonly uri: string; readonly size: number }[]> {
     const rest = prefixUnder(this.root, prefix);
     if (rest === undefined) throw notInStore(prefix);
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const found: { uri: string; size: number }[] = [];
     let token: string | undefined;
     do {
@@ -157,13 +161,15 @@ export class S3BlobStore implements BlobStore {
           Bucket: this.bucket,
           Prefix: this.prefix === "" ? rest : `${this.prefix}/${rest}`,
           ContinuationToken: token,
+          MaxKeys: Math.min(1000, limit - found.length),
         }),
       );
       for (const object of page.Contents ?? []) {
         const uri = `s3://${this.bucket}/${object.Key ?? ""}`;
-        if (keyUnder(this.root, uri) !== undefined) found.push({ uri, size: object.Size ?? 0 });
+        if (keyUnder(this.root, uri) !== undefined && found.length < limit)
+          found.push({ uri, size: object.Size ?? 0 });
       }
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+      token = page.IsTruncated === true && found.length < limit ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
     return found;
   }

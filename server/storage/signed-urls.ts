@@ -1,8 +1,10 @@
-// HMAC-SHA256 signed URLs for blobs that Petrel's HTTP port serves itself (the local store's signPut/signGet):
-// `<public base>/api/v1/blobs/<key>?expires=<unix ms>[&md5=<hex>][&meta=1]&signature=<base64url>`. The method, the
-// key, the expiry and, for a PUT, the content MD5 and whether it is recorded are all under the signature; a URL
-// signed for GET cannot PUT. Verification is constant-time. The key comes from configuration, else it is generated
-// once and kept (mode 0600) in PETREL_HOME, so URLs stay valid across restarts.
+// HMAC-SHA256 signed URLs for what Petrel's HTTP port serves itself: the local store's blobs (its signPut/signGet),
+// `<public base>/api/v1/blobs/<key>?expires=<unix ms>[&md5=<hex>][&meta=1]&signature=<base64url>`, and directory
+// listings of either store (`LIST`, storage/blob-listing.ts),
+// `<public base>/api/v1/blob-listings/<directory key>?expires=<unix ms>&signature=<base64url>`. The method, the key,
+// the expiry and, for a PUT, the content MD5 and whether it is recorded are all under the signature; a URL signed for
+// one method (GET, PUT, LIST) is refused for any other. Verification is constant-time. The key comes from
+// configuration, else it is generated once and kept (mode 0600) in PETREL_HOME, so URLs stay valid across restarts.
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -13,9 +15,11 @@ import type { UrlSigner } from "./url-signer.js";
 
 /** Where the HTTP port serves signed blob URLs. */
 export const BLOB_PATH_PREFIX = "/api/v1/blobs/";
+/** Where the HTTP port serves signed directory listings (storage/blob-listing.ts). */
+export const LISTING_PATH_PREFIX = "/api/v1/blob-listings/";
 export const SIGNING_KEY_FILE = "signing-key";
 
-export type SignedMethod = "PUT" | "GET";
+export type SignedMethod = "PUT" | "GET" | "LIST";
 
 /** What a verified URL allows. */
 export interface BlobGrant {
@@ -80,6 +84,13 @@ export class HmacUrlSigner implements UrlSigner {
     return { url: this.url(grant), expiresAt: new Date(expiresAtMs) };
   }
 
+  /** A URL to GET the listing of the directory at `key` (its blobs' keys under it) until `expiresInMs` from now. */
+  signList(key: string, options: { readonly expiresInMs: number }): SignedGet {
+    const expiresAtMs = this.now() + Math.max(0, options.expiresInMs);
+    const grant: BlobGrant = { method: "LIST", key, expiresAtMs, contentMd5: undefined, storeMd5: false };
+    return { url: this.url(grant), expiresAt: new Date(expiresAtMs) };
+  }
+
   /**
    * Checks a request's method, key (decoded, `/`-joined) and query against their signature, then the expiry. The
    * reason of a refusal is safe to send to the client.
@@ -95,7 +106,7 @@ export class HmacUrlSigner implements UrlSigner {
     if (
       (md5Hex !== null && !/^[0-9a-f]{32}$/.test(md5Hex)) ||
       (meta !== null && meta !== "1") ||
-      (method === "GET" && (md5Hex !== null || meta !== null))
+      (method !== "PUT" && (md5Hex !== null || meta !== null))
     ) {
       return { ok: false, reason: "the signature does not match" };
     }
@@ -124,7 +135,8 @@ export class HmacUrlSigner implements UrlSigner {
     if (grant.contentMd5 !== undefined) query.set("md5", Buffer.from(grant.contentMd5).toString("hex"));
     if (grant.storeMd5) query.set("meta", "1");
     query.set("signature", this.sign(grant).toString("base64url"));
-    return `${base}${BLOB_PATH_PREFIX}${encodeKey(grant.key)}?${query}`;
+    const prefix = grant.method === "LIST" ? LISTING_PATH_PREFIX : BLOB_PATH_PREFIX;
+    return `${base}${prefix}${encodeKey(grant.key)}?${query}`;
   }
 
   private sign(grant: BlobGrant): Buffer {

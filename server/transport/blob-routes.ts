@@ -1,13 +1,21 @@
-// The signed blob URLs on the HTTP/1.1 port (the local store's signPut/signGet, see storage/signed-urls.ts): a PUT
-// streams its body into the store, a GET (or HEAD) streams a blob out. Every refusal is a plain-text answer naming
-// the problem: 400 for a malformed key or a body/Content-MD5 that does not match the signed MD5, 403 for a wrong
-// signature, an expired URL or a key outside the store, 404 for a missing blob, 413 past the upload limit.
+// The signed URLs on the HTTP/1.1 port (storage/signed-urls.ts): the local store's blobs — a PUT streams its body into
+// the store, a GET (or HEAD) streams a blob out — and either store's directory listings (a GET answers the JSON of
+// storage/blob-listing.ts). Every refusal is a plain-text answer naming the problem: 400 for a malformed key or a
+// body/Content-MD5 that does not match the signed MD5, 403 for a wrong signature (or one made for another method), an
+// expired URL or a key outside the store, 404 for a missing blob or a directory with no blobs, 413 past the upload
+// limit, 422 for a directory with more blobs than one listing names.
 import type http from "node:http";
 import { pipeline } from "node:stream/promises";
 import { AppError, Code } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { listDirectory } from "../storage/blob-listing.js";
 import type { BlobStore } from "../storage/blob-store.js";
-import { BLOB_PATH_PREFIX, type BlobGrant, type HmacUrlSigner } from "../storage/signed-urls.js";
+import {
+  BLOB_PATH_PREFIX,
+  type BlobGrant,
+  type HmacUrlSigner,
+  LISTING_PATH_PREFIX,
+} from "../storage/signed-urls.js";
 import { answerPlain } from "./http-failure.js";
 import type { HttpRoute } from "./http-routes.js";
 
@@ -31,11 +39,14 @@ class Refusal extends Error {
 
 const BAD_SEGMENT = /[/\\\0]/;
 
-/** The decoded key segments of the request path; refused when one is empty, `.`/`..` or holds `/`, `\` or NUL. */
-function keySegments(rawPath: string): string[] {
+/**
+ * The decoded key segments of the request path after `prefix`; refused when one is empty, `.`/`..` or holds `/`, `\`
+ * or NUL.
+ */
+function keySegments(rawPath: string, prefix: string): string[] {
   let segments: string[];
   try {
-    segments = rawPath.slice(BLOB_PATH_PREFIX.length).split("/").map(decodeURIComponent);
+    segments = rawPath.slice(prefix.length).split("/").map(decodeURIComponent);
   } catch {
     throw new Refusal(400, "bad request: the blob key is not valid percent-encoded UTF-8");
   }
@@ -147,31 +158,78 @@ async function getBlob(
   }
 }
 
-async function serveBlob(deps: BlobRouteDeps, req: http.IncomingMessage, res: http.ServerResponse) {
+/** The store URI and the grant of a signed request under `prefix`, or a refusal. */
+function verified(
+  deps: BlobRouteDeps,
+  req: http.IncomingMessage,
+  prefix: string,
+  method: "GET" | "PUT" | "LIST",
+): { uri: string; grant: BlobGrant } {
   const url = req.url ?? "";
   const q = url.indexOf("?");
-  const segments = keySegments(q < 0 ? url : url.slice(0, q));
+  const segments = keySegments(q < 0 ? url : url.slice(0, q), prefix);
   // The key is checked before the signature: a key that is no blob of the store is refused whoever signed it.
   const uri = blobUri(deps.store, segments);
   const verdict = deps.verifier.verify(
-    req.method === "PUT" ? "PUT" : "GET",
+    method,
     segments.join("/"),
     new URLSearchParams(q < 0 ? "" : url.slice(q + 1)),
   );
   if (!verdict.ok) throw new Refusal(403, `forbidden: ${verdict.reason}`);
-  if (req.method === "PUT") await putBlob(deps, uri, verdict.grant, req, res);
+  return { uri, grant: verdict.grant };
+}
+
+async function serveBlob(deps: BlobRouteDeps, req: http.IncomingMessage, res: http.ServerResponse) {
+  const { uri, grant } = verified(deps, req, BLOB_PATH_PREFIX, req.method === "PUT" ? "PUT" : "GET");
+  if (req.method === "PUT") await putBlob(deps, uri, grant, req, res);
   else await getBlob(deps, uri, req, res);
+}
+
+async function serveListing(deps: BlobRouteDeps, req: http.IncomingMessage, res: http.ServerResponse) {
+  const { uri, grant } = verified(deps, req, LISTING_PATH_PREFIX, "LIST");
+  let body: string;
+  try {
+    body = await listDirectory(deps.store, uri, grant.expiresAtMs);
+  } catch (err) {
+    if (err instanceof AppError && err.code === Code.NotFound) {
+      throw new Refusal(404, "not found: no blobs under this directory");
+    }
+    if (err instanceof AppError && err.code === Code.ResourceExhausted) {
+      throw new Refusal(422, `unprocessable: ${err.message}`);
+    }
+    throw err;
+  }
+  res.writeHead(200, {
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+    "cache-control": "no-store",
+  });
+  res.end(body);
+}
+
+/** The route of a request path, or undefined when it is none of these. */
+function routeOf(url: string) {
+  if (url.startsWith(BLOB_PATH_PREFIX))
+    return {
+      serve: serveBlob,
+      methods: ["GET", "HEAD", "PUT"],
+      takes: "signed blob URLs take GET, HEAD and PUT",
+    };
+  if (url.startsWith(LISTING_PATH_PREFIX))
+    return { serve: serveListing, methods: ["GET"], takes: "signed listing URLs take GET" };
+  return undefined;
 }
 
 export function blobRoutes(deps: BlobRouteDeps): HttpRoute {
   return (req, res) => {
-    if (!(req.url ?? "").startsWith(BLOB_PATH_PREFIX)) return false;
-    if (req.method !== "PUT" && req.method !== "GET" && req.method !== "HEAD") {
-      res.setHeader("allow", "GET, HEAD, PUT");
-      answerPlain(res, 405, "method not allowed: signed blob URLs take GET, HEAD and PUT\n");
+    const route = routeOf(req.url ?? "");
+    if (route === undefined) return false;
+    if (!route.methods.includes(req.method ?? "")) {
+      res.setHeader("allow", route.methods.join(", "));
+      answerPlain(res, 405, `method not allowed: ${route.takes}\n`);
       return true;
     }
-    return serveBlob(deps, req, res).catch((err: unknown) => {
+    return route.serve(deps, req, res).catch((err: unknown) => {
       if (req.method === "PUT" && !(err instanceof Refusal) && !req.complete) {
         // The client went away mid-upload: the store kept nothing, and there is no one to answer.
         deps.logger.debug("blob upload cut short", { path: (req.url ?? "").split("?")[0], error: err });

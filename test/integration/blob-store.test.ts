@@ -139,6 +139,11 @@ describe.each([localSubject(), s3Subject()])("the $name blob store", (subject) =
     ]);
     expect((await store.list(`${store.uri(dir, "n0")}/`)).map((e) => e.uri)).toEqual([b, a]);
     expect(await store.list(`${store.uri(dir, "nothing")}/`)).toEqual([]);
+    // A limit stops the search (which blobs come back past it is not specified).
+    const two = await store.list(`${store.uri(dir)}/`, { limit: 2 });
+    expect(two).toHaveLength(2);
+    for (const e of two) expect([a, b, c]).toContain(e.uri);
+    expect(await store.list(`${store.uri(dir)}/`, { limit: 4 })).toHaveLength(3);
     const missing = store.uri(dir, "n1", "inputs.pb");
     expect(await store.get(missing)).toBeUndefined();
     expect(await store.read(missing)).toBeUndefined();

@@ -20,10 +20,16 @@ const MAIN = path.resolve(import.meta.dirname, "s3-server-main.ts");
 
 export async function startS3TestServer(bucket = "petrel-test"): Promise<S3TestServer> {
   const directory = await mkdtemp(path.join(os.tmpdir(), "petrel-s3-"));
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { ...process.env, S3_TEST_DIR: directory, S3_TEST_BUCKET: bucket },
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider: without
+  // it every truncated listing page is an InternalError.
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--openssl-legacy-provider", "--import", "tsx", MAIN],
+    {
+      env: { ...process.env, S3_TEST_DIR: directory, S3_TEST_BUCKET: bucket },
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));

@@ -1,11 +1,13 @@
 // Files and directories through the TypeScript client on a real server, on each store (local filesystem, and S3 on
 // the S3 test server): local paths given to execute() are uploaded through CreateUploadLocation + the signed PUT, TS
 // function tasks (served by this process's Worker) get local paths and return local paths that the worker uploads,
-// and outputs come back through the signed GET URLs.
+// and outputs come back through the signed GET URLs — a directory through the server's listing of it, whoever wrote it
+// (this client, flytekit, a container task).
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestFile } from "../../../client/file-digest.js";
 import {
@@ -22,7 +24,9 @@ import {
   ExecutionError_ErrorKind,
   WorkflowExecution_Phase as W,
 } from "../../../gen/flyteidl/core/execution_pb.js";
+import { DataLoadingConfigSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { both, reverse, seen, tree } from "../../fixtures/files-module.js";
+import { taskId, taskTemplate } from "../../fixtures/flyte-builders.js";
 import { base32, md5 } from "../../support/data-proxy.js";
 import { type S3TestServer, startS3TestServer } from "../../support/s3-test-server.js";
 import { startTestServer, type TestServer } from "../../support/test-server.js";
@@ -149,6 +153,14 @@ describe.each(stores)("files and directories through the TypeScript client on th
     );
     expect(sent.dir.endsWith(`/${P.project}/${P.domain}/${root}`)).toBe(true);
     expect(seen.dir).not.toMatch(/^[a-z]+:\/\//);
+    // Nothing is written beside a directory: the uploads area holds its files and the other uploads' only.
+    const area = await remote.client.createDownloadLocation({
+      nativeUrl: `${sent.dir.slice(0, -root.length)}`,
+    });
+    const inArea = ((await (await fetch(area.signedUrl)).json()) as { files: { key: string }[] }).files;
+    expect(inArea.map((f) => f.key)).toEqual(expect.arrayContaining(keys.map((k) => `${root}/${k}`)));
+    expect(inArea.filter((f) => f.key.startsWith(root) && !f.key.startsWith(`${root}/`))).toEqual([]);
+    expect(inArea.filter((f) => /\.listing\//.test(f.key))).toEqual([]);
 
     const out = (await exe.outputs()) as { keys: string[]; copy: string };
     expect(out.keys).toEqual(keys);
@@ -245,27 +257,93 @@ describe.each(stores)("files and directories through the TypeScript client on th
     );
   });
 
-  it("names what is missing when a directory has no listing (one written without this client)", async () => {
-    // A directory as flytekit's FlyteFS uploads it: files under one filename_root, nothing beside them.
-    const body = Buffer.from("from elsewhere\n");
-    const loc = await remote.client.createUploadLocation({
-      ...P,
-      contentMd5: md5(body),
-      filenameRoot: "FOREIGNROOT",
-      filename: "x.txt",
-      addContentMd5Metadata: true,
-    });
-    const put = await fetch(loc.signedUrl, { method: "PUT", body, headers: { ...loc.headers } });
-    expect(put.status).toBe(200);
-    const dirUri = loc.nativeUrl.slice(0, -"/x.txt".length);
-    // Its file downloads; the directory cannot be listed through the server.
-    const one = await remote.download(loc.nativeUrl, path.join(scratch, "foreign.txt"));
-    expect(fs.readFileSync(one).equals(body)).toBe(true);
+  it("downloads a directory written without this client (as flytekit's FlyteFS uploads it), and names what is missing", async () => {
+    // Files under one filename_root, nothing beside them; one of them JSON that looks like a listing.
+    const bodies: Record<string, Buffer> = {
+      "x.txt": Buffer.from("from elsewhere\n"),
+      "nested/fake.json": Buffer.from('{"format":"petrel.blob-listing/v1","files":[]}'),
+    };
+    const urls: Record<string, string> = {};
+    for (const [key, body] of Object.entries(bodies)) {
+      const loc = await remote.client.createUploadLocation({
+        ...P,
+        contentMd5: md5(body),
+        filenameRoot: "FOREIGNROOT",
+        filename: key,
+        addContentMd5Metadata: true,
+      });
+      const put = await fetch(loc.signedUrl, { method: "PUT", body, headers: { ...loc.headers } });
+      expect(put.status).toBe(200);
+      urls[key] = loc.nativeUrl;
+    }
+    const dirUri = (urls["x.txt"] ?? "").slice(0, -"/x.txt".length);
+    const expected = Object.fromEntries(Object.entries(bodies).map(([k, b]) => [k, b.toString("hex")]));
+    // As a directory literal, as a plain URI (whatever the server answers), and with a trailing `/`.
     const dirLiteral = toLiteral(dirUri, t.directory.literalType);
-    await expect(remote.download(dirLiteral, path.join(scratch, "foreign"))).rejects.toThrow(
-      /no directory listing at .*FOREIGNROOT\.listing\/files\.json: only directories uploaded by Petrel's TypeScript client or Worker/,
+    expect(readTree(await remote.download(dirLiteral, path.join(scratch, "foreign")))).toEqual(expected);
+    expect(readTree(await remote.download(dirUri, path.join(scratch, "foreign-uri")))).toEqual(expected);
+    expect(readTree(await remote.download(`${dirUri}/`, path.join(scratch, "foreign-slash")))).toEqual(
+      expected,
     );
-    await expect(remote.download(dirUri, path.join(scratch, "foreign"))).rejects.toThrow(BlobNotFoundError);
+    // A stored JSON file, even one shaped like a listing, is a file.
+    const fake = await remote.download(urls["nested/fake.json"] ?? "", path.join(scratch, "fake.json"));
+    expect(fs.readFileSync(fake).equals(bodies["nested/fake.json"] ?? Buffer.alloc(0))).toBe(true);
+
+    const none = toLiteral(`${dirUri}-NONE`, t.directory.literalType);
+    await expect(remote.download(none, path.join(scratch, "none"))).rejects.toThrow(
+      /nothing to download at .*FOREIGNROOT-NONE: no directory \(no file under it\) there/,
+    );
+    await expect(remote.download(none, path.join(scratch, "none"))).rejects.toThrow(BlobNotFoundError);
+    await expect(remote.download(`${dirUri}-NONE`, path.join(scratch, "none"))).rejects.toThrow(
+      /nothing to download at .*FOREIGNROOT-NONE: no file or directory there/,
+    );
+    // A file where a directory is expected.
+    const fileAsDir = toLiteral(urls["x.txt"] ?? "", t.directory.literalType);
+    await expect(remote.download(fileAsDir, path.join(scratch, "none"))).rejects.toThrow(BlobNotFoundError);
+    expect(fs.existsSync(path.join(scratch, "none"))).toBe(false);
+  });
+
+  it("downloads a directory a container task wrote (data_config, a multipart Blob output)", async () => {
+    const name = "files.container-dir";
+    const script = [
+      "mkdir -p /var/outputs/d/sub/deeper",
+      "printf 'alpha\\n' > /var/outputs/d/a.txt",
+      "printf 'beta' > /var/outputs/d/sub/b.txt",
+      "printf 'gamma' > /var/outputs/d/sub/deeper/c.txt",
+    ].join(" && ");
+    await remote.client.createTask({
+      id: taskId(name, "v1", P.project, P.domain),
+      spec: {
+        template: taskTemplate({
+          outputs: { d: t.directory.literalType },
+          command: ["sh", "-c", script],
+          edit: (tt) => {
+            if (tt.target.case === "container")
+              tt.target.value.dataConfig = create(DataLoadingConfigSchema, {
+                enabled: true,
+                inputPath: "/var/inputs",
+                outputPath: "/var/outputs",
+              });
+          },
+        }),
+      },
+    });
+    const exe = await remote.execute({ task: name, version: "v1" }, {}, { wait: true });
+    expect(exe.error).toBeUndefined();
+    expect(exe.phase).toBe(W.SUCCEEDED);
+    const out = (await exe.outputs()) as { d: string };
+    expect(out.d).toMatch(stored);
+    const expected = {
+      "a.txt": Buffer.from("alpha\n").toString("hex"),
+      "sub/b.txt": Buffer.from("beta").toString("hex"),
+      "sub/deeper/c.txt": Buffer.from("gamma").toString("hex"),
+    };
+    const dest = path.join(scratch, "container-dir");
+    expect(await remote.download(out.d, dest)).toBe(dest);
+    expect(readTree(dest)).toEqual(expected);
+    const all = path.join(scratch, "container-out");
+    expect(await exe.downloadOutputs(all)).toEqual({ d: path.join(all, "d") });
+    expect(readTree(path.join(all, "d"))).toEqual(expected);
   });
 
   it("uploads a launch plan's default file input at registration, versioned by its content", async () => {
@@ -303,6 +381,12 @@ describe.each(stores)("files and directories through the TypeScript client on th
     );
     await expect(remote.execute(tree, { dir: path.join(scratch, "data.csv") })).rejects.toThrow(
       /dir: expected a directory/,
+    );
+    // A blob store keeps no directory without files.
+    const empty = path.join(scratch, `empty-${store.name}`);
+    fs.mkdirSync(empty);
+    await expect(remote.execute(tree, { dir: empty })).rejects.toThrow(
+      /directory .*empty-.* has no files: a blob store keeps no empty directory/,
     );
     expect((await remote.recentExecutions({ limit: 1000 })).length).toBe(before);
   });

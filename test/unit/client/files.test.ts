@@ -1,15 +1,16 @@
 // The client's file pieces that need no server: digests and flytekit's directory root, which URIs are remote, the
-// blobs inside literals, directory listings (and keys that would climb out of a directory), `--input k=@PATH`,
-// bounded concurrency, and launch plans whose local file defaults are rewritten without touching the definition.
+// blobs inside literals, the server's directory listings (and keys that would climb out of a directory),
+// `--input k=@PATH`, bounded concurrency, and launch plans whose local file defaults are rewritten without touching the
+// definition.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localPathOf } from "../../../client/blob-downloads.js";
+import { LISTING_FORMAT, parseListing } from "../../../client/blob-listing.js";
 import { blobsOfMap, isRemoteUri, launchPlanLiterals } from "../../../client/blob-literals.js";
 import { parseInputs } from "../../../client/cli/main.js";
-import { encodeListing, listingUri, parseListing } from "../../../client/directory-listing.js";
 import { launchPlan, serialize, t, task, workflow } from "../../../client/dsl/index.js";
 import { base32, digestDirectory, digestFile, directoryRoot, mapLimit } from "../../../client/file-digest.js";
 import { toLiteralMap } from "../../../client/type-engine.js";
@@ -92,18 +93,28 @@ describe("literals", () => {
 });
 
 describe("directory listings", () => {
-  it("round-trip, and refuse keys that would leave the directory", () => {
-    const files = [{ key: "a/b.txt", size: 3, md5: md5("abc") }];
-    expect(parseListing(encodeListing(files).toString(), "l")).toEqual(files);
-    expect(listingUri("s3://b/p/ROOT/")).toBe("s3://b/p/ROOT.listing/files.json");
-    for (const key of ["../x", "/abs", "a/../../b", "a//b", "a\\b", "."]) {
-      const text = JSON.stringify({
-        format: "petrel.directory-listing/v1",
-        files: [{ key, size: 1, md5: md5("x").toString("hex") }],
-      });
-      expect(() => parseListing(text, "l")).toThrow(/unsafe file key/);
+  it("reads the server's listing, and refuses keys that would leave the directory or entries it cannot use", () => {
+    const files = [
+      { key: "a/b.txt", size: 3, url: "http://127.0.0.1:1/api/v1/blobs/d/a/b.txt?signature=x" },
+      { key: "c", size: 0, url: "https://bucket.example.com/d/c?X-Amz-Signature=y" },
+    ];
+    expect(parseListing(JSON.stringify({ format: LISTING_FORMAT, files }), "l")).toEqual(files);
+    const listing = (entry: object) => JSON.stringify({ format: LISTING_FORMAT, files: [entry] });
+    for (const key of ["../x", "/abs", "a/../../b", "a//b", "a\\b", ".", ""]) {
+      expect(() => parseListing(listing({ key, size: 1, url: "http://h/x" }), "l")).toThrow(
+        /unsafe file key/,
+      );
+    }
+    for (const bad of [
+      { key: "k", size: -1, url: "http://h/x" },
+      { key: "k", size: 1.5, url: "http://h/x" },
+      { key: "k", size: 1, url: "file:///etc/passwd" },
+      { key: "k", size: 1 },
+    ]) {
+      expect(() => parseListing(listing(bad), "l")).toThrow(/bad entry for k/);
     }
     expect(() => parseListing("{}", "l")).toThrow(/not a directory listing/);
+    expect(() => parseListing("[", "l")).toThrow(/not a directory listing \(not JSON\)/);
   });
 
   it("lays blobs out under a directory without climbing out of it", () => {

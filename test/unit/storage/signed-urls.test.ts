@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   BLOB_PATH_PREFIX,
   HmacUrlSigner,
+  LISTING_PATH_PREFIX,
   loadSigningKey,
   SIGNING_KEY_FILE,
   type SignedMethod,
@@ -89,6 +90,23 @@ describe("HmacUrlSigner", () => {
     const get = parse(s.signGet("p/d/f.txt", { expiresInMs: 60_000 }).url);
     get.query.set("meta", "1");
     expect(s.verify("GET", get.key, get.query)).toEqual(refused);
+  });
+
+  it("signs a directory listing (LIST) at its own path; GET, PUT and LIST signatures are not interchangeable", () => {
+    const s = signer();
+    const list = s.signList("p/d/ROOT", { expiresInMs: 60_000 });
+    expect(list.url.startsWith(`http://127.0.0.1:8088${LISTING_PATH_PREFIX}p/d/ROOT?`)).toBe(true);
+    expect(list.expiresAt.getTime()).toBe(1_060_000);
+    const u = new URL(list.url);
+    const key = u.pathname.slice(LISTING_PATH_PREFIX.length);
+    expect(s.verify("LIST", key, u.searchParams)).toMatchObject({ ok: true, grant: { method: "LIST", key } });
+    const refused = { ok: false, reason: "the signature does not match" };
+    expect(s.verify("GET", key, u.searchParams)).toEqual(refused);
+    expect(s.verify("PUT", key, u.searchParams)).toEqual(refused);
+    const get = parse(s.signGet(key, { expiresInMs: 60_000 }).url);
+    expect(s.verify("LIST", get.key, get.query)).toEqual(refused);
+    const put = parse(s.signPut(key, { expiresInMs: 60_000 }).url);
+    expect(s.verify("LIST", put.key, put.query)).toEqual(refused);
   });
 
   it("refuses an expired URL, from the instant it expires", () => {

@@ -106,7 +106,8 @@ export async function startPetrel(
     // Blobs live in the store (local under PETREL_HOME by default); signed URLs point at the HTTP port.
     const signer = await createUrlSigner(config);
     blobs = createBlobStore(config, signer);
-    const managers = createManagers(db, config, new TieredDataStore(blobs), signer);
+    const data = new TieredDataStore(blobs);
+    const managers = createManagers(db, config, data, signer);
     // One LISTEN connection serves the engine, the watch streams and the scheduler.
     const hub = new NotificationHub(databaseUrl, [WORK_CHANNEL, WATCH_CHANNEL, SCHEDULE_CHANNEL], logger);
     notifications = hub;
@@ -119,7 +120,7 @@ export async function startPetrel(
     engine = started;
     const materializer = new BlobMaterializer(db, blobs, logger, opts.materializer);
     materializer.start();
-    started.materializeWith((b) => materializer.push(b));
+    data.materializeWith((b) => materializer.push(b));
     stopMaterializer = () => materializer.stop();
     started.setChildLauncher((req, o) => managers.launcher.createExecution(req, o));
     if (config.engine) {

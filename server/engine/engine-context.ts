@@ -26,7 +26,7 @@ import type { Logger } from "../logger.js";
 import { LruCache } from "../lru-cache.js";
 import { EventBatch } from "../managers/event-batch.js";
 import { applyWorkflowEvent } from "../managers/workflow-event-recorder.js";
-import type { BlobWrite, DataStore } from "../repositories/data-store.js";
+import type { DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { decodeClosureInSteps } from "../transformers/closure-decoder.js";
 import { executionId } from "../transformers/execution.js";
@@ -95,9 +95,6 @@ export class EngineContext {
   /** Told, after an engine transaction committed, which executions' watchers it notified (and its token). */
   onCommitted: ((executionIds: readonly string[], token: string) => void) | undefined;
 
-  /** Told, after an engine transaction committed, which blobs it wrote as database copies (see BlobMaterializer). */
-  onBlobsCommitted: ((blobs: readonly BlobWrite[]) => void) | undefined;
-
   /** A transaction whose node and task events are written, batched, before it commits. */
   async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     let batch: EventBatch | undefined;
@@ -110,8 +107,7 @@ export class EngineContext {
     });
     const told = batch?.toldWatchers() ?? [];
     if (batch !== undefined && told.length > 0) this.onCommitted?.(told, batch.token);
-    const copies = batch?.committedCopies() ?? [];
-    if (copies.length > 0) this.onBlobsCommitted?.(copies);
+    this.data.committed(batch?.committedCopies() ?? []);
     return result;
   }
 

@@ -10,7 +10,7 @@ import type { Knex } from "knex";
 import type { NotificationHub } from "../db/notifications.js";
 import type { Logger } from "../logger.js";
 import { WATCH_CHANNEL } from "../managers/workflow-event-recorder.js";
-import type { BlobWrite, DataStore } from "../repositories/data-store.js";
+import type { DataStore } from "../repositories/data-store.js";
 import {
   type Claim,
   claimWork,
@@ -94,11 +94,6 @@ export class Engine {
   /** Launch-plan nodes start child executions through this. */
   setChildLauncher(launch: LaunchChild): void {
     this.ctx.launchChild = launch;
-  }
-
-  /** Blobs written as database copies by engine transactions are handed to `write` after they commit. */
-  materializeWith(write: (blobs: readonly BlobWrite[]) => void): void {
-    this.ctx.onBlobsCommitted = write;
   }
 
   /** Task log links point at this HTTP base URL. */

@@ -111,9 +111,9 @@ export class ExecutionLauncher {
       const outcome = await this.inserts.submit(item);
       switch (outcome.kind) {
         case "created":
-          // Into the blob store once the row exists (the INSERT kept the database copy): a name that is taken
-          // never gets its inputs overwritten there.
-          await this.data.materialize(item.extras.blobs);
+          // The INSERT wrote the inputs' database copies and outbox entries; the store copies follow (only for the
+          // row that was created: a name that is taken never gets its inputs overwritten).
+          this.data.committed(item.extras.blobs);
           return executionId(outcome.row);
         case "exists":
           throw executionExists();

@@ -26,6 +26,11 @@ export interface DataStore {
   databaseCopies(blobs: readonly BlobWrite[]): BlobWrite[];
   /** Writes blobs to the blob store only (durable when it resolves). */
   materialize(blobs: readonly BlobWrite[]): Promise<void>;
+  /**
+   * Hands over blobs whose database copies (and blob outbox entries) just committed, for the blob materializer to
+   * write to the store; without one (no server running) the outbox keeps them.
+   */
+  committed(blobs: readonly BlobWrite[]): void;
   /** A blob: its database copy when there is one, else the blob store's. */
   get(db: Knex, uri: string): Promise<Uint8Array | undefined>;
   /** A blob's database copy only. */
@@ -63,12 +68,22 @@ const MATERIALIZE_CONCURRENCY = 32;
  */
 export class TieredDataStore implements DataStore {
   readonly root: string;
+  private afterCommit: ((blobs: readonly BlobWrite[]) => void) | undefined;
 
   constructor(
     readonly blobs: BlobStore,
     private readonly maxCopyBytes = 64 * 1024,
   ) {
     this.root = blobs.root;
+  }
+
+  /** Who writes committed blobs to the store (the server's BlobMaterializer). */
+  materializeWith(write: (blobs: readonly BlobWrite[]) => void): void {
+    this.afterCommit = write;
+  }
+
+  committed(blobs: readonly BlobWrite[]): void {
+    if (blobs.length > 0) this.afterCommit?.(blobs);
   }
 
   databaseCopies(blobs: readonly BlobWrite[]): BlobWrite[] {

@@ -174,7 +174,10 @@ function insertSql(rows: string, blobs: string, tags: string): string {
     blobs AS (
       INSERT INTO data_blobs (uri, data)
       SELECT b.uri, b.data FROM ${blobs} JOIN exec ON ${KEY_MATCH("exec", "b")}
-      ON CONFLICT (uri) DO UPDATE SET data = EXCLUDED.data),
+      ON CONFLICT (uri) DO UPDATE SET data = EXCLUDED.data
+      RETURNING uri),
+    outbox AS (
+      INSERT INTO blob_outbox (uri) SELECT uri FROM blobs ON CONFLICT (uri) DO NOTHING),
     tags AS (
       INSERT INTO execution_tags (execution_id, key, value)
       SELECT exec.id, t.key, t.value FROM ${tags} JOIN exec ON ${KEY_MATCH("exec", "t")}),

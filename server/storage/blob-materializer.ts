@@ -1,8 +1,9 @@
-// Writes the engine's small blobs to the blob store after the transactions that wrote their database copies commit,
-// so the engine's hot path never waits for the store. Blobs this process committed are written at once (handed over
-// in memory); a sweep writes whatever the blob outbox still holds after a while — another server's, or what a crash
-// left — from the database copies. An entry leaves the outbox only once its blob is durable in the store, so every
-// URI the engine hands out is readable there soon after its commit, crash or not.
+// Writes small blobs (the engine's, an execution's inputs) to the blob store after the transactions that wrote their
+// database copies commit, so neither the engine nor CreateExecution waits for the store. Blobs this process committed
+// are written at once (handed over in memory), then made durable together by one flush; a sweep writes whatever the
+// blob outbox still holds after a while — another server's, or what a crash left — from the database copies. An
+// entry leaves the outbox only once its blob is durable in the store, so every URI handed out is readable there soon
+// after its commit, crash or not.
 import type { Knex } from "knex";
 import type { Logger } from "../logger.js";
 import { clearOutbox, lockPending } from "../repositories/blob-outbox-repo.js";
@@ -16,15 +17,18 @@ export interface MaterializerOptions {
   readonly staleMs: number;
   /** Store writes in flight at once. */
   readonly concurrency: number;
+  /** How long handed-over blobs wait for more to be written with them. */
+  readonly batchMs: number;
 }
 
-const DEFAULTS: MaterializerOptions = { sweepMs: 2_000, staleMs: 5_000, concurrency: 16 };
+const DEFAULTS: MaterializerOptions = { sweepMs: 2_000, staleMs: 5_000, concurrency: 16, batchMs: 25 };
 const SWEEP_BATCH = 256;
 
 export class BlobMaterializer {
   private readonly options: MaterializerOptions;
   private queue = new Map<string, Uint8Array>();
   private draining: Promise<void> | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private stopped = false;
@@ -43,14 +47,21 @@ export class BlobMaterializer {
     this.timer.unref();
   }
 
-  /** Blobs whose database copies (and outbox entries) just committed in this process. */
+  /**
+   * Blobs whose database copies (and outbox entries) just committed in this process. They are written a moment later
+   * (batchMs), together with whatever comes meanwhile: one flush covers them all.
+   */
   push(blobs: readonly BlobWrite[]): void {
     if (this.stopped) return; // the next server's sweep writes them
     for (const b of blobs) this.queue.set(b.uri, b.data);
-    this.draining ??= this.drain().finally(() => {
-      this.draining = undefined;
-      if (this.queue.size > 0 && !this.stopped) this.push([]);
-    });
+    if (this.draining !== undefined || this.batchTimer !== undefined || this.queue.size === 0) return;
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = undefined;
+      this.draining = this.drain().finally(() => {
+        this.draining = undefined;
+        this.push([]);
+      });
+    }, this.options.batchMs);
   }
 
   /** Writes what was handed over; the outbox keeps whatever fails (a sweep retries it). */
@@ -65,14 +76,17 @@ export class BlobMaterializer {
     }
   }
 
-  /** Writes blobs to the store, `concurrency` at a time; returns the URIs written. */
+  /**
+   * Writes blobs to the store, `concurrency` at a time, then makes them durable together (one flush, not a sync per
+   * file); returns the URIs written.
+   */
   private async write(blobs: readonly (readonly [string, Uint8Array])[]): Promise<string[]> {
     const written: string[] = [];
     for (let i = 0; i < blobs.length; i += this.options.concurrency) {
       await Promise.all(
         blobs.slice(i, i + this.options.concurrency).map(async ([uri, data]) => {
           try {
-            await this.store.put(uri, data);
+            await this.store.put(uri, data, { durable: false });
             written.push(uri);
           } catch (err) {
             this.logger.warn("writing a blob to the store failed; it stays in the outbox", {
@@ -83,6 +97,7 @@ export class BlobMaterializer {
         }),
       );
     }
+    if (written.length > 0) await this.store.flush();
     return written;
   }
 
@@ -107,6 +122,7 @@ export class BlobMaterializer {
   /** Finishes the writes under way (within `graceMs`); what was not written yet is left to the outbox. */
   async stop(graceMs = 5_000): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.batchTimer);
     this.stopped = true;
     const grace = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.all([this.draining, this.sweeping]), grace]);

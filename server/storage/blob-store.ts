@@ -25,6 +25,11 @@ export interface SignedGet {
 }
 
 export interface PutOptions {
+  /**
+   * False: replaced atomically, but durable only after the next flush() (many writes, one flush: the blob
+   * materializer's). Default true.
+   */
+  readonly durable?: boolean;
   /** The MD5 (raw 16 bytes) the body must have; a body with another MD5 is refused. */
   readonly contentMd5?: Uint8Array;
   /**
@@ -82,6 +87,8 @@ export interface BlobStore {
   signPut(uri: string, options: PutOptions & { readonly expiresInMs: number }): Promise<SignedPut>;
   /** A URL to GET the blob from until `expiresInMs` from now. */
   signGet(uri: string, options: { readonly expiresInMs: number }): Promise<SignedGet>;
+  /** Makes every write made with `durable: false` durable (a no-op where writes always are). */
+  flush(): Promise<void>;
   /** Releases what the store holds (S3 client sockets). */
   close(): Promise<void>;
 }

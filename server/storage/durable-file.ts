@@ -36,20 +36,23 @@ export async function replaceFileDurably<T>(
   target: string,
   fill: (handle: FileHandle) => Promise<T>,
   beforeRename: (temp: string, filled: T) => Promise<void> = async () => {},
+  /** False: the same atomic replacement, its fsyncs left to a later flush of the whole file system. */
+  durable = true,
 ): Promise<T> {
   const dir = path.dirname(target);
-  await makeDirectoryDurably(dir);
+  if (durable) await makeDirectoryDurably(dir);
+  else await mkdir(dir, { recursive: true });
   const temp = path.join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
   const handle = await open(temp, "wx", 0o644);
   let closed = false;
   try {
     const filled = await fill(handle);
-    await handle.sync();
+    if (durable) await handle.sync();
     await handle.close();
     closed = true;
     await beforeRename(temp, filled);
     await rename(temp, target);
-    await syncDirectory(dir);
+    if (durable) await syncDirectory(dir);
     return filled;
   } catch (err) {
     if (!closed) await handle.close().catch(() => {});

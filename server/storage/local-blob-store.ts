@@ -5,9 +5,11 @@
 // into place after its sidecar, and a rename keeps the inode, so a sidecar is believed only while the blob is the file
 // it was written for (a crash between the two renames, or a later overwrite without storeMd5, leaves it ignored).
 // Signed URLs come from an injected UrlSigner (Petrel's HTTP port serves them; signed-urls.ts).
-import { type FileHandle, open, readdir, readFile, stat, unlink } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { type FileHandle, mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { promisify } from "node:util";
 import { type AppError, failedPrecondition } from "../errors.js";
 import {
   joinKey,
@@ -67,10 +69,15 @@ export class LocalBlobStore implements BlobStore {
     const key = this.requireKey(uri);
     const md5 = md5Of(data);
     if (options.contentMd5 !== undefined && !sameMd5(md5, options.contentMd5)) throw md5Mismatch();
-    await this.replace(key, options.storeMd5 === true, async (handle) => {
-      await writeAll(handle, data);
-      return { size: data.byteLength, contentMd5: md5 };
-    });
+    await this.replace(
+      key,
+      options.storeMd5 === true,
+      async (handle) => {
+        await writeAll(handle, data);
+        return { size: data.byteLength, contentMd5: md5 };
+      },
+      options.durable !== false,
+    );
   }
 
   async write(
@@ -144,6 +151,12 @@ export class LocalBlobStore implements BlobStore {
     return this.signer.signGet(this.requireKey(uri), options);
   }
 
+  /** One syncfs of the store's file system (coreutils `sync -f`): every write since is durable after it. */
+  async flush(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await promisify(execFile)("sync", ["-f", this.dir]);
+  }
+
   async close(): Promise<void> {}
 
   private requireKey(uri: string): string {
@@ -168,6 +181,7 @@ export class LocalBlobStore implements BlobStore {
     key: string,
     storeMd5: boolean,
     fill: (handle: FileHandle) => Promise<BlobInfo & { readonly contentMd5: Uint8Array }>,
+    durable = true,
   ): Promise<BlobInfo> {
     const write = replaceFileDurably(this.fileOf(key), fill, async (temp, filled) => {
       if (!storeMd5) return;

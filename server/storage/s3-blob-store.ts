@@ -191,6 +191,9 @@ export class S3BlobStore implements BlobStore {
     return this.presign(new GetObjectCommand({ Bucket: this.bucket, Key }), options.expiresInMs);
   }
 
+  /** S3 writes are durable once acknowledged. */
+  async flush(): Promise<void> {}
+
   async close(): Promise<void> {
     this.client.destroy();
   }

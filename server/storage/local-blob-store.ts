@@ -5,11 +5,9 @@
 // into place after its sidecar, and a rename keeps the inode, so a sidecar is believed only while the blob is the file
 // it was written for (a crash between the two renames, or a later overwrite without storeMd5, leaves it ignored).
 // Signed URLs come from an injected UrlSigner (Petrel's HTTP port serves them; signed-urls.ts).
-import { execFile } from "node:child_process";
 import { type FileHandle, mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { promisify } from "node:util";
 import { type AppError, failedPrecondition } from "../errors.js";
 import {
   joinKey,
@@ -23,6 +21,7 @@ import {
 } from "./blob-key.js";
 import type { BlobInfo, BlobStore, PutOptions, SignedGet, SignedPut } from "./blob-store.js";
 import { replaceFileDurably, writeAll } from "./durable-file.js";
+import { Syncer } from "./fs-syncer.js";
 import { Md5Meter, meteredChunks } from "./md5-meter.js";
 import type { UrlSigner } from "./url-signer.js";
 
@@ -35,6 +34,7 @@ interface Md5Record {
 }
 
 export class LocalBlobStore implements BlobStore {
+  private syncer: Syncer | undefined;
   readonly root: string;
 
   /** The store's directory (absolute, normalized). */
@@ -151,13 +151,17 @@ export class LocalBlobStore implements BlobStore {
     return this.signer.signGet(this.requireKey(uri), options);
   }
 
-  /** One syncfs of the store's file system (coreutils `sync -f`): every write since is durable after it. */
+  /** One syncfs of the store's file system (coreutils `sync -f`): every write before it is durable after it. */
   async flush(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await promisify(execFile)("sync", ["-f", this.dir]);
+    this.syncer ??= new Syncer(this.dir);
+    await this.syncer.sync();
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.syncer?.close();
+    this.syncer = undefined;
+  }
 
   private requireKey(uri: string): string {
     const key = keyUnder(this.root, uri);
@@ -183,16 +187,23 @@ export class LocalBlobStore implements BlobStore {
     fill: (handle: FileHandle) => Promise<BlobInfo & { readonly contentMd5: Uint8Array }>,
     durable = true,
   ): Promise<BlobInfo> {
-    const write = replaceFileDurably(this.fileOf(key), fill, async (temp, filled) => {
-      if (!storeMd5) return;
-      const { ino } = await stat(temp, { bigint: true });
-      const record: Md5Record = {
-        md5: Buffer.from(filled.contentMd5).toString("base64"),
-        size: filled.size,
-        ino: String(ino),
-      };
-      await replaceFileDurably(this.md5FileOf(key), (h) => writeAll(h, Buffer.from(JSON.stringify(record))));
-    });
+    const write = replaceFileDurably(
+      this.fileOf(key),
+      fill,
+      async (temp, filled) => {
+        if (!storeMd5) return;
+        const { ino } = await stat(temp, { bigint: true });
+        const record: Md5Record = {
+          md5: Buffer.from(filled.contentMd5).toString("base64"),
+          size: filled.size,
+          ino: String(ino),
+        };
+        await replaceFileDurably(this.md5FileOf(key), (h) =>
+          writeAll(h, Buffer.from(JSON.stringify(record))),
+        );
+      },
+      durable,
+    );
     const result = await write.catch((err: unknown) => {
       throw nameClash(err, key) ?? err;
     });

@@ -34,6 +34,19 @@ describe("LocalBlobStore", () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
+  it("writes blobs without a sync each and flushes them together, again after close", async () => {
+    const uris = Array.from({ length: 20 }, (_, i) => store.uri("batch", `b${i}`));
+    await Promise.all(uris.map((u, i) => store.put(u, Buffer.from(`blob ${i}`), { durable: false })));
+    await Promise.all([store.flush(), store.flush(), store.flush()]);
+    for (const [i, u] of uris.entries())
+      expect(Buffer.from((await store.get(u)) ?? [])).toEqual(Buffer.from(`blob ${i}`));
+    await store.close();
+    await store.flush(); // a new helper after close
+    expect((await readdir(path.join(dir, "blobs", "batch"))).filter((f) => f.startsWith(".petrel"))).toEqual(
+      [],
+    );
+  });
+
   it("names blobs by their absolute paths, unencoded, as flytekit opens file:// URIs", async () => {
     const uri = store.uri("proj", "dev", "my data (1).csv");
     expect(uri).toBe(`file://${dir}/blobs/proj/dev/my data (1).csv`);

@@ -21,7 +21,7 @@ export interface MaterializerOptions {
   readonly batchMs: number;
 }
 
-const DEFAULTS: MaterializerOptions = { sweepMs: 2_000, staleMs: 5_000, concurrency: 16, batchMs: 25 };
+const DEFAULTS: MaterializerOptions = { sweepMs: 2_000, staleMs: 5_000, concurrency: 4, batchMs: 100 };
 const SWEEP_BATCH = 256;
 
 export class BlobMaterializer {

@@ -67,7 +67,8 @@ export class LocalBlobStore implements BlobStore {
 
   async put(uri: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
     const key = this.requireKey(uri);
-    const md5 = md5Of(data);
+    const wanted = options.contentMd5 !== undefined || options.storeMd5 === true;
+    const md5 = wanted ? md5Of(data) : new Uint8Array(); // hashed only when checked or recorded
     if (options.contentMd5 !== undefined && !sameMd5(md5, options.contentMd5)) throw md5Mismatch();
     await this.replace(
       key,
@@ -207,8 +208,18 @@ export class LocalBlobStore implements BlobStore {
     const result = await write.catch((err: unknown) => {
       throw nameClash(err, key) ?? err;
     });
-    if (!storeMd5) await unlink(this.md5FileOf(key)).catch(() => {});
+    if (storeMd5) this.sidecarTops?.add(key.split("/")[0] ?? "");
+    else if (await this.mayHaveSidecar(key)) await unlink(this.md5FileOf(key)).catch(() => {});
     return result;
+  }
+
+  /** The first key segments under which MD5 sidecars exist (read once, then kept up to date). */
+  private sidecarTops: Set<string> | undefined;
+
+  /** Whether an old sidecar may exist for `key` (most keys, the engine's, never have one: no unlink for them). */
+  private async mayHaveSidecar(key: string): Promise<boolean> {
+    this.sidecarTops ??= new Set(await readdir(path.join(this.dir, MD5_DIR)).catch(() => []));
+    return this.sidecarTops.has(key.split("/")[0] ?? "");
   }
 
   private async readMd5Record(key: string): Promise<Md5Record | undefined> {

@@ -115,6 +115,7 @@ export async function startPetrel(
     const started = new Engine(db, hub, managers.data, logger, {
       leaseMs: config.engineLeaseMs,
       workRoot: path.join(config.home, "work"),
+      taskEnv: config.taskEnv,
       ...opts.engine,
     });
     engine = started;
@@ -122,6 +123,7 @@ export async function startPetrel(
     materializer.start();
     data.materializeWith((b) => materializer.push(b));
     stopMaterializer = () => materializer.stop();
+    started.setCompiler(managers.compiler);
     started.setChildLauncher((req, o) => managers.launcher.createExecution(req, o));
     if (config.engine) {
       started.start();

@@ -1,5 +1,6 @@
 // The only reader of process.env: flags and environment variables map to one frozen, validated config.
 import path from "node:path";
+import { oneOf, parseDomains, parseDuration, parseEnvList, parsePort, parseSize } from "./config-values.js";
 import { formatStorageUrl, parseStorageUrl } from "./storage/storage-url.js";
 
 export interface DomainConfig {
@@ -47,6 +48,11 @@ export interface PetrelConfig {
   readonly storageRegion: string;
   /** Path-style S3 URLs (`host/bucket/key`); default on with an endpoint, off for AWS. */
   readonly storagePathStyle: boolean;
+  /**
+   * Variables every task process gets (`NAME=value,…`): task processes never inherit the server's environment,
+   * so this is how an operator hands them, say, AWS credentials for an s3:// store.
+   */
+  readonly taskEnv: Readonly<Record<string, string>>;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +90,7 @@ const SETTINGS = {
   storageEndpoint: { flag: "--storage-endpoint", env: "PETREL_STORAGE_ENDPOINT" },
   storageRegion: { flag: "--storage-region", env: "PETREL_STORAGE_REGION" },
   storagePathStyle: { flag: "--storage-path-style", env: "PETREL_STORAGE_PATH_STYLE" },
+  taskEnv: { flag: "--task-env", env: "PETREL_TASK_ENV" },
 } as const satisfies Record<keyof PetrelConfig, Setting>;
 
 export const CONFIG_SETTINGS: Readonly<Record<string, Setting>> = SETTINGS;
@@ -91,7 +98,6 @@ export const CONFIG_SETTINGS: Readonly<Record<string, Setting>> = SETTINGS;
 const DEFAULT_DOMAINS = ["development", "staging", "production"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 const TASK_RUNTIMES: readonly TaskRuntime[] = ["process", "docker"];
-const DOMAIN_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Splits `--flag value` / `--flag=value` arguments; unknown flags are reported as problems. */
 function parseFlags(argv: readonly string[], problems: string[]): Map<string, string> {
@@ -120,66 +126,7 @@ function parseFlags(argv: readonly string[], problems: string[]): Map<string, st
   return flags;
 }
 
-function parsePort(raw: string, source: string, problems: string[]): number {
-  const port = /^\d+$/.test(raw) ? Number.parseInt(raw, 10) : Number.NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    problems.push(`${source}: "${raw}" is not a port (0-65535; 0 picks a free port)`);
-    return 0;
-  }
-  return port;
-}
-
-function parseDomains(raw: string, source: string, problems: string[]): DomainConfig[] {
-  const ids = raw
-    .split(",")
-    .map((d) => d.trim())
-    .filter((d) => d !== "");
-  if (ids.length === 0) problems.push(`${source}: at least one domain is required`);
-  for (const id of ids) {
-    if (!DOMAIN_ID.test(id)) problems.push(`${source}: "${id}" is not a valid domain id`);
-  }
-  if (new Set(ids).size !== ids.length) problems.push(`${source}: domains must be unique`);
-  return ids.map((id) => ({ id, name: id }));
-}
-
-function oneOf<T extends string>(raw: string, allowed: readonly T[], source: string, problems: string[]): T {
-  if ((allowed as readonly string[]).includes(raw)) return raw as T;
-  problems.push(`${source}: "${raw}" must be one of ${allowed.join(", ")}`);
-  return allowed[0] as T;
-}
-
 type Read = (key: keyof typeof SETTINGS) => { value: string; source: string } | undefined;
-
-const SIZE_UNITS: Readonly<Record<string, number>> = {
-  "": 1,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-};
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `1073741824`, `512Mi`, `5Gi` → bytes (at least 1). */
-function parseSize(raw: string, source: string, problems: string[]): number {
-  const m = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(raw);
-  const bytes = m === null ? Number.NaN : Number(m[1]) * (SIZE_UNITS[m[2] ?? ""] ?? Number.NaN);
-  if (!Number.isSafeInteger(bytes) || bytes < 1) {
-    problems.push(`${source}: "${raw}" is not a size (bytes, or a number with Ki, Mi, Gi or Ti)`);
-    return 1;
-  }
-  return bytes;
-}
-
-/** A Go-style duration (`1h`, `30m`, `1h30m`, `90s`, `500ms`) → milliseconds (at least 1). */
-function parseDuration(raw: string, source: string, problems: string[]): number {
-  const parts = [...raw.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNITS[p[2] ?? ""] ?? 0), 0);
-  if (parts.map((p) => p[0]).join("") !== raw || !(ms >= 1)) {
-    problems.push(`${source}: "${raw}" is not a duration (e.g. 1h, 30m, 90s)`);
-    return 1;
-  }
-  return Math.round(ms);
-}
 
 /** The DataProxy settings: the public URL of the HTTP port, the signing key, the upload size and URL lifetimes. */
 function readDataProxySettings(read: Read, problems: string[]) {
@@ -265,6 +212,7 @@ export function loadConfig(
   const engine = read("engine");
   const scheduler = read("scheduler");
   const lease = read("engineLeaseMs");
+  const taskEnv = read("taskEnv");
   const engineLeaseMs = lease === undefined ? 30_000 : Number(lease.value);
   if (!Number.isInteger(engineLeaseMs) || engineLeaseMs < 500) {
     problems.push(`${lease?.source}: "${lease?.value}" must be an integer of at least 500 (milliseconds)`);
@@ -293,6 +241,8 @@ export function loadConfig(
       runtime === undefined ? "process" : oneOf(runtime.value, TASK_RUNTIMES, runtime.source, problems),
     dbPoolMax,
     engineLeaseMs,
+    taskEnv:
+      taskEnv === undefined ? {} : Object.freeze(parseEnvList(taskEnv.value, taskEnv.source, problems)),
     scheduler:
       scheduler === undefined ||
       oneOf(scheduler.value, ["on", "off"] as const, scheduler.source, problems) === "on",

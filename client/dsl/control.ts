@@ -4,7 +4,12 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type Binding, BindingSchema } from "../../gen/flyteidl/core/literals_pb.js";
-import type { IfBlock, Node, NodeSchema } from "../../gen/flyteidl/core/workflow_pb.js";
+import {
+  ArrayNode_DataMode,
+  type IfBlock,
+  type Node,
+  type NodeSchema,
+} from "../../gen/flyteidl/core/workflow_pb.js";
 import {
   type Bindable,
   Builder,
@@ -127,7 +132,8 @@ export class Cases<O extends TypeMap> {
 
   private caseNode(then: () => NodeOutputs<TypeMap>): { node: Node; outputs: TypeMap } {
     const where = `conditional ${this.id}, case ${this.cases.length}`;
-    const b = new Builder(`${this.id}-c${this.cases.length}-`);
+    // The server prefixes case nodes with their branch's id, as Flyte's compiler does (`<branch>-c<i>-n0`).
+    const b = new Builder(`c${this.cases.length}-`);
     const returned = within(b, then);
     const [node, ...more] = b.nodes;
     if (node === undefined || more.length > 0)
@@ -229,6 +235,10 @@ export function map<I extends TypeMap, O extends TypeMap>(
                 value: { reference: { case: "referenceId", value: entityId(ResourceType.TASK, task.name) } },
               },
             },
+            // The task keeps its own (scalar) interface and reads its element's inputs, as flytekit's
+            // array_node over a reference task: the server makes the node's interface list-shaped.
+            isOriginalSubNodeInterface: true,
+            dataMode: ArrayNode_DataMode.INDIVIDUAL_INPUT_FILES,
             parallelismOption:
               opts.parallelism === undefined
                 ? { case: undefined }

@@ -1,11 +1,12 @@
 // Branch nodes: every case needs a condition over the branch's bound inputs, an else node or an else-error, and
-// the branch's outputs are the outputs every taken path produces.
+// the branch's outputs are the outputs every taken path produces. Case nodes are renamed as Flyte's compiler does.
 import type { BooleanExpression, Operand } from "../../gen/flyteidl/core/condition_pb.js";
 import type { LiteralType } from "../../gen/flyteidl/core/types_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
-import { checkBindings, START_NODE } from "./bindings.js";
+import { checkBindings } from "./bindings.js";
 import { compileError } from "./compile-errors.js";
 import type { NodeInterface, Scope } from "./interfaces.js";
+import { innerNodes } from "./requirements.js";
 import { isCastable } from "./type-cast.js";
 
 function operandVars(op: Operand | undefined): string[] {
@@ -36,13 +37,32 @@ function commonOutputs(ifaces: readonly NodeInterface[]): Map<string, LiteralTyp
   return out;
 }
 
-type CompileInner = (node: Node, scope: Scope) => { iface?: NodeInterface; deps: Set<string> };
+/**
+ * Flyte's ids for case nodes: every case node (case, other, else) of a branch becomes `<branch id>-<case id>`, and
+ * so on down nested branches (`n1-n0-n0`). flytekit numbers case nodes afresh (n0, n1, …), colliding with the
+ * top-level ids; bindings are not rewritten, since nothing may bind to a case node.
+ */
+export function renameCaseNodes(node: Node): void {
+  if (node.target.case !== "branchNode") return;
+  for (const inner of innerNodes(node)) {
+    inner.id = `${node.id}-${inner.id}`;
+    renameCaseNodes(inner);
+  }
+}
+
+/** What compiling a node yields: its interface, the nodes it depends on, and its case nodes' dependencies. */
+export interface CompiledNode {
+  iface?: NodeInterface;
+  deps: Set<string>;
+  /** Per case node inside it (at any depth): the nodes its bindings read (start-node included). */
+  cases?: Map<string, Set<string>>;
+}
 
 export function compileBranch(
   node: Node,
   scope: Scope,
-  compileNode: CompileInner,
-): { iface?: NodeInterface; deps: Set<string> } {
+  compileNode: (node: Node, scope: Scope) => CompiledNode,
+): CompiledNode {
   const deps = new Set<string>(node.upstreamNodeIds);
   const own = checkBindings(
     node.id,
@@ -78,15 +98,15 @@ export function compileBranch(
     );
   } else if (ie.default.case === "elseNode") thenNodes.push(ie.default.value);
   const ifaces: NodeInterface[] = [];
+  const caseDeps = new Map<string, Set<string>>();
+  // Case nodes' outputs stay out of the scope: downstream nodes bind to the branch, never to a case.
   for (const inner of thenNodes) {
     const r = compileNode(inner, scope);
     for (const d of r.deps) deps.add(d);
-    if (r.iface !== undefined) {
-      ifaces.push(r.iface);
-      scope.outputs.set(inner.id, r.iface.outputs);
-    }
+    caseDeps.set(inner.id, r.deps);
+    for (const [id, ds] of r.cases ?? []) caseDeps.set(id, ds);
+    if (r.iface !== undefined) ifaces.push(r.iface);
   }
-  for (const inner of thenNodes) deps.delete(inner.id);
-  deps.delete(START_NODE);
-  return { iface: { inputs: new Map(), outputs: commonOutputs(ifaces), openInputs: true }, deps };
+  const iface = { inputs: new Map(), outputs: commonOutputs(ifaces), openInputs: true };
+  return { iface, deps, cases: caseDeps };
 }

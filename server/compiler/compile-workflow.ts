@@ -16,7 +16,7 @@ import {
   WorkflowTemplateSchema,
 } from "../../gen/flyteidl/core/workflow_pb.js";
 import { checkBindings, END_NODE, START_NODE } from "./bindings.js";
-import { compileBranch } from "./compile-branch.js";
+import { type CompiledNode, compileBranch, renameCaseNodes } from "./compile-branch.js";
 import { type CompileError, compileError } from "./compile-errors.js";
 import { buildConnections } from "./connections.js";
 import {
@@ -36,7 +36,7 @@ export type CompileResult =
   | { readonly errors: CompileError[] };
 
 /** Compiles one node: its interface, bindings and dependencies (branch and array nodes included). */
-export function compileNode(node: Node, scope: Scope): { iface?: NodeInterface; deps: Set<string> } {
+export function compileNode(node: Node, scope: Scope): CompiledNode {
   if (node.target.case === "branchNode") return compileBranch(node, scope, compileNode);
   const iface = nodeInterface(node, scope.deps, scope.errors);
   if (iface === undefined) return { deps: new Set(node.upstreamNodeIds) };
@@ -92,10 +92,13 @@ function compileTemplate(
   if (template.nodes.length === 0)
     errors.push(compileError("NoNodesFound", name, "Can't find any nodes in workflow."));
   checkIds(template, errors);
+  for (const node of template.nodes) renameCaseNodes(node);
+  if (template.failureNode !== undefined) renameCaseNodes(template.failureNode);
   const scope = new Scope(deps, errors);
   const wfIface = fromTypedInterface(template.interface);
   scope.outputs.set(START_NODE, new Map([...wfIface.inputs].map(([k, v]) => [k, v.type] as const)));
   const nodeDeps = new Map<string, Set<string>>();
+  const caseDeps = new Map<string, Set<string>>();
   // Some outputs depend on bindings (approve gates pass their inputs through), so node outputs are first resolved
   // in scratch passes, in any order, before the real pass reports errors.
   for (let pass = 0; pass < 2; pass++) {
@@ -111,6 +114,7 @@ function compileTemplate(
     if (r.iface !== undefined) scope.outputs.set(node.id, r.iface.outputs);
     r.deps.delete(START_NODE);
     nodeDeps.set(node.id, r.deps);
+    for (const [id, ds] of r.cases ?? []) caseDeps.set(id, ds);
   }
   for (const node of template.nodes) {
     for (const d of nodeDeps.get(node.id) ?? []) {
@@ -125,7 +129,7 @@ function compileTemplate(
   const end = checkBindings(END_NODE, template.outputs, endIface, scope.lookup, errors);
   end.deps.delete(START_NODE);
   if (template.failureNode !== undefined) compileNode(template.failureNode, scope);
-  const connections = buildConnections(nodeDeps, end.deps, errors);
+  const connections = buildConnections(nodeDeps, end.deps, caseDeps, errors);
   template.nodes = [
     create(NodeSchema, { id: START_NODE }),
     create(NodeSchema, { id: END_NODE, inputs: template.outputs }),

@@ -4,10 +4,14 @@ import { type ConnectionSet, ConnectionSetSchema } from "../../gen/flyteidl/core
 import { END_NODE, START_NODE } from "./bindings.js";
 import { type CompileError, compileError } from "./compile-errors.js";
 
-/** Builds connections for user nodes given each node's dependencies and the end-node's dependencies. */
+/**
+ * Builds connections for user nodes given each node's dependencies and the end-node's dependencies. Case nodes
+ * (inside branches) get upstream entries only, as in Flyte: they run under their branch, not in the graph.
+ */
 export function buildConnections(
   deps: ReadonlyMap<string, ReadonlySet<string>>,
   endDeps: ReadonlySet<string>,
+  caseDeps: ReadonlyMap<string, ReadonlySet<string>>,
   errors: CompileError[],
 ): ConnectionSet {
   const up = new Map<string, Set<string>>();
@@ -25,6 +29,12 @@ export function buildConnections(
   for (const d of endDeps) link(d, END_NODE);
   for (const node of deps.keys()) if (!down.has(node)) link(node, END_NODE);
   if (deps.size === 0 && endDeps.size === 0) link(START_NODE, END_NODE);
+  for (const [node, ds] of caseDeps) {
+    for (const d of ds) {
+      if (!up.has(node)) up.set(node, new Set());
+      up.get(node)?.add(d);
+    }
+  }
   detectCycles(deps, errors);
   detectUnreachable(deps, down, errors);
   const toIdLists = (m: Map<string, Set<string>>) =>

@@ -64,6 +64,16 @@ function collectionOf(t: LiteralType): LiteralType {
   return create(LiteralTypeSchema, { type: { case: "collectionType", value: t } });
 }
 
+/** An array node's interface from its sub-node's original one: inputs not in `bound` and outputs as collections. */
+function listShaped(sub: NodeInterface, bound: readonly string[]): NodeInterface {
+  const whole = new Set(bound);
+  const inputs = new Map<string, InputSpec>();
+  for (const [k, spec] of sub.inputs)
+    inputs.set(k, whole.has(k) ? spec : { type: collectionOf(spec.type), required: spec.required });
+  const outputs = new Map([...sub.outputs].map(([k, v]) => [k, collectionOf(v)] as const));
+  return { inputs, outputs };
+}
+
 /** Resolves a node's interface, or reports why it cannot be resolved. `inner` resolves nested nodes. */
 export function nodeInterface(
   node: Node,
@@ -123,11 +133,9 @@ export function nodeInterface(
       }
       const sub = nodeInterface(inner, deps, errors);
       if (sub === undefined) return undefined;
-      const inputs = new Map<string, InputSpec>();
-      for (const [k, spec] of sub.inputs)
-        inputs.set(k, { type: collectionOf(spec.type), required: spec.required });
-      const outputs = new Map([...sub.outputs].map(([k, v]) => [k, collectionOf(v)] as const));
-      return { inputs, outputs };
+      // flytekit's map tasks send the list-shaped interface already (is_original_sub_node_interface false; unset is
+      // read the same way); launch plans and reference tasks send their original one (true), made list-shaped here.
+      return t.value.isOriginalSubNodeInterface === true ? listShaped(sub, t.value.boundInputs) : sub;
     }
     case "branchNode":
       return undefined; // resolved by the branch compiler, which needs the cases' interfaces

@@ -9,17 +9,21 @@ export interface Requirements {
   readonly launchPlans: Identifier[];
 }
 
+/** The nodes directly inside a node: a branch's case nodes (case, other, else) or an array's sub-node. */
+export function innerNodes(node: Node): Node[] {
+  const t = node.target;
+  if (t.case === "arrayNode") return t.value.node === undefined ? [] : [t.value.node];
+  if (t.case !== "branchNode") return [];
+  const ie = t.value.ifElse;
+  const inner = [ie?.case?.thenNode, ...(ie?.other ?? []).map((o) => o.thenNode)];
+  if (ie?.default.case === "elseNode") inner.push(ie.default.value);
+  return inner.filter((n): n is Node => n !== undefined);
+}
+
 /** Every node of a node tree: the node, branch cases and array sub-nodes. */
 export function* walkNodes(node: Node): Generator<Node> {
   yield node;
-  const t = node.target;
-  if (t.case === "branchNode") {
-    const ie = t.value.ifElse;
-    const inner = [ie?.case?.thenNode, ...(ie?.other ?? []).map((o) => o.thenNode)];
-    if (ie?.default.case === "elseNode") inner.push(ie.default.value);
-    for (const n of inner) if (n !== undefined) yield* walkNodes(n);
-  }
-  if (t.case === "arrayNode" && t.value.node !== undefined) yield* walkNodes(t.value.node);
+  for (const n of innerNodes(node)) yield* walkNodes(n);
 }
 
 export function collectRequirements(spec: WorkflowSpec): Requirements {

@@ -1,9 +1,10 @@
-// Branch nodes: the first case whose condition holds runs as a child of the branch (the others are SKIPPED);
+// Branch nodes: the first case whose condition holds runs as a child of the branch (the others leave no trace);
 // no match runs the else node or fails with the else-error. The branch finishes with its child.
 import { create, fromBinary } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import {
+  type ExecutionError,
   ExecutionError_ErrorKind,
   ExecutionErrorSchema,
   NodeExecution_Phase as NodePhase,
@@ -17,25 +18,51 @@ import { ConditionError, evaluateCondition } from "./conditions.js";
 import type { EngineContext, Placement } from "./engine-context.js";
 import { OffloadedLiteralError, resolveOffloaded } from "./offloaded.js";
 import { BindingError } from "./plan.js";
+import { childNodeId } from "./specs.js";
 
-type StartChild = (child: Node, inputs: LiteralMap) => Promise<boolean>;
+type StartChild = (child: Node, inputs: LiteralMap, placement: Placement) => Promise<boolean>;
 type Resolve = (bindings: readonly Binding[]) => LiteralMap;
 
-function chooseCase(node: Node, inputs: LiteralMap): { chosen?: Node; failure?: string; all: Node[] } {
+const MALFORMED = "MalformedBranchUserError";
+
+/** A USER failure of a branch, in Flyte's words (`[<code>] <message>`, flytestdlib's error text). */
+const branchError = (code: string, message: string) => ({
+  error: create(ExecutionErrorSchema, {
+    code,
+    message: `[${code}] ${message}`,
+    kind: ExecutionError_ErrorKind.USER,
+  }),
+});
+
+/** The case node a branch takes (the first whose condition holds, else the else node), or why it takes none. */
+function chooseCase(node: Node, inputs: LiteralMap): { node: Node } | { error: ExecutionError } {
   const ie = node.target.case === "branchNode" ? node.target.value.ifElse : undefined;
   const cases = ie === undefined ? [] : [ie.case, ...ie.other].filter((c) => c !== undefined);
-  const all = cases.flatMap((c) => (c.thenNode === undefined ? [] : [c.thenNode]));
-  if (ie?.default.case === "elseNode") all.push(ie.default.value);
-  for (const c of cases)
+  for (const c of cases) {
     if (evaluateCondition(c.condition, inputs))
-      return c.thenNode === undefined ? { all } : { chosen: c.thenNode, all };
-  if (ie?.default.case === "elseNode") return { chosen: ie.default.value, all };
+      return c.thenNode === undefined
+        ? branchError(MALFORMED, "the case taken has no node")
+        : { node: c.thenNode };
+  }
+  if (ie?.default.case === "elseNode") return { node: ie.default.value };
+  if (ie?.default.case === "error") return branchError("UserProvidedError", ie.default.value.message);
+  return branchError(MALFORMED, "No branch satisfied");
+}
+
+/** Why a branch's case cannot be chosen or given its inputs; other errors are not the branch's. */
+function evaluationError(err: unknown): { error: ExecutionError } | undefined {
+  if (err instanceof ConditionError) return branchError(MALFORMED, err.message);
+  if (!(err instanceof BindingError) && !(err instanceof OffloadedLiteralError)) return undefined;
+  const kind = ExecutionError_ErrorKind.USER;
   return {
-    failure: ie?.default.case === "error" ? ie.default.value.message : "no branch condition matched",
-    all,
+    error: create(ExecutionErrorSchema, { code: "BranchEvaluationFailed", message: err.message, kind }),
   };
 }
 
+/**
+ * Starts a branch: it runs the case it takes as its child, named as propeller names it
+ * (`<branch id>-<attempt>-<case id>`, the case id as its spec node id). Cases not taken leave no node execution.
+ */
 export async function startBranch(
   ctx: EngineContext,
   trx: Knex,
@@ -52,40 +79,21 @@ export async function startBranch(
     ...placement,
   });
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
-  let choice: ReturnType<typeof chooseCase>;
-  let childInputs: LiteralMap | undefined;
+  let taken: { node: Node; inputs: LiteralMap } | { error: ExecutionError };
   try {
-    choice = chooseCase(node, await resolveOffloaded(ctx.data.blobs, inputs));
-    if (choice.chosen !== undefined) childInputs = resolve(choice.chosen.inputs);
+    const choice = chooseCase(node, await resolveOffloaded(ctx.data.blobs, inputs));
+    taken = "node" in choice ? { node: choice.node, inputs: resolve(choice.node.inputs) } : choice;
   } catch (err) {
-    if (
-      !(err instanceof ConditionError) &&
-      !(err instanceof BindingError) &&
-      !(err instanceof OffloadedLiteralError)
-    )
-      throw err;
-    const error = create(ExecutionErrorSchema, {
-      code: "BranchEvaluationFailed",
-      message: err.message,
-      kind: ExecutionError_ErrorKind.USER,
-    });
-    await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { error });
+    const failure = evaluationError(err);
+    if (failure === undefined) throw err;
+    taken = failure;
+  }
+  if ("error" in taken) {
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { error: taken.error });
     return true;
   }
-  for (const other of choice.all) {
-    if (other !== choice.chosen)
-      await ctx.nodeEvent(trx, exec, other.id, NodePhase.SKIPPED, { parentNodeId: node.id });
-  }
-  if (choice.chosen === undefined || childInputs === undefined) {
-    const error = create(ExecutionErrorSchema, {
-      code: "UserDefinedError",
-      message: choice.failure ?? "",
-      kind: ExecutionError_ErrorKind.USER,
-    });
-    await ctx.nodeEvent(trx, exec, node.id, NodePhase.FAILED, { error });
-    return true;
-  }
-  await startChild(choice.chosen, childInputs);
+  const child = { ...taken.node, id: childNodeId(node.id, taken.node.id) };
+  await startChild(child, taken.inputs, { parentNodeId: node.id, specNodeId: taken.node.id });
   return true;
 }
 

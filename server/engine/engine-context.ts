@@ -1,11 +1,14 @@
 // What the evaluator and the task runner share: the database, data store, compiled-workflow cache, and helpers
 // that record events by the same rules the Create*Event rpcs use. Engine transactions (ctx.transaction) collect
 // node and task events in an EventBatch and write them in a few statements before commit.
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Knex } from "knex";
 import type { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
-import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
+import {
+  type CompiledWorkflowClosure,
+  CompiledWorkflowClosureSchema,
+} from "../../gen/flyteidl/core/compiler_pb.js";
 import type {
   ExecutionError,
   NodeExecution_Phase,
@@ -16,11 +19,13 @@ import type {
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import {
+  type DynamicWorkflowNodeMetadata,
   NodeExecutionEventSchema,
   TaskExecutionEventSchema,
   type TaskExecutionMetadata,
   WorkflowExecutionEventSchema,
 } from "../../gen/flyteidl/event/event_pb.js";
+import type { CompilePool } from "../compiler/compile-pool.js";
 import { AppError, Code } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { LruCache } from "../lru-cache.js";
@@ -37,6 +42,40 @@ import type { TaskPlugin } from "./plugins/plugin.js";
 export interface Placement {
   readonly parentNodeId?: string;
   readonly specNodeId?: string;
+  readonly inDynamicChain?: boolean;
+  readonly retryGroup?: string;
+  readonly parentTask?: ParentTask;
+}
+
+/** The task attempt that produced a dynamic node's workflow. */
+export interface ParentTask {
+  readonly taskId: Identifier;
+  readonly nodeId: string;
+  readonly attempt: number;
+}
+
+/** What a node event carries besides its phase (see nodeEvent). */
+export interface NodeEventExtra {
+  readonly inputs?: LiteralMap;
+  readonly outputs?: LiteralMap;
+  /** Outputs already stored at this URI (a task attempt's outputs.pb), instead of `outputs`. */
+  readonly outputUri?: string;
+  readonly error?: ExecutionError;
+  readonly parentNodeId?: string;
+  readonly specNodeId?: string;
+  readonly cacheStatus?: CatalogCacheStatus;
+  readonly isParent?: boolean;
+  readonly isDynamic?: boolean;
+  readonly isArray?: boolean;
+  /** The node runs under a dynamic node (at any depth). */
+  readonly inDynamicChain?: boolean;
+  readonly retryGroup?: string;
+  readonly deckUri?: string;
+  readonly checkpointUri?: string;
+  readonly dynamicWorkflow?: DynamicWorkflowNodeMetadata;
+  /** The task attempt whose dynamic workflow this node belongs to (ListNodeExecutionsForTask). */
+  readonly parentTask?: ParentTask;
+  readonly childExecution?: { project: string; domain: string; name: string };
 }
 
 export interface EngineOptions {
@@ -44,6 +83,8 @@ export interface EngineOptions {
   readonly concurrency: number;
   readonly pollMs: number;
   readonly workRoot: string;
+  /** Variables every task process gets besides its own (config `--task-env`). */
+  readonly taskEnv: Readonly<Record<string, string>>;
 }
 
 /** Events that were already recorded (a replay after a crash) are fine; anything else is a real failure. */
@@ -76,6 +117,10 @@ export class EngineContext {
   readonly running = new Map<string, AbortController>();
   /** Set when the engine stops: interrupted attempts are handed back to the queue, not recorded as failures. */
   stopping = false;
+  /** Compiles the workflows dynamic tasks produce (set by the composition root). */
+  compiler: CompilePool | undefined;
+  /** Dynamic nodes' compiled workflows by URI (immutable once written). */
+  private readonly dynamicWorkflows = new LruCache<string, CompiledWorkflowClosure>(WORKFLOW_CACHE_SIZE);
   /** Starts child executions for launch-plan nodes (the execution launcher; set by the composition root). */
   launchChild: LaunchChild | undefined;
   /** Where the HTTP port serves task logs (set once the listeners are up). */
@@ -135,6 +180,17 @@ export class EngineContext {
     return closure;
   }
 
+  /** The workflow a dynamic node compiled, stored at `uri`; read inside an engine transaction when `trx` is one. */
+  async dynamicWorkflow(db: Knex, uri: string): Promise<CompiledWorkflowClosure | undefined> {
+    const cached = this.dynamicWorkflows.get(uri);
+    if (cached !== undefined) return cached;
+    const bytes = this.batches.has(db) ? await this.readData(db, uri) : await this.data.get(db, uri);
+    if (bytes === undefined) return undefined;
+    const closure = fromBinary(CompiledWorkflowClosureSchema, bytes);
+    this.dynamicWorkflows.set(uri, closure);
+    return closure;
+  }
+
   /**
    * Locks the execution row for this transaction and returns it as the transaction sees it. Its inputs blob comes
    * in the same statement (when small) and is served from the batch's cache afterwards.
@@ -180,32 +236,50 @@ export class EngineContext {
     exec: ExecutionRow,
     nodeId: string,
     phase: NodeExecution_Phase,
-    extra: {
-      inputs?: LiteralMap;
-      outputs?: LiteralMap;
-      /** Outputs already stored at this URI (a task attempt's outputs.pb), instead of `outputs`. */
-      outputUri?: string;
-      error?: ExecutionError;
-      parentNodeId?: string;
-      specNodeId?: string;
-      cacheStatus?: CatalogCacheStatus;
-      isParent?: boolean;
-      childExecution?: { project: string; domain: string; name: string };
-    } = {},
+    extra: NodeEventExtra = {},
   ) {
+    const taskMeta =
+      extra.cacheStatus !== undefined ||
+      extra.checkpointUri !== undefined ||
+      extra.dynamicWorkflow !== undefined;
     const event = create(NodeExecutionEventSchema, {
       id: { nodeId, executionId: executionId(exec) },
       phase,
       occurredAt: timestampNow(),
       specNodeId: extra.specNodeId ?? "",
       isParent: extra.isParent === true,
+      isDynamic: extra.isDynamic === true,
+      isArray: extra.isArray === true,
+      isInDynamicChain: extra.inDynamicChain === true,
+      deckUri: extra.deckUri ?? "",
+      retryGroup: extra.retryGroup ?? "",
       ...(extra.childExecution !== undefined
         ? { targetMetadata: { case: "workflowNodeMetadata", value: { executionId: extra.childExecution } } }
         : {}),
-      ...(extra.cacheStatus !== undefined
-        ? { targetMetadata: { case: "taskNodeMetadata", value: { cacheStatus: extra.cacheStatus } } }
+      ...(taskMeta
+        ? {
+            targetMetadata: {
+              case: "taskNodeMetadata",
+              value: {
+                ...(extra.cacheStatus !== undefined ? { cacheStatus: extra.cacheStatus } : {}),
+                checkpointUri: extra.checkpointUri ?? "",
+                ...(extra.dynamicWorkflow !== undefined ? { dynamicWorkflow: extra.dynamicWorkflow } : {}),
+              },
+            },
+          }
         : {}),
       ...(extra.parentNodeId !== undefined ? { parentNodeMetadata: { nodeId: extra.parentNodeId } } : {}),
+      ...(extra.parentTask !== undefined
+        ? {
+            parentTaskMetadata: {
+              id: {
+                taskId: extra.parentTask.taskId,
+                nodeExecutionId: { nodeId: extra.parentTask.nodeId, executionId: executionId(exec) },
+                retryAttempt: extra.parentTask.attempt,
+              },
+            },
+          }
+        : {}),
       ...(extra.inputs !== undefined ? { inputValue: { case: "inputData", value: extra.inputs } } : {}),
       ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
       ...(extra.outputUri !== undefined
@@ -225,8 +299,14 @@ export class EngineContext {
     phase: TaskExecution_Phase,
     extra: {
       outputs?: LiteralMap;
+      /** Outputs already stored at this URI, instead of `outputs`. */
+      outputUri?: string;
+      /** Where the attempt's inputs are stored (the node's inputs.pb). */
+      inputUri?: string;
       error?: ExecutionError;
       taskType?: string;
+      /** Orders events of the same phase (a later version updates the attempt). */
+      phaseVersion?: number;
       reason?: string;
       logs?: TaskLog[];
       metadata?: TaskExecutionMetadata;
@@ -237,12 +317,17 @@ export class EngineContext {
       parentNodeExecutionId: { nodeId, executionId: executionId(exec) },
       retryAttempt: attempt,
       phase,
+      phaseVersion: extra.phaseVersion ?? 0,
       occurredAt: timestampNow(),
       taskType: extra.taskType ?? "",
       reason: extra.reason ?? "",
       logs: extra.logs ?? [],
       ...(extra.metadata !== undefined ? { metadata: extra.metadata } : {}),
+      ...(extra.inputUri !== undefined ? { inputValue: { case: "inputUri", value: extra.inputUri } } : {}),
       ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
+      ...(extra.outputUri !== undefined
+        ? { outputResult: { case: "outputUri", value: extra.outputUri } }
+        : {}),
       ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),
     });
     return tolerant(() => this.batch(trx).recordTask(exec, event));

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Knex } from "knex";
+import type { CompilePool } from "../compiler/compile-pool.js";
 import type { NotificationHub } from "../db/notifications.js";
 import type { Logger } from "../logger.js";
 import { WATCH_CHANNEL } from "../managers/workflow-event-recorder.js";
@@ -39,6 +40,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   concurrency: 32,
   pollMs: 1_000,
   workRoot: path.join(os.tmpdir(), "petrel-tasks"),
+  taskEnv: {},
 };
 
 /** Chooses the plugin for a task template: `echo` by type, container tasks by target. */
@@ -94,6 +96,11 @@ export class Engine {
   /** Launch-plan nodes start child executions through this. */
   setChildLauncher(launch: LaunchChild): void {
     this.ctx.launchChild = launch;
+  }
+
+  /** Dynamic tasks' workflows are compiled on this pool (the managers' compiler thread). */
+  setCompiler(compiler: CompilePool): void {
+    this.ctx.compiler = compiler;
   }
 
   /** Task log links point at this HTTP base URL. */

@@ -18,8 +18,11 @@ import { decodeLiteralMap } from "../transformers/literals.js";
 import { arraySubTask, stepArray } from "./arrays.js";
 import { checkBranch } from "./branches.js";
 import { checkLaunchPlanNode, wakeParent } from "./child-executions.js";
+import { stepDynamic } from "./dynamic-nodes.js";
 import type { EngineContext } from "./engine-context.js";
+import { atNode, isTransient, StalledEvaluationError } from "./evaluation-errors.js";
 import { ExecutionView } from "./execution-view.js";
+import { failEvaluation } from "./failed-evaluations.js";
 import { checkGate } from "./gates.js";
 import {
   abortNode,
@@ -59,11 +62,38 @@ export async function evaluateExecutions(
     try {
       await evaluateTogether(ctx, [item], owner);
     } catch (err) {
-      ctx.logger.error("evaluation failed; it is retried when its lease expires", {
-        execution: item.execution_id,
-        error: err,
-      });
+      await settleFailure(ctx, item, owner, err);
     }
+  }
+}
+
+/**
+ * An evaluation that threw: tried again when its lease expires if the error may pass (the database, the blob store),
+ * else its execution fails (see evaluation-errors.ts), so no execution waits forever on a retry that cannot succeed.
+ */
+async function settleFailure(
+  ctx: EngineContext,
+  item: WorkItemRow,
+  owner: string,
+  err: unknown,
+): Promise<void> {
+  if (ctx.stopping || isTransient(err)) {
+    ctx.logger.warn("evaluation failed; it is retried when its lease expires", {
+      execution: item.execution_id,
+      error: err,
+    });
+    return;
+  }
+  try {
+    await failEvaluation(ctx, item, owner, err);
+  } catch (failing) {
+    ctx.logger.error(
+      "failing an execution that cannot be evaluated failed; it is retried when its lease expires",
+      {
+        execution: item.execution_id,
+        error: failing,
+      },
+    );
   }
 }
 
@@ -91,6 +121,10 @@ interface Evaluation {
   readonly inputs: LiteralMap;
   readonly maxParallelism: number;
   readonly view: ExecutionView;
+  /** The node being worked on (its unique id), which an error thrown now is about. */
+  at?: string | undefined;
+  /** Top-level nodes started by this evaluation: the plan never asks for one twice unless starting it did nothing. */
+  readonly started: Set<string>;
 }
 
 /**
@@ -136,10 +170,21 @@ async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string
   );
   const maxParallelism = decodeExecSpec(exec).maxParallelism;
   const view = await ExecutionView.load(ctx, trx, exec.id, closure, inputs, maxParallelism);
-  const ev: Evaluation = { exec, closure, taskTypes, inputs, maxParallelism, view };
+  const ev: Evaluation = { exec, closure, taskTypes, inputs, maxParallelism, view, started: new Set() };
+  try {
+    await evaluateSlices(ctx, trx, ev, slice);
+  } catch (err) {
+    throw atNode(ev.at, err);
+  }
+}
+
+/** Evaluates until nothing moves or the slice is spent (then the rest is queued as a new evaluation). */
+async function evaluateSlices(ctx: EngineContext, trx: Knex, ev: Evaluation, slice: Slice): Promise<void> {
+  const view = ev.view;
   // Nodes that finish inside this transaction (sync plugins, recovered or failed-at-start nodes) let the plan
   // move on at once, so a chain of echo tasks completes without a queue round trip per node.
   for (;;) {
+    ev.at = undefined;
     await view.refresh();
     // Gates and branches that finished since the last look move the plan forward first.
     const stepped = ev.exec.phase !== "ABORTING" && (await stepRunningNodes(ctx, trx, ev));
@@ -149,23 +194,31 @@ async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string
     if (ctx.batch(trx).pendingWrites >= FLUSH_AFTER_WRITES) await ctx.batch(trx).flush();
     await slice.breathe();
   }
-  await enqueueEvaluation(trx, exec.id);
+  await enqueueEvaluation(trx, ev.exec.id);
 }
 
 /** Checks every waiting or running node of a kind that moves on its own; true when any of them changed. */
 async function stepRunningNodes(ctx: EngineContext, trx: Knex, ev: Evaluation): Promise<boolean> {
-  const { exec, taskTypes, maxParallelism, view } = ev;
+  const { exec, maxParallelism, view } = ev;
   let finished = false;
   for (const r of view.activeRows()) {
+    ev.at = r.node_id;
     const spec = view.spec(r);
+    // A node's tasks are those of the closure it sits in (the execution's, or a dynamic node's).
+    const taskTypes = view.tasksOf(r);
     if (r.phase === "QUEUED" && spec?.target.case === "taskNode") {
       finished = (await resumeWaitingTask(ctx, trx, exec, spec, r, taskTypes)) || finished;
       continue;
     }
-    if (r.phase !== "RUNNING" || spec === undefined) continue;
+    const dynamic = r.phase === "DYNAMIC_RUNNING";
+    if ((r.phase !== "RUNNING" && !dynamic) || spec === undefined) continue;
     // Gates time out by their own rule; any other node's timeout stops everything under it.
     if (spec.target.case !== "gateNode" && (await checkNodeTimeout(ctx, trx, exec, spec, r))) {
       finished = true;
+      continue;
+    }
+    if (dynamic) {
+      finished = (await stepDynamic(ctx, trx, exec, r, view)) || finished;
       continue;
     }
     if (spec.target.case === "gateNode") finished = (await checkGate(ctx, trx, exec, spec, r)) || finished;
@@ -184,8 +237,8 @@ async function stepRunningNodes(ctx: EngineContext, trx: Knex, ev: Evaluation): 
           subTask: arraySubTask(spec, taskTypes),
         })) || finished;
     }
-    if (view.subWorkflow(spec) !== undefined) {
-      finished = (await stepSubWorkflow(ctx, trx, exec, r, spec, view, taskTypes)) || finished;
+    if (view.subWorkflow(spec, r) !== undefined) {
+      finished = (await stepSubWorkflow(ctx, trx, exec, r, spec, view)) || finished;
     } else if (spec.target.case === "workflowNode")
       finished = (await checkLaunchPlanNode(ctx, trx, exec, r)) || finished;
   }
@@ -207,8 +260,11 @@ async function applyPlan(
   let progressed = false;
   for (const a of plan.next(aborting, PLAN_CHUNK)) {
     const exec = ev.exec;
+    ev.at = a.kind === "start-node" ? a.node.id : "nodeId" in a ? a.nodeId : undefined;
     switch (a.kind) {
       case "start-node":
+        if (ev.started.has(a.node.id)) throw stalled(a.node.id);
+        ev.started.add(a.node.id);
         progressed = (await startNode(ctx, trx, exec, a.node, a.inputs, run)) || progressed;
         // The rest is planned again next round (or by the evaluation queued when the slice is spent).
         if (slice.spent) return "progressed";
@@ -235,6 +291,12 @@ async function applyPlan(
   }
   return progressed ? "progressed" : "done";
 }
+
+/** The plan asks again for a node it was given: starting it left nothing the plan sees, and would again and again. */
+const stalled = (nodeId: string) =>
+  new StalledEvaluationError(
+    `starting node [${nodeId}] recorded no node execution of its own (is its id another node execution's?)`,
+  );
 
 function finalOutcome(a: Extract<Action, { kind: "succeed" | "fail" | "aborted" }>) {
   if (a.kind === "succeed") return { phase: WfPhase.SUCCEEDED, outputs: a.outputs };

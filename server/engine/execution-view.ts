@@ -4,12 +4,13 @@
 import type { Knex } from "knex";
 import type { CompiledWorkflow, CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
+import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import type { EngineContext } from "./engine-context.js";
 import { durationMs } from "./gates.js";
 import { nodeState, nodeStatus } from "./node-actions.js";
-import { findSpec, specNodeId, subWorkflowOf } from "./specs.js";
+import { type Located, locateSpec, specNodeId, subWorkflowOf, tasksOf } from "./specs.js";
 import { WorkflowPlan } from "./workflow-plan.js";
 
 const YIELD_EVERY_ROWS = 256;
@@ -18,6 +19,7 @@ const isSentinel = (nodeId: string) => nodeId === "start-node" || nodeId === "en
 
 /** Whether a node in this phase may move on its own when stepped (see evaluator's stepRunningNodes). */
 function steppable(row: NodeExecutionRow, specOf: (row: NodeExecutionRow) => Node | undefined): boolean {
+  if (row.phase === "DYNAMIC_RUNNING") return true; // its children move it
   if (row.phase !== "QUEUED" && row.phase !== "RUNNING") return false; // finished rows never need their spec here
   const spec = specOf(row);
   if (spec === undefined) return false;
@@ -31,7 +33,9 @@ export class ExecutionView {
   private readonly byNode = new Map<string, NodeExecutionRow>();
   private readonly byRowId = new Map<string, NodeExecutionRow>();
   private readonly childrenOf = new Map<string, NodeExecutionRow[]>();
-  private readonly specs = new Map<string, Node | undefined>();
+  private readonly specs = new Map<string, Located | undefined>();
+  /** Dynamic nodes' compiled workflows, by row id. */
+  private readonly dynamics = new Map<string, CompiledWorkflowClosure>();
   private readonly seenPhase = new Map<string, string>();
   /** Node ids of rows that may move on their own, in the order they became so. */
   private readonly active = new Set<string>();
@@ -89,6 +93,10 @@ export class ExecutionView {
         }
       }
       if (row.id !== "") this.byRowId.set(row.id, row);
+      if (row.dynamic_workflow_uri !== "" && !this.dynamics.has(row.id)) {
+        const dynamic = await this.ctx.dynamicWorkflow(this.trx, row.dynamic_workflow_uri);
+        if (dynamic !== undefined) this.dynamics.set(row.id, dynamic);
+      }
       const before = this.seenPhase.get(row.node_id);
       if (before === row.phase) continue;
       this.seenPhase.set(row.node_id, row.phase);
@@ -111,10 +119,47 @@ export class ExecutionView {
 
   /** The template node a row runs. */
   spec(row: NodeExecutionRow): Node | undefined {
+    return this.located(row)?.node;
+  }
+
+  private located(row: NodeExecutionRow): Located | undefined {
     if (this.specs.has(row.node_id)) return this.specs.get(row.node_id);
-    const spec = findSpec(this.closure, (id) => this.byRowId.get(id), row);
-    this.specs.set(row.node_id, spec);
-    return spec;
+    const at = locateSpec(
+      this.closure,
+      (id) => this.byRowId.get(id),
+      row,
+      (r) => this.dynamics.get(r.id),
+    );
+    this.specs.set(row.node_id, at);
+    return at;
+  }
+
+  /** The closure a row's template node belongs to (the execution's, or a dynamic node's). */
+  closureOf(row: NodeExecutionRow): CompiledWorkflowClosure {
+    return this.located(row)?.closure ?? this.closure;
+  }
+
+  /** The task templates a row's node may use, by identifier key. */
+  tasksOf(row: NodeExecutionRow): Map<string, TaskTemplate> {
+    return tasksOf(this.closureOf(row));
+  }
+
+  /** The workflow a dynamic node's row runs, once its task produced one. */
+  dynamicOf(row: NodeExecutionRow): CompiledWorkflowClosure | undefined {
+    return this.dynamics.get(row.id);
+  }
+
+  /** Whether a row runs under a dynamic node, at any depth. */
+  inDynamicChain(row: NodeExecutionRow): boolean {
+    for (let p = row.parent_id; p !== null; ) {
+      if (this.dynamics.has(p)) return true;
+      p = this.byRowId.get(p)?.parent_id ?? null;
+    }
+    return false;
+  }
+
+  rowById(rowId: string): NodeExecutionRow | undefined {
+    return this.byRowId.get(rowId);
   }
 
   row(nodeId: string): NodeExecutionRow | undefined {
@@ -163,8 +208,8 @@ export class ExecutionView {
     }
   }
 
-  /** The sub-workflow a workflow node's row runs, if it is an inline one. */
-  subWorkflow(spec: Node | undefined): CompiledWorkflow | undefined {
-    return subWorkflowOf(this.closure, spec);
+  /** The sub-workflow a workflow node runs, if it is an inline one (`row`: where the node sits, for its closure). */
+  subWorkflow(spec: Node | undefined, row?: NodeExecutionRow): CompiledWorkflow | undefined {
+    return subWorkflowOf(row === undefined ? this.closure : this.closureOf(row), spec);
   }
 }

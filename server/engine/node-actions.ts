@@ -114,7 +114,8 @@ export async function startNode(
   const timeout = durationMs(node.metadata?.timeout);
   if (timeout > 0 && t.case !== "taskNode") await enqueueEvaluation(trx, exec.id, timeout);
   if (t.case === "arrayNode") {
-    await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, isParent: true, ...under });
+    // An array node, not a parent one (FlyteRemote.wait cannot place a parent node without a sub-workflow).
+    await ctx.nodeEvent(trx, exec, node.id, NodePhase.QUEUED, { inputs, isArray: true, ...under });
     await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
     return true;
   }
@@ -134,7 +135,8 @@ export async function startNode(
       node,
       inputs,
       under,
-      (child, childInputs) => startNode(ctx, trx, exec, child, childInputs, run, { parentNodeId: node.id }),
+      (child, childInputs, childPlacement) =>
+        startNode(ctx, trx, exec, child, childInputs, run, childPlacement),
       (bindings) => resolveBindings(bindings, run.states, run.inputs),
     );
   }
@@ -207,7 +209,7 @@ async function runTaskNode(
       signal: new AbortController().signal,
       workDir: "",
     });
-    if (r.ok) {
+    if (r.ok && "outputs" in r) {
       await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.RUNNING, { taskType });
       await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.SUCCEEDED, {
         taskType,

@@ -20,8 +20,10 @@ import {
 } from "../repositories/work-repo.js";
 import { executionId, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
+import { taskOf } from "./attempt-spec.js";
 import type { EngineContext } from "./engine-context.js";
-import { recordResult, retryLostAttempt, taskOf } from "./task-runner.js";
+import { recordResult } from "./record-result.js";
+import { retryLostAttempt } from "./task-runner.js";
 
 const MAX_WAIT_MS = 30_000;
 const POLL_STEP_MS = 50;
@@ -89,7 +91,8 @@ export class WorkerQueue {
       await completeWork(db, item.id, owner);
       return undefined;
     }
-    const { ref, template } = await taskOf(this.ctx, db, exec.workflow_id, exec.id, item.node_id);
+    const spec = await taskOf(this.ctx, db, exec.workflow_id, exec.id, item.node_id);
+    const { ref, template } = spec;
     if (ref === undefined || template === undefined) return undefined;
     const key = {
       node_execution_id: node.id,
@@ -100,7 +103,13 @@ export class WorkerQueue {
       retry_attempt: item.attempt,
     };
     if ((await getTaskExecution(db, key))?.phase === "RUNNING") {
-      await retryLostAttempt(this.ctx, item, owner, ref, template);
+      await retryLostAttempt(this.ctx, {
+        item,
+        owner,
+        ref,
+        template,
+        ...(spec.node === undefined ? {} : { node: spec.node }),
+      });
       return undefined;
     }
     await this.ctx.transaction(async (trx) => {
@@ -147,15 +156,13 @@ export class WorkerQueue {
       throw failedPrecondition(`lease [${leaseId}] is no longer held`);
     const exec = await getExecutionById(this.ctx.db, item.execution_id);
     if (exec === undefined) throw failedPrecondition(`lease [${leaseId}] is no longer held`);
-    const { ref, template } = await taskOf(this.ctx, this.ctx.db, exec.workflow_id, exec.id, item.node_id);
+    const spec = await taskOf(this.ctx, this.ctx.db, exec.workflow_id, exec.id, item.node_id);
+    const { ref, template } = spec;
     if (ref === undefined || template === undefined)
       throw failedPrecondition("the task of this lease no longer exists");
     await recordResult(
       this.ctx,
-      item,
-      owner,
-      ref,
-      template,
+      { item, owner, ref, template, ...(spec.node === undefined ? {} : { node: spec.node }) },
       "outputs" in result ? { ok: true, outputs: result.outputs } : { ok: false, error: result.error },
     );
   }

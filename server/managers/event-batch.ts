@@ -20,7 +20,7 @@ import {
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as nodes from "../repositories/node-execution-repo.js";
 import * as tasks from "../repositories/task-execution-repo.js";
-import { applyNodeEvent } from "./node-event-recorder.js";
+import { applyNodeEvent, parentTaskExecutionId } from "./node-event-recorder.js";
 import { applyTaskEvent, nodeMissing, taskKeyOf } from "./task-event-recorder.js";
 import { WATCH_CHANNEL } from "./workflow-event-recorder.js";
 
@@ -54,6 +54,7 @@ function pendingNodeRow(r: nodes.NewNodeExecutionRow): nodes.NodeExecutionRow {
     error_kind: "",
     error_code: "",
     cache_status: "",
+    dynamic_workflow_uri: "",
     node_execution_updated_at: r.node_execution_created_at,
     created_at: now,
     updated_at: now,
@@ -185,7 +186,10 @@ export class EventBatch {
       if (parent === undefined) throw notFound("entry not found");
       parentId = parent.id;
     }
-    const effect = applyNodeEvent(this.data.root, exec, slot?.row, e, parentId);
+    // A dynamic node's children name the attempt that produced them: its row must be written to be found.
+    if (slot === undefined && e.parentTaskMetadata !== undefined) await this.flush();
+    const parentTask = slot === undefined ? await parentTaskExecutionId(this.trx, exec, e) : null;
+    const effect = applyNodeEvent(this.data.root, exec, slot?.row, e, parentId, parentTask);
     this.addBlobs(effect.blobs);
     this.recorded++;
     if (effect.kind === "insert") {

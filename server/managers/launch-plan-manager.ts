@@ -1,6 +1,6 @@
 // Launch plans: validated against their workflow, stored INACTIVE once per id, and activated one version per
 // name at a time.
-import { clone, create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
+import { clone, create, fromBinary, toJson } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import type {
   NamedEntityIdentifierList,
@@ -12,9 +12,12 @@ import {
   type ActiveLaunchPlanListRequest,
   type ActiveLaunchPlanRequest,
   type LaunchPlan,
+  type LaunchPlanClosure,
   type LaunchPlanCreateRequest,
   type LaunchPlanList,
   LaunchPlanListSchema,
+  LaunchPlanSchema,
+  type LaunchPlanSpec,
   LaunchPlanSpecSchema,
   LaunchPlanState,
   type LaunchPlanUpdateRequest,
@@ -25,6 +28,7 @@ import { invalidArgument, missingField, notFound } from "../errors.js";
 import * as repo from "../repositories/launch-plan-repo.js";
 import { SCHEDULE_CHANNEL } from "../repositories/schedule-repo.js";
 import { getWorkflow } from "../repositories/workflow-repo.js";
+import { canonicalDigest } from "../transformers/canonical-digest.js";
 import * as lpx from "../transformers/launch-plan.js";
 import { toIdentifierList } from "../transformers/named-entity-ids.js";
 import { idText, validateIdentifier, withResourceType } from "../validation/identifier-validator.js";
@@ -38,8 +42,11 @@ import {
 import { validateListScope } from "../validation/list-validator.js";
 import type { ProjectManager } from "./project-manager.js";
 import { registerOnce } from "./registration.js";
-import { digestOf } from "./task-manager.js";
 import { workflowNotFound } from "./workflow-manager.js";
+
+/** What FlyteAdmin digests: the spec (default inputs rewritten) and the closure's expected inputs and outputs. */
+const digestOf = (spec: LaunchPlanSpec, closure: LaunchPlanClosure): string =>
+  canonicalDigest(LaunchPlanSchema, create(LaunchPlanSchema, { spec, closure }));
 
 export const launchPlanNotFound = (id: Identifier) =>
   notFound(`missing entity of type LAUNCH_PLAN with identifier ${idText(id)}`);
@@ -67,11 +74,7 @@ export class LaunchPlanManager {
     validateNotifications(spec.entityMetadata?.notifications ?? []);
     spec.defaultInputs = expected;
     const closure = lpx.launchPlanClosure({ expectedInputs: expected, expectedOutputs: iface?.outputs });
-    const digestBytes = new Uint8Array([
-      ...toBinary(LaunchPlanSpecSchema, spec),
-      ...lpx.encodeClosure(closure),
-    ]);
-    const digest = digestOf(digestBytes);
+    const digest = digestOf(spec, closure);
     await registerOnce({
       kind: "launch plan",
       name: id.name,
@@ -91,6 +94,7 @@ export class LaunchPlanManager {
           launch_condition_type: "",
         }),
       loadExisting: () => repo.getLaunchPlan(this.db, id),
+      existingDigest: (row) => digestOf(lpx.decodeSpec(row), lpx.decodeClosure(row)),
       existingJson: (row) => toJson(LaunchPlanSpecSchema, lpx.decodeSpec(row)),
       newJson: () => toJson(LaunchPlanSpecSchema, spec),
     });

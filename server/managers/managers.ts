@@ -34,6 +34,8 @@ export interface Managers {
   readonly dataProxy: DataProxyManager;
   readonly metrics: MetricsManager;
   readonly signals: SignalManager;
+  /** Compiles workflows off the main thread (registration, and the engine's dynamic workflows). */
+  readonly compiler: CompilePool;
   /** Stops what the managers run besides the database (the compiler's worker thread). */
   close(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export function createManagers(
     dataProxy: new DataProxyManager(nodeExecutions, data.blobs, config, signer),
     metrics: new MetricsManager(db, executions),
     signals: new SignalManager(db),
+    compiler,
     close: () => compiler.stop(),
   };
 }

@@ -12,6 +12,7 @@ import {
   WorkflowNodeMetadataSchema,
 } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import { CatalogCacheStatus } from "../../gen/flyteidl/core/catalog_pb.js";
+import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
 import {
   ExecutionError_ErrorKind,
   NodeExecution_Phase as Phase,
@@ -22,7 +23,8 @@ import { alreadyExists, failedPrecondition, notFound } from "../errors.js";
 import type { BlobWrite, DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as repo from "../repositories/node-execution-repo.js";
-import { attemptOutputsUri, nodeInputsUri } from "../storage/layout.js";
+import { getTaskExecution } from "../repositories/task-execution-repo.js";
+import { attemptOutputsUri, dynamicWorkflowUri, nodeInputsUri } from "../storage/layout.js";
 import { executionKey } from "../transformers/execution.js";
 import { encodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
@@ -82,7 +84,20 @@ function applyOutputs(
     };
   }
   if (tm.case === "taskNodeMetadata") {
-    const { cacheStatus, checkpointUri } = tm.value;
+    const { cacheStatus, checkpointUri, dynamicWorkflow } = tm.value;
+    if (dynamicWorkflow?.compiledWorkflow !== undefined) {
+      // Kept as FlyteAdmin keeps it: the compiled closure in the store, the row pointing at it.
+      const id = dynamicWorkflow.id ?? dynamicWorkflow.compiledWorkflow.primary?.template?.id;
+      const uri = dynamicWorkflowUri(root, executionKey(exec), e.id?.nodeId ?? "", {
+        project: id?.project ?? "",
+        domain: id?.domain ?? "",
+        name: id?.name ?? "",
+        version: id?.version ?? "",
+      });
+      blobs.push({ uri, data: toBinary(CompiledWorkflowClosureSchema, dynamicWorkflow.compiledWorkflow) });
+      changes.dynamic_workflow_uri = uri;
+      closure.dynamicJobSpecUri = dynamicWorkflow.dynamicJobSpecUri;
+    }
     closure.targetMetadata = {
       case: "taskNodeMetadata",
       value: create(TaskNodeMetadataSchema, {
@@ -111,6 +126,7 @@ export function applyNodeEvent(
   existing: repo.NodeExecutionRow | undefined,
   e: NodeExecutionEvent,
   parentId: string | null,
+  parentTaskExecutionId: string | null = null,
 ): NodeEventEffect {
   const nodeId = e.id?.nodeId ?? "";
   const at = e.occurredAt === undefined ? new Date() : timestampDate(e.occurredAt);
@@ -140,7 +156,7 @@ export function applyNodeEvent(
       started_at: e.phase === Phase.RUNNING ? at : null,
       node_execution_created_at: at,
       parent_id: parentId,
-      parent_task_execution_id: null,
+      parent_task_execution_id: parentTaskExecutionId,
       ...changes,
     };
     return { kind: "insert", row, blobs };
@@ -195,8 +211,31 @@ export async function recordNodeEvent(
     if (parent === undefined) throw notFound("entry not found");
     parentId = parent.id;
   }
-  const effect = applyNodeEvent(data.root, exec, existing, e, parentId);
+  const parentTask = existing === undefined ? await parentTaskExecutionId(trx, exec, e) : null;
+  const effect = applyNodeEvent(data.root, exec, existing, e, parentId, parentTask);
   await data.putMany(trx, effect.blobs);
   if (effect.kind === "insert") await repo.insertNodeExecutions(trx, [effect.row]);
   else if (existing !== undefined) await repo.updateNodeExecutions(trx, [{ ...existing, ...effect.changes }]);
+}
+
+/** The row id of the task attempt an event names as its parent (a dynamic node's children); null when none. */
+export async function parentTaskExecutionId(
+  trx: Knex,
+  exec: ExecutionRow,
+  e: NodeExecutionEvent,
+): Promise<string | null> {
+  const id = e.parentTaskMetadata?.id;
+  if (id === undefined) return null;
+  const node = await repo.getNodeExecution(trx, exec.id, id.nodeExecutionId?.nodeId ?? "");
+  if (node === undefined) throw notFound("entry not found");
+  const task = await getTaskExecution(trx, {
+    node_execution_id: node.id,
+    project: id.taskId?.project ?? "",
+    domain: id.taskId?.domain ?? "",
+    name: id.taskId?.name ?? "",
+    version: id.taskId?.version ?? "",
+    retry_attempt: id.retryAttempt,
+  });
+  if (task === undefined) throw notFound("entry not found");
+  return task.id;
 }

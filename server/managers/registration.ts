@@ -8,9 +8,12 @@ export interface Registration<Row extends { digest: string }> {
   /** "task", "workflow" or "launch plan". */
   readonly kind: string;
   readonly name: string;
+  /** canonicalDigest of the new artifact. */
   readonly digest: string;
   insert(): Promise<Row>;
   loadExisting(): Promise<Row | undefined>;
+  /** canonicalDigest of the stored artifact, recomputed from its stored bytes. */
+  existingDigest(row: Row): string;
   /** The JSON compared in the diff: the stored artifact and the new one (built only when there is a diff to show). */
   existingJson(row: Row): unknown;
   newJson(): unknown;
@@ -27,7 +30,10 @@ export async function registerOnce<Row extends { digest: string }>(r: Registrati
     if (!(err instanceof AppError) || err.code !== Code.AlreadyExists) throw err;
     const existing = await r.loadExisting();
     if (existing === undefined) throw err;
-    if (existing.digest === r.digest) {
+    // Rows stored before digests were canonical hold a SHA-256 of wire bytes, which an identical registration
+    // need not reproduce; so when the stored digest differs, the stored artifact's canonical digest decides. Only
+    // that rare path pays for decoding the row, and no stored digest needs rewriting.
+    if (existing.digest === r.digest || r.existingDigest(existing) === r.digest) {
       throw alreadyExists(`${r.kind} with identical structure already exists`, r.identicalDetails);
     }
     const diff = jsonDiff(r.existingJson(existing), r.newJson()).slice(0, MAX_DIFF_BYTES);

@@ -15,6 +15,7 @@ import { type Literal, LiteralSchema, type Primitive } from "../../gen/flyteidl/
 import { type LiteralType, LiteralTypeSchema, SimpleType } from "../../gen/flyteidl/core/types_pb.js";
 import { formatType, isLiteralCastable } from "../compiler/type-cast.js";
 import { invalidArgument, invalidField, missingField } from "../errors.js";
+import { retryConflicts } from "../repositories/conflict-retry.js";
 import * as repo from "../repositories/signal-repo.js";
 import { handedEvaluation, type LocalEngine } from "../repositories/work-repo.js";
 import { modelText } from "../transformers/model-text.js";
@@ -79,12 +80,10 @@ export class SignalManager {
     this.engine = engine;
   }
 
-  /** Hands a queued evaluation to the local engine when it was leased to it; true when a value was stored. */
-  private handOver(queued: Awaited<ReturnType<typeof repo.setSignalValue>>): boolean {
-    if (queued === undefined) return false;
-    if (queued.leased && this.engine !== undefined)
+  /** Hands the evaluation a stored value queued to the local engine, when it was leased to it. */
+  private handOver(queued: Awaited<ReturnType<typeof repo.setSignalValue>>): void {
+    if (queued?.leased === true && this.engine !== undefined)
       this.engine.accept([handedEvaluation(this.engine, queued.workItemId, queued.executionId)]);
-    return true;
   }
 
   async getOrCreateSignal(req: SignalGetOrCreateRequest, db: Knex = this.db): Promise<Signal> {
@@ -113,17 +112,27 @@ export class SignalManager {
     const key = keyOf(req.id);
     if (req.value === undefined) throw missingField("value");
     const value = req.value;
+    const text = req.id === undefined ? "" : modelText(SignalIdentifierSchema, req.id);
+    // A deadlock or serialization failure left (the lock order below avoids the one with the engine) is retried.
+    const queued = await retryConflicts(() =>
+      this.db.transaction((trx) => this.storeValue(trx, key, text, value)),
+    );
+    this.handOver(queued);
+  }
+
+  /** Locks as an evaluation does — the execution, then the signal (and the work item) — and stores the value. */
+  private async storeValue(trx: Knex.Transaction, key: repo.SignalKey, text: string, value: Literal) {
+    await repo.lockSignalExecution(trx, key);
     const encoded = Buffer.from(toBinary(LiteralSchema, value));
     // A primitive value set on a signal of exactly its type needs no check: one statement.
     const own = primitiveTypeOf(value);
-    if (
-      own !== undefined &&
-      this.handOver(await repo.setSignalValue(this.db, { key, type: own }, encoded, this.engine))
-    )
-      return;
-    // The type is fixed when the gate creates the signal, so the check needs no lock; the write is one statement.
-    const row = await repo.getSignal(this.db, key);
-    const text = req.id === undefined ? "" : modelText(SignalIdentifierSchema, req.id);
+    const stored =
+      own === undefined
+        ? undefined
+        : await repo.setSignalValue(trx, { key, type: own }, encoded, this.engine);
+    if (stored !== undefined) return stored;
+    // The type is fixed when the gate creates the signal, so the check needs no lock on it.
+    const row = await repo.getSignal(trx, key);
     if (row === undefined)
       throw invalidArgument(`failed to validate that signal [${text}] exists, err: [signal does not exist]`);
     const type = fromBinary(LiteralTypeSchema, row.type);
@@ -132,6 +141,6 @@ export class SignalManager {
         `requested signal value [${modelText(LiteralSchema, value)}] is not castable to existing signal type [${formatType(type)}]`,
       );
     }
-    this.handOver(await repo.setSignalValue(this.db, { id: row.id }, encoded, this.engine));
+    return repo.setSignalValue(trx, { id: row.id }, encoded, this.engine);
   }
 }

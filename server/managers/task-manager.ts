@@ -1,6 +1,5 @@
 // Tasks: validated, compiled and stored once per id; read and listed with Flyte's semantics.
-import { createHash } from "node:crypto";
-import { create, toBinary, toJson } from "@bufbuild/protobuf";
+import { create, toJson } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import type {
   NamedEntityIdentifierList,
@@ -21,6 +20,7 @@ import { compileTask } from "../compiler/compile-task.js";
 import { invalidArgument, missingField, notFound } from "../errors.js";
 import { insertDescriptionEntity } from "../repositories/description-entity-repo.js";
 import * as repo from "../repositories/task-repo.js";
+import { canonicalDigest } from "../transformers/canonical-digest.js";
 import { descriptionToRow } from "../transformers/description-entity.js";
 import { toIdentifierList } from "../transformers/named-entity-ids.js";
 import { compiledTaskOf, encodeTaskClosure, rowToTask } from "../transformers/task.js";
@@ -34,8 +34,6 @@ import { validateListScope } from "../validation/list-validator.js";
 import { validateTaskTemplate } from "../validation/task-validator.js";
 import type { ProjectManager } from "./project-manager.js";
 import { registerOnce } from "./registration.js";
-
-export const digestOf = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 export class TaskManager {
   constructor(
@@ -55,7 +53,7 @@ export class TaskManager {
     if (errors.length > 0)
       throw invalidArgument(`task failed compilation with ${formatCompileErrors(errors)}`);
     const compiled = create(CompiledTaskSchema, { template });
-    const digest = digestOf(toBinary(CompiledTaskSchema, compiled));
+    const digest = canonicalDigest(CompiledTaskSchema, compiled);
     const description = req.spec?.description;
     await registerOnce({
       kind: "task",
@@ -78,6 +76,7 @@ export class TaskManager {
           return row;
         }),
       loadExisting: () => repo.getTask(this.db, id),
+      existingDigest: (row) => canonicalDigest(CompiledTaskSchema, compiledTaskOf(row)),
       existingJson: (row) => toJson(CompiledTaskSchema, compiledTaskOf(row)),
       newJson: () => toJson(CompiledTaskSchema, compiled),
     });

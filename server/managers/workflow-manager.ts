@@ -26,6 +26,7 @@ import { insertDescriptionEntity } from "../repositories/description-entity-repo
 import { getLaunchPlans } from "../repositories/launch-plan-repo.js";
 import { getTasks } from "../repositories/task-repo.js";
 import * as repo from "../repositories/workflow-repo.js";
+import { canonicalDigest } from "../transformers/canonical-digest.js";
 import { descriptionToRow } from "../transformers/description-entity.js";
 import { toIdentifierList } from "../transformers/named-entity-ids.js";
 import { compiledTaskOf } from "../transformers/task.js";
@@ -39,7 +40,6 @@ import {
 import { validateListScope } from "../validation/list-validator.js";
 import type { ProjectManager } from "./project-manager.js";
 import { registerOnce } from "./registration.js";
-import { digestOf } from "./task-manager.js";
 
 export const workflowNotFound = (id: Identifier) =>
   notFound(`missing entity of type WORKFLOW with identifier ${idText(id)}`);
@@ -58,8 +58,9 @@ export class WorkflowManager {
     if (req.spec?.template === undefined) throw missingField("spec");
     // A shallow copy with the template's id set (a deep clone of a big workflow is costly and not needed).
     const spec = { ...req.spec, template: { ...req.spec.template, id } };
-    const closure = await this.compile(id, spec);
-    const digest = digestOf(closure);
+    const closure = Buffer.from(await this.compile(id, spec));
+    const compiled = decodeCompiledWorkflow({ closure });
+    const digest = canonicalDigest(CompiledWorkflowClosureSchema, compiled);
     const detail = (c: "existsIdenticalStructure" | "existsDifferentStructure") => [
       {
         desc: CreateWorkflowFailureReasonSchema,
@@ -81,7 +82,7 @@ export class WorkflowManager {
             typed_interface: Buffer.from(
               toBinary(TypedInterfaceSchema, spec.template?.interface ?? create(TypedInterfaceSchema)),
             ),
-            closure: Buffer.from(closure),
+            closure,
             digest,
             short_description: description?.shortDescription ?? "",
           });
@@ -90,9 +91,9 @@ export class WorkflowManager {
           return row;
         }),
       loadExisting: () => repo.getWorkflow(this.db, id),
+      existingDigest: (row) => canonicalDigest(CompiledWorkflowClosureSchema, decodeCompiledWorkflow(row)),
       existingJson: (row) => toJson(CompiledWorkflowClosureSchema, decodeCompiledWorkflow(row)),
-      newJson: () =>
-        toJson(CompiledWorkflowClosureSchema, decodeCompiledWorkflow({ closure: Buffer.from(closure) })),
+      newJson: () => toJson(CompiledWorkflowClosureSchema, compiled),
       identicalDetails: detail("existsIdenticalStructure"),
       differentDetails: detail("existsDifferentStructure"),
     });

@@ -21,6 +21,8 @@ export interface NodeExecutionRow {
   error_kind: string;
   error_code: string;
   cache_status: string;
+  /** The compiled workflow of a dynamic node (empty for other nodes). */
+  dynamic_workflow_uri: string;
   created_at: Date;
   updated_at: Date;
 }
@@ -95,6 +97,7 @@ export type NewNodeExecutionRow = Omit<
   | "error_kind"
   | "error_code"
   | "cache_status"
+  | "dynamic_workflow_uri"
   | "node_execution_updated_at"
 > &
   NodeExecutionChanges;
@@ -124,6 +127,7 @@ export const NODE_MUTABLE: TypedColumns<NodeExecutionRow> = [
   ["error_kind", "text"],
   ["error_code", "text"],
   ["cache_status", "text"],
+  ["dynamic_workflow_uri", "text"],
 ];
 
 /** Writes the event-owned columns of several rows (by id) in one statement, returning the stored rows. */

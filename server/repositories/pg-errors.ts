@@ -99,8 +99,10 @@ export function isUniqueViolation(err: unknown): boolean {
   return isDbError(err) && codeOf(err) === "23505";
 }
 
+/** Whether the error is a serialization failure or deadlock: the database's own, or one an AppError carries. */
 export function isRetryable(err: unknown): boolean {
-  return isDbError(err) && RETRYABLE_CODES.has(codeOf(err));
+  const db = err instanceof AppError ? err.cause : err;
+  return isDbError(db) && RETRYABLE_CODES.has(codeOf(db));
 }
 
 /** Whether the error says the database cannot be reached or cannot serve now (rather than refusing a statement). */

@@ -68,15 +68,32 @@ export function getOrCreateSignal(db: Knex, key: SignalKey, type: Buffer): Promi
   });
 }
 
+/**
+ * Locks the signal's execution (FOR KEY SHARE, when it exists) for the transaction that sets the signal. An
+ * evaluation locks its execution and then reads its gates' signals; without this lock, setSignalValue would lock the
+ * signal row first and ask for the execution afterwards (for the work item's foreign key), and the two deadlock.
+ */
+export function lockSignalExecution(db: Knex, key: SignalKey): Promise<void> {
+  return withDbErrors(async () => {
+    await prepared(
+      db,
+      `SELECT 1 FROM executions
+        WHERE execution_project = ? AND execution_domain = ? AND execution_name = ? FOR KEY SHARE`,
+      [key.execution_project, key.execution_domain, key.execution_name],
+    );
+  });
+}
+
 export function getSignal(db: Knex, key: SignalKey): Promise<SignalRow | undefined> {
   return withDbErrors(() => db("signals").where(key).first() as Promise<SignalRow | undefined>);
 }
 
 /**
- * Stores a signal's value and asks for an evaluation of its execution, in one statement (atomic without an
- * explicit transaction): the gate waiting for it moves on at once. The signal is found by id, or by key when its
- * stored type is exactly `type` (the caller's fast path for a value of that type). With `lease`, the evaluation is
- * written leased to that engine (for it to be handed over; no NOTIFY). Undefined when nothing was stored.
+ * Stores a signal's value and asks for an evaluation of its execution, in one statement: the gate waiting for it
+ * moves on at once. Run it after lockSignalExecution, in the same transaction. The signal is found by id, or by key
+ * when its stored type is exactly `type` (the caller's fast path for a value of that type). With `lease`, the
+ * evaluation is written leased to that engine (for it to be handed over; no NOTIFY). Undefined when nothing was
+ * stored.
  */
 export function setSignalValue(
   db: Knex,

@@ -32,6 +32,23 @@ export const attemptOutputDir = (root: string, e: ExecutionKey, nodeId: string, 
   join(nodeDataDir(root, e, nodeId), String(attempt));
 export const attemptOutputsUri = (root: string, e: ExecutionKey, nodeId: string, attempt: number) =>
   join(attemptOutputDir(root, e, nodeId, attempt), "outputs.pb");
+/** FlyteAdmin's copy of the workflow a dynamic node compiled: `<root>/metadata/admin/<p>/<d>/<exec>/<node>/<wf>`. */
+export const dynamicWorkflowUri = (
+  root: string,
+  e: ExecutionKey,
+  nodeId: string,
+  wf: { project: string; domain: string; name: string; version: string },
+) =>
+  join(
+    root,
+    "metadata",
+    "admin",
+    e.project,
+    e.domain,
+    e.name,
+    nodeId,
+    `${wf.project}_${wf.domain}_${wf.name}_${wf.version}`,
+  );
 /** The workflow's outputs, published as the end node's. */
 export const executionOutputsUri = (root: string, e: ExecutionKey) =>
   attemptOutputsUri(root, e, "end-node", 0);

@@ -96,7 +96,10 @@ try {
   const map = create(NodeSchema, {
     id: "map",
     inputs: [bind("a", "", "xs")],
-    target: { case: "arrayNode", value: { node: taskNode("echo", taskId("echo", "v1", "bench")) } },
+    target: {
+      case: "arrayNode",
+      value: { node: taskNode("echo", taskId("echo", "v1", "bench")), isOriginalSubNodeInterface: true },
+    },
   });
   const mapper = workflowTemplate({
     inputs: { xs: collectionOf(intType()) },

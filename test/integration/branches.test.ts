@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ComparisonExpression_Operator as Op } from "../../gen/flyteidl/core/condition_pb.js";
 import {
+  ExecutionError_ErrorKind,
   NodeExecution_Phase as N,
   WorkflowExecution_Phase as W,
 } from "../../gen/flyteidl/core/execution_pb.js";
@@ -92,7 +93,7 @@ afterAll(async () => {
 });
 
 describe("branch nodes", () => {
-  it("run the case whose condition holds; the others are SKIPPED and listed under the branch", async () => {
+  it("run the case whose condition holds under the branch; the others leave no node execution", async () => {
     const e = await run("branchy", "took-big", 5);
     expect(e.closure?.phase).toBe(W.SUCCEEDED);
     expect((await t.admin.getExecutionData({ id: e.id })).fullOutputs?.literals.o).toEqual(literalInt(5));
@@ -105,10 +106,9 @@ describe("branch nodes", () => {
       limit: 10,
       uniqueParentId: "pick",
     });
-    expect(Object.fromEntries(children.nodeExecutions.map((n) => [n.id?.nodeId, n.closure?.phase]))).toEqual({
-      big: N.SUCCEEDED,
-      small: N.SKIPPED,
-    });
+    expect(
+      children.nodeExecutions.map((n) => [n.id?.nodeId, n.metadata?.specNodeId, n.closure?.phase]),
+    ).toEqual([["pick-0-pick-big", "pick-big", N.SUCCEEDED]]);
   });
 
   it("take the else branch when nothing matches", async () => {
@@ -119,17 +119,16 @@ describe("branch nodes", () => {
       limit: 10,
       uniqueParentId: "pick",
     });
-    expect(Object.fromEntries(children.nodeExecutions.map((n) => [n.id?.nodeId, n.closure?.phase]))).toEqual({
-      big: N.SKIPPED,
-      small: N.SUCCEEDED,
-    });
+    expect(
+      children.nodeExecutions.map((n) => [n.id?.nodeId, n.metadata?.specNodeId, n.closure?.phase]),
+    ).toEqual([["pick-0-pick-small", "pick-small", N.SUCCEEDED]]);
   });
 
   it("fail with the else-error when nothing matches and there is no else node", async () => {
     const e = await run("strict", "no-match", 1);
     expect(e.closure?.phase).toBe(W.FAILED);
-    expect(e.closure?.outputResult.case === "error" && e.closure.outputResult.value.message).toContain(
-      "x is too small",
-    );
+    const error = e.closure?.outputResult.case === "error" ? e.closure.outputResult.value : undefined;
+    expect([error?.code, error?.kind]).toEqual(["UserProvidedError", ExecutionError_ErrorKind.USER]);
+    expect(error?.message).toContain("x is too small");
   });
 });

@@ -234,7 +234,10 @@ describe.each(subjects)("the data plane on the $name store", (subject) => {
     const map = create(NodeSchema, {
       id: "map",
       inputs: [bind("n", "", "ns")],
-      target: { case: "arrayNode", value: { node: taskNode("inc", taskId("inc")) } },
+      target: {
+        case: "arrayNode",
+        value: { node: taskNode("inc", taskId("inc")), isOriginalSubNodeInterface: true },
+      },
     });
     const wf = workflowTemplate({
       inputs: { ns: collectionOf(intType()) },

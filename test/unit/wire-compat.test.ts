@@ -28,6 +28,7 @@ const reference = loadProtos(REFERENCE_DIR, [
   "flyteidl/service/dataproxy.proto",
   "flyteidl/event/event.proto",
   "flyteidl/core/errors.proto",
+  "flyteidl/core/dynamic_job.proto",
 ]);
 
 describe("wire compatibility with flyteidl 1.16", () => {

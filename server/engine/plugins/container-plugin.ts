@@ -1,34 +1,28 @@
-// Container tasks run as local processes or with `docker run` (Flyte's raw-container contract): template
-// substitution, inputs written as files (inputs.pb, inputs.json, one file per input), outputs read back from
-// outputs.pb, outputs.json or one file per output. As processes, the configured in-container paths are mapped to
+// Container tasks run as local processes or with `docker run` (Flyte's container contract): template substitution,
+// inputs written as files (inputs.pb, inputs.json, one file per input, the template as task.pb), results read back
+// as task-results.ts says (error.pb, futures.pb, outputs). As processes, the configured in-container paths are mapped to
 // per-attempt directories. Either way the task's process group dies with the server (see process-group.ts), and a
 // Docker attempt first removes any container an earlier run of it (or of an earlier attempt) left behind.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  type ExecutionError,
-  ExecutionError_ErrorKind,
-  ExecutionErrorSchema,
-} from "../../../gen/flyteidl/core/execution_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ExecutionError_ErrorKind, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
 import { type Literal, type LiteralMap, LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
-import type { Container } from "../../../gen/flyteidl/core/tasks_pb.js";
+import { type Container, TaskTemplateSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { BlobType_BlobDimensionality } from "../../../gen/flyteidl/core/types_pb.js";
-import { literalToPlain, type Plain, plainToLiteral } from "../../transformers/plain-values.js";
+import { literalToPlain } from "../../transformers/plain-values.js";
 import { OffloadedLiteralError, resolveOffloaded } from "../offloaded.js";
 import type { TaskContext, TaskPlugin, TaskResult } from "./plugin.js";
 import { runInProcessGroup } from "./process-group.js";
-import {
-  downloadBlobInput,
-  keepBlobOutput,
-  type OutputPlace,
-  outputPlace,
-  type TaskIo,
-  toTaskUri,
-} from "./task-io.js";
+import { downloadBlobInput, localPath, outputPlace, type TaskIo, toTaskUri } from "./task-io.js";
+import { readCompletion, userError } from "./task-results.js";
+import { renderTemplate, TemplateError, type TemplateVars } from "./template-vars.js";
 
 const TAIL = 2000;
+const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+/** Where a docker task finds the previous attempt's checkpoint (mounted read-only). */
+const PREV_CHECKPOINT = "/var/flyte/prev-checkpoint";
 const KILL_GRACE_MS = 2000;
 const REMOVE_TIMEOUT_MS = 30_000;
 
@@ -37,9 +31,6 @@ interface Dirs {
   readonly output: string;
   readonly raw: string;
 }
-
-const userError = (code: string, message: string): ExecutionError =>
-  create(ExecutionErrorSchema, { code, message, kind: ExecutionError_ErrorKind.USER });
 
 /** An input as text: blobs as the task reaches them (a local store's files as paths). */
 function plainText(lit: Literal): string {
@@ -92,11 +83,15 @@ export function taskPaths(c: Container, dirs: Dirs, runtime: ContainerRuntime): 
   };
 }
 
-/** Substitutes Flyte's template variables; as a process, the configured data paths are mapped onto `dirs`. */
+/**
+ * Substitutes Flyte's template variables (template-vars.ts); as a process, the configured data paths are mapped onto
+ * this attempt's directories.
+ */
 export function renderArgs(
   argv: readonly string[],
   c: Container,
   inputs: LiteralMap,
+  vars: TemplateVars,
   dirs: Dirs,
   rewrite = true,
 ): string[] {
@@ -106,70 +101,10 @@ export function renderArgs(
     if (c.dataConfig.outputPath !== "") mapped.push([c.dataConfig.outputPath, dirs.output]);
   }
   return argv.map((arg) => {
-    let out = arg
-      .replace(/\{\{\s*\.inputs\.([A-Za-z0-9_]+)\s*\}\}/g, (_m, name: string) => {
-        const lit = inputs.literals[name];
-        return lit === undefined ? "" : plainText(lit);
-      })
-      .replace(/\{\{\s*\.input\s*\}\}/g, path.join(dirs.input, "inputs.pb"))
-      .replace(/\{\{\s*\.inputPrefix\s*\}\}/g, dirs.input)
-      .replace(/\{\{\s*\.outputPrefix\s*\}\}/g, dirs.output)
-      .replace(/\{\{\s*\.rawOutputDataPrefix\s*\}\}/g, dirs.raw);
+    let out = renderTemplate(arg, vars, inputs);
     for (const [from, to] of mapped) out = out.split(from).join(to);
     return out;
   });
-}
-
-/** Outputs from outputs.pb, else outputs.json, else one file per declared output (blob URIs as the store names them). */
-export async function readOutputs(
-  ctx: TaskContext,
-  place: Pick<OutputPlace, "read" | "fromTask" | "dirs">,
-): Promise<{ outputs?: LiteralMap; error?: ExecutionError }> {
-  const declared = ctx.template.interface?.outputs?.variables ?? {};
-  const pb = await place.read("outputs.pb");
-  if (pb !== undefined) return { outputs: fromBinary(LiteralMapSchema, pb) };
-  let plain: Record<string, Plain> | undefined;
-  const json = await place.read("outputs.json");
-  if (json !== undefined) {
-    try {
-      plain = JSON.parse(Buffer.from(json).toString("utf8")) as Record<string, Plain>;
-    } catch (err) {
-      return {
-        error: userError("OutputsParseError", `outputs.json is not valid JSON: ${(err as Error).message}`),
-      };
-    }
-  }
-  const literals: Record<string, Literal> = {};
-  for (const [name, variable] of Object.entries(declared)) {
-    const blobType = variable.type?.type.case === "blob" ? variable.type.type.value : undefined;
-    const c = ctx.template.target.case === "container" ? ctx.template.target.value : undefined;
-    const local = path.join(place.dirs.output, name);
-    if (
-      plain === undefined &&
-      blobType !== undefined &&
-      ctx.io !== undefined &&
-      c?.dataConfig?.enabled === true
-    ) {
-      // The file itself is the output (data_config's contract): kept under the raw-output prefix.
-      if (!fs.existsSync(local))
-        return { error: userError("OutputsNotFound", `output [${name}] was not written by the task`) };
-      literals[name] = plainToLiteral(await keepBlobOutput(ctx.io, local, name), variable.type);
-      continue;
-    }
-    const file = plain === undefined ? await place.read(name) : undefined;
-    const value =
-      plain !== undefined ? plain[name] : file === undefined ? undefined : Buffer.from(file).toString("utf8");
-    if (value === undefined)
-      return {
-        error: userError("OutputsNotFound", `output [${name}] was not written by the task`),
-      };
-    try {
-      literals[name] = plainToLiteral(value, variable.type, (uri) => place.fromTask(uri));
-    } catch (err) {
-      return { error: userError("OutputTypeMismatch", `output [${name}]: ${(err as Error).message}`) };
-    }
-  }
-  return { outputs: create(LiteralMapSchema, { literals }) };
 }
 
 /** `docker run` of the task's image with this attempt's directories mounted where the task expects them. */
@@ -180,11 +115,13 @@ export function dockerArgv(
   paths: Dirs,
   env: Record<string, string>,
   name: string,
+  extraMounts: readonly (readonly [string, string])[] = [],
 ): string[] {
   const mounts = [
     ["-v", `${dirs.input}:${paths.input}`],
     ["-v", `${dirs.output}:${paths.output}`],
     ["-v", `${dirs.raw}:${paths.raw}`],
+    ...extraMounts.map(([host, inside]) => ["-v", `${host}:${inside}`]),
   ].flat();
   const envs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
   const entry = c.command.length > 0 ? ["--entrypoint", argv[0] ?? ""] : [];
@@ -230,40 +167,99 @@ export function createContainerPlugin(runtime: ContainerRuntime): TaskPlugin {
   return { name: `container-${runtime}`, run: (ctx) => runContainer(ctx, runtime) };
 }
 
+/** The template variables of this attempt, as the task sees its places (`paths`). */
+function attemptVars(ctx: TaskContext, io: TaskIo, paths: Dirs, runtime: ContainerRuntime): TemplateVars {
+  const prev = io.prevCheckpointPrefix;
+  return {
+    input: path.posix.join(paths.input, "inputs.pb"),
+    inputPrefix: paths.input,
+    outputPrefix: paths.output,
+    rawOutputDataPrefix: paths.raw,
+    checkpointOutputPrefix: `${paths.raw}/_flytecheckpoints`,
+    prevCheckpointPrefix:
+      prev === undefined
+        ? '""'
+        : runtime === "docker" && localPath(prev) !== undefined
+          ? PREV_CHECKPOINT
+          : toTaskUri(prev),
+    perRetryUniqueKey: io.uniqueKey,
+    taskTemplatePath: path.posix.join(paths.input, "task.pb"),
+    namespace: `${ctx.project ?? ""}-${ctx.domain ?? ""}`,
+  };
+}
+
+/** How a process that ended without an exit code (or a nonzero one) failed: retryable, as in Flyte. */
+function exitFailure(r: {
+  code: number | null;
+  exitSignal?: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}) {
+  const tail = r.stderr.trim().slice(-TAIL) || r.stdout.trim().slice(-TAIL);
+  if (r.code === null && r.exitSignal === "SIGKILL")
+    return create(ExecutionErrorSchema, {
+      code: "Interrupted",
+      message: `the task's process was killed (SIGKILL)${tail === "" ? "" : `: ${tail}`}`,
+      kind: ExecutionError_ErrorKind.SYSTEM,
+    });
+  const how = r.code === null ? `signal ${r.exitSignal ?? "unknown"}` : `exit code ${r.code}`;
+  return userError("NonZeroExitCode", `${how}: ${tail}`);
+}
+
 async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promise<TaskResult> {
   const c = ctx.template.target.case === "container" ? ctx.template.target.value : undefined;
   if (c === undefined)
-    return { ok: false, error: userError("BadTaskSpecification", "task has no container") };
+    return { ok: false, error: userError("BadTaskSpecification", "task has no container"), permanent: true };
   if (ctx.io === undefined)
     return {
       ok: false,
       error: userError("BadTaskSpecification", "the attempt has no place in the blob store"),
+      permanent: true,
     };
-  const place = await outputPlace(ctx.io, c, ctx.workDir);
+  const io = ctx.io;
+  const place = await outputPlace(io, c, ctx.workDir);
   const dirs: Dirs = place.dirs;
   let values: LiteralMap;
   try {
-    values = await resolveOffloaded(ctx.io.store, ctx.inputs);
+    values = await resolveOffloaded(io.store, ctx.inputs);
   } catch (err) {
     if (!(err instanceof OffloadedLiteralError)) throw err;
     return { ok: false, error: userError("OffloadedLiteralUnreadable", err.message) };
   }
-  await writeInputs(dirs, ctx.inputs, values, c, ctx.io);
+  await writeInputs(dirs, ctx.inputsFile ?? ctx.inputs, values, c, io);
+  fs.writeFileSync(path.join(dirs.input, "task.pb"), toBinary(TaskTemplateSchema, ctx.template));
   const paths = taskPaths(c, dirs, runtime);
-  const rendered = renderArgs([...c.command, ...c.args], c, values, paths, runtime === "process");
+  let rendered: string[];
+  try {
+    rendered = renderArgs(
+      [...c.command, ...c.args],
+      c,
+      values,
+      attemptVars(ctx, io, paths, runtime),
+      paths,
+      runtime === "process",
+    );
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    return { ok: false, error: userError("BadTaskSpecification", err.message), permanent: true };
+  }
   if (rendered.length === 0)
-    return { ok: false, error: userError("BadTaskSpecification", "container has no command or args") };
-  const env: Record<string, string> = {
-    PATH: ctx.envs.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    HOME: ctx.workDir,
-  };
+    return {
+      ok: false,
+      error: userError("BadTaskSpecification", "container has no command or args"),
+      permanent: true,
+    };
+  // Only what Flyte gives a task: never the server's own environment.
+  const env: Record<string, string> = { PATH: ctx.envs.PATH ?? DEFAULT_PATH, HOME: ctx.workDir };
   const taskEnv: Record<string, string> = {};
   for (const kv of c.env) taskEnv[kv.key] = kv.value;
   Object.assign(taskEnv, ctx.envs);
   const docker = runtime === "docker";
   const name = containerName(ctx, ctx.attempt);
   if (docker) await removeContainers(leftoverContainers(ctx, ctx.attempt), env, ctx.workDir);
-  const argv = docker ? dockerArgv(c, rendered, dirs, paths, taskEnv, name) : rendered;
+  const prev = io.prevCheckpointPrefix === undefined ? undefined : localPath(io.prevCheckpointPrefix);
+  const extra: [string, string][] = prev === undefined ? [] : [[prev, `${PREV_CHECKPOINT}:ro`]];
+  const argv = docker ? dockerArgv(c, rendered, dirs, paths, taskEnv, name, extra) : rendered;
   const r = await runInProcessGroup(argv, {
     cwd: ctx.workDir,
     env: { ...env, ...(docker ? {} : taskEnv) },
@@ -282,12 +278,6 @@ async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promis
       error: userError("CommandNotFound", `cannot start ${argv[0]}: ${r.spawnError.message}`),
       logs,
     };
-  if (r.code !== 0) {
-    const tail = r.stderr.trim().slice(-TAIL) || r.stdout.trim().slice(-TAIL);
-    return { ok: false, error: userError("NonZeroExitCode", `exit code ${r.code}: ${tail}`), logs };
-  }
-  const read = await readOutputs(ctx, place);
-  if (read.error !== undefined) return { ok: false, error: read.error, logs };
-  await place.keep();
-  return { ok: true, outputs: read.outputs ?? create(LiteralMapSchema), logs };
+  if (r.code !== 0) return { ok: false, error: exitFailure(r), logs };
+  return readCompletion(ctx, place, logs);
 }

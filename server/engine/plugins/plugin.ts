@@ -1,4 +1,5 @@
 // What a task plugin gets and returns. Task failures are data (an ExecutionError), never exceptions.
+import type { DynamicJobSpec } from "../../../gen/flyteidl/core/dynamic_job_pb.js";
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { LiteralMap } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
@@ -7,12 +8,18 @@ import type { TaskIo } from "./task-io.js";
 export interface TaskContext {
   readonly template: TaskTemplate;
   readonly inputs: LiteralMap;
+  /** What the task's inputs.pb holds when it differs from `inputs` (an array element reads the whole array's). */
+  readonly inputsFile?: LiteralMap;
   readonly executionName: string;
   /** The execution's project and domain (with its name, they tell executions apart). */
   readonly project?: string;
   readonly domain?: string;
   readonly nodeId: string;
   readonly attempt: number;
+  /**
+   * The environment the engine gives the task over the template's own `container.env`: Flyte's variables
+   * (execution, task, attempt, array index), the execution's `envs` and the configured ones. Never the server's.
+   */
   readonly envs: Readonly<Record<string, string>>;
   /** Aborted when the execution is terminated or the attempt times out. */
   readonly signal: AbortSignal;
@@ -22,9 +29,18 @@ export interface TaskContext {
   readonly io?: TaskIo;
 }
 
+/** What the task left besides its outputs: a deck (`deck.html`) to report. */
+export interface TaskArtifacts {
+  readonly logs?: TaskLogs;
+  readonly deckUri?: string;
+}
+
 export type TaskResult =
-  | { readonly ok: true; readonly outputs: LiteralMap; readonly logs?: TaskLogs }
-  | { readonly ok: false; readonly error: ExecutionError; readonly logs?: TaskLogs };
+  | ({ readonly ok: true; readonly outputs: LiteralMap } & TaskArtifacts)
+  /** A dynamic task: the sub-graph it wrote (futures.pb at `futuresUri`) runs under its node. */
+  | ({ readonly ok: true; readonly dynamic: DynamicJobSpec; readonly futuresUri: string } & TaskArtifacts)
+  /** `permanent`: no retry, whatever the budget (a non-recoverable error the task reported, a bad spec). */
+  | ({ readonly ok: false; readonly error: ExecutionError; readonly permanent?: boolean } & TaskArtifacts);
 
 export interface TaskLogs {
   readonly stdout: string;

@@ -35,6 +35,8 @@ const OUTPUT_LIMIT = 1_000_000;
 export interface GroupResult {
   /** The exit code; null when the main process was ended by a signal or could not start. */
   readonly code: number | null;
+  /** The signal that ended the main process, if one did. */
+  readonly exitSignal?: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
   readonly spawnError?: Error;
@@ -156,9 +158,9 @@ export function runInProcessGroup(argv: readonly string[], opts: GroupOptions): 
       else finish();
       resolve({ code: null, stdout, stderr, spawnError: err });
     });
-    child.once("close", (code) => {
+    child.once("close", (code, exitSignal) => {
       opts.signal.removeEventListener("abort", abort);
-      resolve({ code, stdout, stderr });
+      resolve({ code, exitSignal, stdout, stderr });
     });
     if (opts.signal.aborted) abort();
     else opts.signal.addEventListener("abort", abort, { once: true });

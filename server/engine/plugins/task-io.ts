@@ -18,6 +18,10 @@ export interface TaskIo {
   readonly outputPrefix: string;
   /** The attempt's raw-output sandbox (`{{.rawOutputDataPrefix}}`). */
   readonly rawPrefix: string;
+  /** The checkpoint the attempt resumes from (the previous attempt's, or the recovered node's), if any. */
+  readonly prevCheckpointPrefix?: string;
+  /** `{{.perRetryUniqueKey}}`. */
+  readonly uniqueKey: string;
 }
 
 /** The directories (or prefixes) as the task gets them. */
@@ -47,11 +51,19 @@ export interface OutputPlace {
   readonly dirs: AttemptDirs;
   /** A file the task left under its output prefix (outputs.pb, outputs.json, one file per output). */
   read(name: string): Promise<Uint8Array | undefined>;
+  /** Whether the task left that file. */
+  exists(name: string): Promise<boolean>;
   /** After a successful run: outputs and raw data written locally are uploaded under their prefixes. */
   keep(): Promise<void>;
   /** A blob URI in the task's outputs, as the store names it. */
   fromTask(value: string): string;
 }
+
+const fileExists = (file: string) =>
+  fs.promises.stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 
 async function uploadDir(store: BlobStore, dir: string, prefix: string): Promise<void> {
   for (const entry of await fs.promises.readdir(dir, { recursive: true, withFileTypes: true })) {
@@ -74,6 +86,7 @@ export async function outputPlace(io: TaskIo, c: Container, scratch: string): Pr
     return {
       dirs: { input, output: localOutput, raw: localRaw },
       read: (name) => fs.promises.readFile(path.join(localOutput, name)).catch(() => undefined),
+      exists: (name) => fileExists(path.join(localOutput, name)),
       keep: async () => undefined,
       fromTask: (value) => fromLocalStore(io.store, value),
     };
@@ -83,6 +96,7 @@ export async function outputPlace(io: TaskIo, c: Container, scratch: string): Pr
     return {
       dirs: { input, output: io.outputPrefix, raw: io.rawPrefix },
       read: (name) => io.store.get(`${io.outputPrefix}/${name}`),
+      exists: async (name) => (await io.store.head(`${io.outputPrefix}/${name}`)) !== undefined,
       keep: async () => undefined,
       fromTask: (value) => value,
     };
@@ -94,6 +108,7 @@ export async function outputPlace(io: TaskIo, c: Container, scratch: string): Pr
   return {
     dirs: { input, output, raw },
     read: (name) => fs.promises.readFile(path.join(output, name)).catch(() => undefined),
+    exists: (name) => fileExists(path.join(output, name)),
     keep: async () => {
       await uploadDir(io.store, output, io.outputPrefix);
       await uploadDir(io.store, raw, io.rawPrefix);

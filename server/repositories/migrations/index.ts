@@ -14,6 +14,7 @@ import * as m0011 from "./0011-schedules.js";
 import * as m0012 from "./0012-execution-name-index.js";
 import * as m0013 from "./0013-work-item-ready-indexes.js";
 import * as m0014 from "./0014-blob-outbox.js";
+import * as m0015 from "./0015-dynamic-workflows.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -34,6 +35,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0012-execution-name-index", m0012],
   ["0013-work-item-ready-indexes", m0013],
   ["0014-blob-outbox", m0014],
+  ["0015-dynamic-workflows", m0015],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -334,6 +334,7 @@ describe("compileWorkflow", () => {
           case: "arrayNode",
           value: {
             node: taskNode("inner", taskId("greet")),
+            isOriginalSubNodeInterface: true,
             parallelismOption: { case: "parallelism", value: 2 },
           },
         },

@@ -24,6 +24,17 @@ import { eventually } from "../../support/eventually.js";
 import { alive, processesWith } from "../../support/processes.js";
 
 const dirs = { input: "/tmp/a/in", output: "/tmp/a/out", raw: "/tmp/a/raw" };
+const varsFor = (d: typeof dirs) => ({
+  input: `${d.input}/inputs.pb`,
+  inputPrefix: d.input,
+  outputPrefix: d.output,
+  rawOutputDataPrefix: d.raw,
+  checkpointOutputPrefix: `${d.raw}/_flytecheckpoints`,
+  prevCheckpointPrefix: '""',
+  perRetryUniqueKey: "p-d-e1-n0-0",
+  taskTemplatePath: `${d.input}/task.pb`,
+  namespace: "p-d",
+});
 const inputs = create(LiteralMapSchema, { literals: { n: literalInt(3), who: literalString("x y") } });
 
 describe("container contract", () => {
@@ -41,6 +52,7 @@ describe("container contract", () => {
         ],
         c,
         inputs,
+        varsFor(dirs),
         dirs,
       ),
     ).toEqual(["3", "x y", "/tmp/a/in/inputs.pb", "/tmp/a/in", "/tmp/a/out", "/tmp/a/raw"]);
@@ -51,7 +63,7 @@ describe("container contract", () => {
       image: "alpine",
       dataConfig: { enabled: true, inputPath: "/var/inputs", outputPath: "/var/outputs" },
     });
-    expect(renderArgs(["cat /var/inputs/n > /var/outputs/o"], c, inputs, dirs)).toEqual([
+    expect(renderArgs(["cat /var/inputs/n > /var/outputs/o"], c, inputs, varsFor(dirs), dirs)).toEqual([
       "cat /tmp/a/in/n > /tmp/a/out/o",
     ]);
   });
@@ -66,7 +78,7 @@ describe("container contract", () => {
     const paths = taskPaths(c, dirs, "docker");
     const argv = dockerArgv(
       c,
-      renderArgs([...c.command, ...c.args], c, inputs, paths, false),
+      renderArgs([...c.command, ...c.args], c, inputs, varsFor(paths), paths, false),
       dirs,
       paths,
       { A: "1" },
@@ -141,6 +153,7 @@ function context(command: string[], envs: Record<string, string>, signal: AbortS
       inputUri: store.uri("in", String(attempt), "inputs.pb"),
       outputPrefix: store.uri("out", path.basename(workDir)),
       rawPrefix: store.uri("raw", path.basename(workDir)),
+      uniqueKey: `p-d-e1-n0-${attempt}`,
     },
   };
 }

@@ -224,7 +224,9 @@ describe("array nodes as flytekit serializes map tasks", () => {
     expect(e.closure?.phase).toBe(W.FAILED);
     expect(Date.now() - started).toBeLessThan(30_000);
     const error = e.closure?.outputResult.case === "error" ? e.closure.outputResult.value : undefined;
-    expect(error?.message).toMatch(/at least 3 were required\n\[0\]: \[1\/1\] currentAttempt done\. Last Error: USER::exit code 1/);
+    expect(error?.message).toMatch(
+      /at least 3 were required\n\[0\]: \[1\/1\] currentAttempt done\. Last Error: USER::exit code 1/,
+    );
     const children = await t.admin.listNodeExecutions({
       workflowExecutionId: e.id,
       uniqueParentId: "n0",

@@ -20,9 +20,7 @@ import {
   toLiteral,
   workflow,
 } from "../../../client/index.js";
-import {
-  WorkflowExecution_Phase as W,
-} from "../../../gen/flyteidl/core/execution_pb.js";
+import { WorkflowExecution_Phase as W } from "../../../gen/flyteidl/core/execution_pb.js";
 import { DataLoadingConfigSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { both, reverse, seen, tree } from "../../fixtures/files-module.js";
 import { taskId, taskTemplate } from "../../fixtures/flyte-builders.js";

@@ -2,6 +2,8 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import {
+  type DynamicNodeWorkflowResponse,
+  DynamicNodeWorkflowResponseSchema,
   type NodeExecution,
   NodeExecutionClosureSchema,
   type NodeExecutionForTaskListRequest,
@@ -26,7 +28,11 @@ import {
   type TaskExecutionIdentifier,
   TaskExecutionIdentifierSchema,
 } from "../../gen/flyteidl/core/identifier_pb.js";
-import { invalidField, missingField, notFound } from "../errors.js";
+import {
+  type CompiledWorkflowClosure,
+  CompiledWorkflowClosureSchema,
+} from "../../gen/flyteidl/core/compiler_pb.js";
+import { invalidField, missingField, notFound, unavailable } from "../errors.js";
 import type { DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import * as nodes from "../repositories/node-execution-repo.js";
@@ -121,7 +127,17 @@ export class NodeExecutionManager {
     const outputsUri = closure.outputResult.case === "outputUri" ? closure.outputResult.value : "";
     const inputs = await literalData(this.db, this.data, row.input_uri, this.limits);
     const outputs = await literalData(this.db, this.data, outputsUri, this.limits);
+    const compiled = await this.dynamicWorkflow(row);
     return create(NodeExecutionGetDataResponseSchema, {
+      ...(compiled === undefined
+        ? {}
+        : {
+            dynamicWorkflow: {
+              id: compiled.primary?.template?.id,
+              compiledWorkflow: compiled,
+              dynamicJobSpecUri: closure.dynamicJobSpecUri,
+            },
+          }),
       inputs: inputs.blob,
       outputs: outputs.blob,
       fullInputs: inputs.full,
@@ -134,9 +150,22 @@ export class NodeExecutionManager {
     });
   }
 
-  async getDynamicNodeWorkflow(req: { id?: NodeExecutionIdentifier | undefined }): Promise<never> {
-    await this.loadNode(req.id);
-    throw notFound("node does not contain dynamic workflow");
+  /** The workflow a dynamic node's task produced, as the engine compiled it (FlyteAdmin's remote closure copy). */
+  async getDynamicNodeWorkflow(req: {
+    id?: NodeExecutionIdentifier | undefined;
+  }): Promise<DynamicNodeWorkflowResponse> {
+    const { row } = await this.loadNode(req.id);
+    const compiled = await this.dynamicWorkflow(row);
+    if (compiled === undefined) throw notFound("node does not contain dynamic workflow");
+    return create(DynamicNodeWorkflowResponseSchema, { compiledWorkflow: compiled });
+  }
+
+  private async dynamicWorkflow(row: nodes.NodeExecutionRow): Promise<CompiledWorkflowClosure | undefined> {
+    if (row.dynamic_workflow_uri === "") return undefined;
+    const bytes = await this.data.get(this.db, row.dynamic_workflow_uri);
+    if (bytes === undefined)
+      throw unavailable(`the dynamic workflow of node [${row.node_id}] cannot be read from the blob store`);
+    return fromBinary(CompiledWorkflowClosureSchema, bytes);
   }
 
   async getTaskExecution(req: { id?: TaskExecutionIdentifier | undefined }): Promise<TaskExecution> {

@@ -30,11 +30,11 @@ import {
   checkNodeTimeout,
   nodeState,
   type RunState,
-  resumeWaitingTask,
   startNode,
 } from "./node-actions.js";
 import type { Action } from "./plan.js";
 import { stepSubWorkflow } from "./sub-workflows.js";
+import { resumeWaitingTask } from "./task-nodes.js";
 import { PLAN_CHUNK } from "./workflow-plan.js";
 
 /**

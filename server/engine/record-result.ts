@@ -27,9 +27,9 @@ import { attemptPlaces } from "./attempt-spec.js";
 import { cacheKey } from "./cache-key.js";
 import { compileDynamic } from "./dynamic-nodes.js";
 import type { EngineContext } from "./engine-context.js";
-import { workerQueue } from "./node-actions.js";
 import type { TaskResult } from "./plugins/plugin.js";
 import { maxAttempts, retryVerdict } from "./retry-policy.js";
+import { workerQueue } from "./task-nodes.js";
 
 const RETRY_BACKOFF_MS = 200;
 

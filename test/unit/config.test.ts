@@ -32,6 +32,15 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("reads the task environment as NAME=value pairs, values keeping their commas", () => {
+    expect(loadConfig([], {}, "/srv").taskEnv).toEqual({});
+    const c = loadConfig(["--task-env", "AWS_ACCESS_KEY_ID=k,PATHS=a,b,EMPTY=,X_1=y=z"], {}, "/srv");
+    expect(c.taskEnv).toEqual({ AWS_ACCESS_KEY_ID: "k", PATHS: "a,b", EMPTY: "", X_1: "y=z" });
+    expect(loadConfig([], { PETREL_TASK_ENV: "A=1" }, "/srv").taskEnv).toEqual({ A: "1" });
+    expect(problemsOf(["--task-env", "=x"])).toEqual(['--task-env: "=x" is not NAME=value']);
+    expect(problemsOf(["--task-env", "1A=x"])).toEqual(['--task-env: "1A=x" is not NAME=value']);
+  });
+
   it("reports every problem at once", () => {
     const problems = problemsOf(["--grpc-port", "70000", "--bogus", "1", "--log-level", "loud"], {
       PETREL_HTTP_PORT: "abc",

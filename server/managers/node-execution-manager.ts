@@ -23,15 +23,15 @@ import {
   TaskExecutionListSchema,
 } from "../../gen/flyteidl/admin/task_execution_pb.js";
 import {
+  type CompiledWorkflowClosure,
+  CompiledWorkflowClosureSchema,
+} from "../../gen/flyteidl/core/compiler_pb.js";
+import {
   type NodeExecutionIdentifier,
   NodeExecutionIdentifierSchema,
   type TaskExecutionIdentifier,
   TaskExecutionIdentifierSchema,
 } from "../../gen/flyteidl/core/identifier_pb.js";
-import {
-  type CompiledWorkflowClosure,
-  CompiledWorkflowClosureSchema,
-} from "../../gen/flyteidl/core/compiler_pb.js";
 import { invalidField, missingField, notFound, unavailable } from "../errors.js";
 import type { DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";

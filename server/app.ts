@@ -115,6 +115,7 @@ export async function startPetrel(
     const started = new Engine(db, hub, managers.data, logger, {
       leaseMs: config.engineLeaseMs,
       workRoot: path.join(config.home, "work"),
+      taskRuntime: config.taskRuntime,
       // flytekit reaches an S3-compatible store through FLYTE_AWS_ENDPOINT; credentials only as configured.
       taskEnv: {
         ...(config.storageEndpoint === undefined ? {} : { FLYTE_AWS_ENDPOINT: config.storageEndpoint }),

@@ -52,6 +52,6 @@ describe("checkpoints", () => {
       prev?.case === "scalar" && prev.value.value.case === "primitive"
         ? prev.value.value.value.value.value
         : "";
-    expect(text.trim()).toMatch(/resume-resumable-0\/_flytecheckpoints$/); // attempt 0's
+    expect(String(text).trim()).toMatch(/resume-resumable-0\/_flytecheckpoints$/); // attempt 0's
   });
 });

@@ -39,7 +39,9 @@ function startWorker(): Worker {
   const self = fileURLToPath(import.meta.url);
   const url = new URL(`./compile-worker${path.extname(self)}`, import.meta.url);
   if (!self.endsWith(".ts")) return new Worker(url);
-  const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+  // Resolved from here: an eval'd worker resolves bare specifiers from the working directory, which may be anywhere.
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(boot, { eval: true });
 }
 

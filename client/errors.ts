@@ -64,3 +64,39 @@ export class BlobTransferError extends Error {
 
 /** No blob at the URI (a 404 of its signed GET), or no file under a directory there. */
 export class BlobNotFoundError extends BlobTransferError {}
+
+/**
+ * A name that matches nothing (no workflow of that name in the project and domain, no launch plan of that workflow
+ * version): the message names where it looked; `suggestions` are close names to try instead.
+ */
+export class NameNotFoundError extends EntityNotFoundError {
+  constructor(
+    message: string,
+    readonly suggestions: readonly string[] = [],
+  ) {
+    super(Code.NotFound, message, undefined);
+  }
+}
+
+/**
+ * No signal with this id in the execution: a typo, or the gate has not been reached yet (a gate creates its
+ * signal when the execution gets to it; `waitForSignal` waits for that). `available` are the signals it has.
+ */
+export class SignalNotFoundError extends EntityNotFoundError {
+  constructor(
+    readonly signalId: string,
+    readonly executionName: string,
+    readonly available: readonly string[],
+    cause?: ConnectError,
+  ) {
+    super(
+      Code.NotFound,
+      `no signal "${signalId}" in execution ${executionName} (${
+        available.length === 0
+          ? "it has no signals yet: a gate creates its signal when the execution reaches it"
+          : `its signals: ${available.join(", ")}`
+      })`,
+      cause,
+    );
+  }
+}

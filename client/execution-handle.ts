@@ -1,34 +1,62 @@
-// The handle of one execution: phase, typed outputs (downloaded files too), waiting on the watch stream, node trees
-// from sync.
+// The handle of one execution: id and phase (printed by name), outputs typed by the DSL entity it runs (downloaded
+// files too), waiting on the watch stream with progress callbacks, node trees from sync, task log links.
 import path from "node:path";
+import { create } from "@bufbuild/protobuf";
 import type { Execution } from "../gen/flyteidl/admin/execution_pb.js";
-import type { NodeExecution } from "../gen/flyteidl/admin/node_execution_pb.js";
 import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
-import type { TaskExecution } from "../gen/flyteidl/admin/task_execution_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
+import {
+  type WorkflowExecutionIdentifier,
+  WorkflowExecutionIdentifierSchema,
+} from "../gen/flyteidl/core/identifier_pb.js";
 import type { WatchEvent } from "../gen/petrel/v1/watch_pb.js";
 import { downloadOutputs } from "./blob-downloads.js";
 import type { TransferOptions } from "./blob-uploads.js";
 import { PetrelError } from "./errors.js";
+import { listNodeTree, type NodeInfo, type TaskLogLink, taskLogLinks } from "./execution-nodes.js";
+import { type ProgressCallbacks, ProgressTracker } from "./progress.js";
 import type { SynchronousClient } from "./synchronous-client.js";
 import { fromLiteralMap } from "./type-engine.js";
 
 const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.TIMED_OUT]);
 
+export type { NodeInfo, TaskLogLink } from "./execution-nodes.js";
+
 export class ExecutionTimeoutError extends Error {}
 export class ExecutionNotSucceededError extends Error {}
 
-export class ExecutionHandle {
+export interface WaitOptions extends ProgressCallbacks {
+  /** Give up (ExecutionTimeoutError) after this long. */
+  readonly timeoutMs?: number;
+  /** Polling interval when the server has no watch stream (default 1 s). */
+  readonly pollIntervalMs?: number;
+  /** Every raw watch event (execution, node and task execution changes), before the progress callbacks. */
+  readonly onProgress?: (event: WatchEvent) => void;
+}
+
+/**
+ * One execution. `O` is the type of its outputs: the DSL entity's outputs when `remote.execute` ran one, plain
+ * records for executions launched or fetched by name.
+ */
+export class ExecutionHandle<O extends object = Record<string, unknown>> {
   constructor(
     private readonly remote: { readonly client: SynchronousClient },
     public execution: Execution,
   ) {}
 
+  /** The full identifier (project, domain, name, org). */
+  get id(): WorkflowExecutionIdentifier {
+    return this.execution.id ?? create(WorkflowExecutionIdentifierSchema);
+  }
   get name(): string {
     return this.execution.id?.name ?? "";
   }
   get phase(): Phase {
     return this.execution.closure?.phase ?? Phase.UNDEFINED;
+  }
+  /** The phase by name, e.g. "SUCCEEDED". */
+  get phaseName(): string {
+    return Phase[this.phase] ?? String(this.phase);
   }
   get isDone(): boolean {
     return TERMINAL.has(this.phase);
@@ -38,8 +66,21 @@ export class ExecutionHandle {
     return r?.case === "error" ? r.value.message : undefined;
   }
 
-  async outputs(): Promise<Record<string, unknown>> {
-    return fromLiteralMap((await this.remote.client.getExecutionData({ id: this.execution.id })).fullOutputs);
+  /** `ExecutionHandle(project/domain/name PHASE)`. */
+  toString(): string {
+    const id = this.id;
+    return `ExecutionHandle(${id.project}/${id.domain}/${id.name} ${this.phaseName})`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  /** The outputs, typed by the DSL entity that was executed. */
+  async outputs(): Promise<O> {
+    return fromLiteralMap(
+      (await this.remote.client.getExecutionData({ id: this.execution.id })).fullOutputs,
+    ) as O;
   }
 
   /**
@@ -64,18 +105,22 @@ export class ExecutionHandle {
   /**
    * Waits until a terminal phase: on the watch stream, or by polling every `pollIntervalMs` (default 1 s) when
    * the server has no watch stream (e.g. FlyteAdmin) or it breaks. Past `timeoutMs` it throws naming the
-   * execution.
+   * execution. `onRun`, `onNode` and `onTask` are called on each phase change of the execution, its nodes and
+   * its task attempts (nodes and tasks need the watch stream; polling only reports the run).
    */
-  async wait(opts: { timeoutMs?: number; pollIntervalMs?: number } = {}): Promise<this> {
+  async wait(opts: WaitOptions = {}): Promise<this> {
     const deadline = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.timeoutMs;
     const abort = new AbortController();
     const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => abort.abort(), opts.timeoutMs);
+    const progress = new ProgressTracker(opts);
     try {
       for await (const e of this.remote.client.watchExecution(
         { id: this.execution.id },
         { signal: abort.signal },
       )) {
         if (e.kind.case === "execution") this.execution = e.kind.value;
+        opts.onProgress?.(e);
+        progress.event(e);
       }
     } catch (err) {
       if (!abort.signal.aborted && !(err instanceof PetrelError)) throw err;
@@ -83,9 +128,11 @@ export class ExecutionHandle {
       if (timer !== undefined) clearTimeout(timer);
     }
     await this.sync();
+    progress.execution(this.execution);
     while (!this.isDone && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, Math.min(opts.pollIntervalMs ?? 1_000, deadline - Date.now())));
       await this.sync();
+      progress.execution(this.execution);
     }
     if (!this.isDone)
       throw new ExecutionTimeoutError(`execution ${this.name} did not finish within ${opts.timeoutMs} ms`);
@@ -125,34 +172,21 @@ export class ExecutionHandle {
   /** Refreshes the execution; with `nodes`, also every node execution (recursively under parents) and attempts. */
   async sync(opts: { nodes?: boolean } = {}): Promise<this> {
     this.execution = await this.remote.client.getExecution({ id: this.execution.id });
-    if (opts.nodes === true) this.nodes = await this.listNodes("");
+    if (opts.nodes === true) this.nodes = await listNodeTree(this.remote.client, this.id, "");
     return this;
   }
 
   /** Node executions from the last `sync({ nodes: true })`. */
   nodes: NodeInfo[] = [];
 
-  private async listNodes(parent: string): Promise<NodeInfo[]> {
-    const out: NodeInfo[] = [];
-    const c = this.remote.client;
-    for await (const node of c.listNodeExecutionsAll({
-      workflowExecutionId: this.execution.id,
-      uniqueParentId: parent,
-    })) {
-      const id = node.id?.nodeId ?? "";
-      const attempts = await c.listTaskExecutionsAll({ nodeExecutionId: node.id });
-      const taskExecutions = [];
-      for await (const a of attempts) taskExecutions.push(a);
-      const children = node.metadata?.isParentNode === true ? await this.listNodes(id) : [];
-      out.push({ node, taskExecutions, children });
-    }
-    return out;
+  /**
+   * The log links of the execution's task attempts (of one node when `nodeId` is given — a unique node id, or a
+   * spec node id for nested nodes): each attempt's TaskExecution closure logs, `{ nodeId, taskName, attempt, name,
+   * uri }` (e.g. the container runtime's stdout and stderr, served by Petrel's HTTP port). Petrel has no log store
+   * yet, so these links are what there is; attempts that recorded no log (e.g. TypeScript worker tasks) add none.
+   */
+  async logs(nodeId?: string): Promise<TaskLogLink[]> {
+    await this.sync({ nodes: true });
+    return taskLogLinks(this.nodes, nodeId);
   }
-}
-
-export interface NodeInfo {
-  readonly node: NodeExecution;
-  readonly taskExecutions: TaskExecution[];
-  /** Nodes under this one (branch cases, sub-workflow and array children). */
-  readonly children: NodeInfo[];
 }

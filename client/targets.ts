@@ -9,6 +9,8 @@ import { type Entity, isEntity, type Registration } from "./dsl/serialize.js";
 
 export type Target =
   | { readonly launchPlan: string; readonly version?: string }
+  /** The launch plan named `launchPlan` of this workflow version (latest when not given). */
+  | { readonly workflow: string; readonly version?: string; readonly launchPlan: string }
   | { readonly workflow: string; readonly version?: string }
   | { readonly task: string; readonly version?: string };
 
@@ -23,10 +25,15 @@ export interface Resolved {
   readonly functions: ReadonlyMap<string, unknown>;
 }
 
-interface Resolver {
+export interface Resolver {
   id(resourceType: ResourceType, name: string, version: string): Identifier;
   fetchTask(name: string, version?: string): Promise<Task>;
   fetchLaunchPlan(name: string, version?: string): Promise<LaunchPlan>;
+  fetchWorkflowLaunchPlan(
+    workflow: string,
+    version: string | undefined,
+    launchPlan: string,
+  ): Promise<LaunchPlan>;
   registerAll(entities: readonly Entity[], opts: { version?: string }): Promise<Registration>;
 }
 
@@ -67,7 +74,10 @@ export async function resolveTarget(r: Resolver, target: ExecuteTarget, version?
     };
   }
   const name = "launchPlan" in target ? target.launchPlan : target.workflow;
-  const lp = await r.fetchLaunchPlan(name, target.version);
+  const lp =
+    "workflow" in target && "launchPlan" in target
+      ? await r.fetchWorkflowLaunchPlan(target.workflow, target.version, target.launchPlan)
+      : await r.fetchLaunchPlan(name, target.version);
   const params = lp.closure?.expectedInputs?.parameters ?? {};
   return {
     id: lp.id ?? r.id(ResourceType.LAUNCH_PLAN, name, ""),

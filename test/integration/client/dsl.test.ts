@@ -205,7 +205,9 @@ describe("the TypeScript DSL", () => {
     expect(exe.phase).toBe(W.FAILED);
     expect(exe.error).toContain("kaboom");
 
+    // @ts-expect-error a wrongly typed input is a compile error too; untyped callers get it at run time
     await expect(remote.execute(reviewed, { x: "five" })).rejects.toThrow(TypeMismatchError);
+    // @ts-expect-error a missing input is a compile error too
     await expect(remote.execute(reviewed, {})).rejects.toThrow(/missing required input "x"/);
     expect(() => add({ a: 1, b: 2 })).toThrow(/inside a workflow body/);
     expect(() =>

@@ -1,9 +1,14 @@
 // `petrel serve`: starts the server from flags and environment, and stops it cleanly on SIGINT/SIGTERM.
 import { startPetrel } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { serveHelp } from "./config-help.js";
 import { createLogger } from "./logger.js";
 
 export async function serve(argv: readonly string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${serveHelp()}\n`);
+    return;
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(argv);
@@ -50,9 +55,7 @@ const isEntry =
 if (isEntry) {
   const [command, ...rest] = process.argv.slice(2);
   if (command !== "serve") {
-    process.stderr.write(
-      "usage: petrel serve [--grpc-port N] [--http-port N] [--home DIR] [--database-url URL]\n",
-    );
+    process.stderr.write("usage: petrel serve [flags] (petrel serve --help lists them)\n");
     process.exit(2);
   }
   serve(rest).catch((err: unknown) => {

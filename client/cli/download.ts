@@ -3,6 +3,7 @@
 import path from "node:path";
 import type { FriendlyRemote } from "../friendly-remote.js";
 import type { ParsedArgs } from "./args.js";
+import { fetchExecution } from "./lookup.js";
 
 /** A path as the user would type it: relative to the working directory when inside it. */
 function shown(p: string): string {
@@ -14,7 +15,7 @@ export async function downloadCommand(remote: FriendlyRemote, a: ParsedArgs, out
   const [, name, dirArg] = a.words;
   if (name === undefined) throw new Error("download needs an execution name");
   const dir = path.resolve(dirArg ?? name);
-  const exe = await remote.fetchExecution(name);
+  const exe = await fetchExecution(remote, name);
   const values = await exe.downloadOutputs(dir);
   for (const [k, v] of Object.entries(values))
     if (typeof v === "string" && v.startsWith(`${dir}${path.sep}`)) out(`  ${k}: ${shown(v)}`);

@@ -11,7 +11,8 @@ import { type Workflow, WorkflowSchema } from "../../gen/flyteidl/admin/workflow
 import { NodeExecution_Phase, WorkflowExecution_Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import type { FriendlyRemote } from "../friendly-remote.js";
 import { fromLiteral } from "../type-engine.js";
-import { flag, type ParsedArgs } from "./args.js";
+import { flag, type ParsedArgs, UsageError } from "./args.js";
+import { fetchExecution } from "./lookup.js";
 
 interface Listing<T> {
   readonly schema: DescMessage;
@@ -135,7 +136,12 @@ export async function getCommand(
   const [, what, arg] = words;
   const all = { ...listings(r, arg), ...perExecution(r, arg ?? "") };
   const listing = what === undefined ? undefined : all[what];
-  if (listing === undefined) throw new Error(`get takes ${Object.keys(all).join(", ")}`);
+  if (listing === undefined)
+    throw new UsageError(
+      `get takes ${Object.keys(all).join(", ")}${what === undefined ? "" : `, not "${what}"`}`,
+    );
+  // A listing under an execution that does not exist is an error, not an empty table.
+  if (what === "node-executions" || what === "signals") await fetchExecution(r, arg);
   const items = await listing.fetch(
     flag(a, "--all") === "true",
     Number(flag(a, "--limit") ?? 100),

@@ -1,36 +1,21 @@
-// `petrel` commands over FriendlyRemote: get, run, download, watch, terminate, relaunch, recover, signal,
-// launchplan, register, worker, backfill, config.
-// Errors print one line and exit non-zero.
+// `petrel`: parses and strictly checks the command line, then runs one command over FriendlyRemote — get, run,
+// download, watch, terminate, relaunch, recover, signal, launchplan, register, worker, backfill, config, create,
+// completion, help. A usage mistake is one line on stderr and exit code 2; any other error one line and exit 1.
 
 import fs from "node:fs";
 import path from "node:path";
-import { toJson } from "@bufbuild/protobuf";
-import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
-import { WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
 import { PetrelError } from "../errors.js";
-import { FriendlyRemote, type Target } from "../friendly-remote.js";
+import { FriendlyRemote } from "../friendly-remote.js";
 import { loadProfile, readProfiles, writeProfiles } from "../profiles.js";
-import { flag, type ParsedArgs, parseArgs } from "./args.js";
+import { checkArgs, flag, type ParsedArgs, parseArgs, UsageError } from "./args.js";
+import { commandNamed } from "./commands.js";
+import { completionScript } from "./completion.js";
 import { downloadCommand } from "./download.js";
 import { getCommand } from "./get.js";
+import { commandHelp, helpFor, packageVersion, usage } from "./help.js";
 import { backfill, registerModule, workerModule } from "./modules.js";
-
-const USAGE = `usage: petrel [--endpoint HOST:PORT] [--project P] [--domain D] <command>
-  serve [flags]                                 start the server
-  create project ID [--name N] [--description D]
-  get projects|tasks|workflows|launch-plans|executions [NAME] [-o table|json] [--filter F] [--limit N] [--all]
-  get node-executions|signals EXECUTION [-o table|json]
-  run launch-plan|workflow|task NAME [--version V] [--input k=v|k=@PATH ...] [--wait]
-  download EXECUTION [DIR]                      write the outputs to DIR (default ./EXECUTION): files and
-                                                directories by output name, every value in outputs.json
-  watch EXECUTION
-  terminate EXECUTION [--cause TEXT]   relaunch EXECUTION   recover EXECUTION
-  signal list EXECUTION | approve|reject SIGNAL EXECUTION | set SIGNAL EXECUTION VALUE
-  launchplan activate|deactivate NAME [--version V]
-  config save NAME --endpoint E --project P [--domain D] | config list | config use NAME
-  register MODULE [--version V]                 register the module's exported tasks, workflows, launch plans
-  worker MODULE [--concurrency N]               serve the module's function tasks (and a \`tasks\` record export)
-  backfill LAUNCH_PLAN --from T --to T [--parallel] [--dry-run] [--version V]`;
+import { runCommand, type Terminal, watchCommand } from "./progress.js";
+import { launchPlanCommand, signalCommand, steerExecution } from "./steer.js";
 
 export function remoteFrom(a: ParsedArgs): FriendlyRemote {
   const profileName = flag(a, "--profile");
@@ -79,89 +64,6 @@ export function parseInputs(values: readonly string[]): Record<string, unknown> 
     }
   }
   return out;
-}
-
-function target(kind: string | undefined, name: string | undefined, version: string | undefined): Target {
-  if (name === undefined) throw new Error("run needs a name");
-  const v = version === undefined ? {} : { version };
-  if (kind === "launch-plan") return { launchPlan: name, ...v };
-  if (kind === "workflow") return { workflow: name, ...v };
-  if (kind === "task") return { task: name, ...v };
-  throw new Error(`run takes launch-plan, workflow or task, not "${kind}"`);
-}
-
-async function run(a: ParsedArgs, out: (s: string) => void): Promise<number> {
-  const remote = remoteFrom(a);
-  const [, kind, name] = a.words;
-  const exe = await remote.execute(
-    target(kind, name, flag(a, "--version")),
-    parseInputs(a.flags.get("--input") ?? []),
-  );
-  out(`execution ${exe.name} created`);
-  if (flag(a, "--wait") !== "true") return 0;
-  for await (const e of remote.client.watchExecution({ id: exe.execution.id })) {
-    if (e.kind.case === "nodeExecution")
-      out(`  node ${e.kind.value.id?.nodeId}: ${nodePhase(e.kind.value.closure?.phase ?? 0)}`);
-  }
-  await exe.sync();
-  out(`${exe.name}: ${Phase[exe.phase]}`);
-  if (exe.phase !== Phase.SUCCEEDED) {
-    out(`error: ${exe.error ?? "unknown"}`);
-    return 1;
-  }
-  out(JSON.stringify(await exe.outputs(), (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
-  return 0;
-}
-
-const NODE_PHASES = [
-  "UNDEFINED",
-  "QUEUED",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILING",
-  "FAILED",
-  "ABORTED",
-  "SKIPPED",
-  "TIMED_OUT",
-  "DYNAMIC_RUNNING",
-  "RECOVERED",
-];
-const nodePhase = (p: number) => NODE_PHASES[p] ?? String(p);
-
-async function steer(a: ParsedArgs, out: (s: string) => void): Promise<number> {
-  const remote = remoteFrom(a);
-  const [cmd, first, second, third] = a.words;
-  if (cmd === "watch" || cmd === "terminate" || cmd === "relaunch" || cmd === "recover") {
-    const exe = await remote.fetchExecution(first ?? "");
-    if (cmd === "terminate")
-      await remote.terminate(exe, flag(a, "--cause") ?? "terminated with the petrel CLI");
-    if (cmd === "relaunch") out(`execution ${(await remote.relaunch(exe)).name} created`);
-    if (cmd === "recover") out(`execution ${(await remote.recover(exe)).name} created`);
-    if (cmd === "watch")
-      for await (const e of remote.client.watchExecution({ id: exe.execution.id }))
-        out(JSON.stringify(toJson(WatchEventSchema, e)));
-    return 0;
-  }
-  if (cmd === "signal") {
-    if (first === "list") return getCommand(remote, ["get", "signals", second ?? ""], a, out);
-    const exe = await remote.fetchExecution(third ?? "");
-    if (first === "approve") await remote.approve(second ?? "", exe);
-    else if (first === "reject") await remote.reject(second ?? "", exe);
-    else if (first === "set")
-      await remote.setInput(second ?? "", exe, parseInputs([`v=${a.words[4] ?? ""}`]).v);
-    else throw new Error(`signal takes list, approve, reject or set, not "${first}"`);
-    out(`signal ${second} set on ${exe.name}`);
-    return 0;
-  }
-  if (cmd === "launchplan") {
-    const lp = await remote.fetchLaunchPlan(second ?? "", flag(a, "--version"));
-    if (first === "activate") await remote.activate(lp);
-    else if (first === "deactivate") await remote.deactivate(lp);
-    else throw new Error(`launchplan takes activate or deactivate, not "${first}"`);
-    out(`launch plan ${second} ${lp.id?.version} ${first}d`);
-    return 0;
-  }
-  throw new Error(`unknown command "${cmd}"`);
 }
 
 /** `config save NAME --endpoint E --project P [--domain D]`, `config list`, `config use NAME`. */
@@ -213,29 +115,93 @@ async function createProject(
   return 0;
 }
 
-export async function main(
-  argv: readonly string[],
-  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+/** The live view's terminal: stdout when it is one (and not a dumb one). */
+function stdoutTerminal(): Terminal | undefined {
+  if (process.stdout.isTTY !== true || process.env.TERM === "dumb") return undefined;
+  return {
+    write: (s) => process.stdout.write(s),
+    get columns() {
+      return process.stdout.columns || 80;
+    },
+    get rows() {
+      return process.stdout.rows || 24;
+    },
+  };
+}
+
+async function dispatch(
+  a: ParsedArgs,
+  out: (s: string) => void,
+  term: Terminal | undefined,
 ): Promise<number> {
-  const a = parseArgs(argv);
-  const [cmd] = a.words;
-  if (cmd === undefined || flag(a, "--help") === "true") {
-    out(USAGE);
-    return cmd === undefined ? 2 : 0;
+  const [cmd, sub] = a.words;
+  switch (cmd) {
+    case "help":
+      out(helpFor(sub));
+      return 0;
+    case "completion":
+      out(completionScript(sub).trimEnd());
+      return 0;
+    case "config":
+      return configCommand(a, out);
+    case "get":
+      return getCommand(remoteFrom(a), a.words, a, out);
+    case "run":
+      return runCommand(remoteFrom(a), a, parseInputs(a.flags.get("--input") ?? []), out, term);
+    case "watch":
+      return watchCommand(remoteFrom(a), a, out, term);
+    case "download":
+      return downloadCommand(remoteFrom(a), a, out);
+    case "terminate":
+    case "relaunch":
+    case "recover":
+      return steerExecution(remoteFrom(a), a, out);
+    case "signal":
+      return signalCommand(remoteFrom(a), a, (raw) => parseInputs([`v=${raw}`]).v, out);
+    case "launchplan":
+      return launchPlanCommand(remoteFrom(a), a, out);
+    case "worker":
+      return workerModule(remoteFrom(a), a, out);
+    case "register":
+      return registerModule(remoteFrom(a), a, out);
+    case "create":
+      return createProject(remoteFrom(a), a, out);
+    case "backfill":
+      return backfill(remoteFrom(a), a, out);
+    default:
+      // `petrel serve` is started by bin/petrel.js before the CLI; here it can only be a mistake.
+      throw new UsageError(`unknown command "${cmd}" (see petrel help)`);
   }
+}
+
+/**
+ * Runs one `petrel` command line and returns its exit code. Output goes to `out` (stdout by default; the live
+ * view of `run --wait` and `watch` is drawn only when writing to a terminal stdout), errors to stderr.
+ */
+export async function main(argv: readonly string[], out?: (s: string) => void): Promise<number> {
+  const write = out ?? ((s: string) => process.stdout.write(`${s}\n`));
+  const term = out === undefined ? stdoutTerminal() : undefined;
   try {
-    if (cmd === "get") return await getCommand(remoteFrom(a), a.words, a, out);
-    if (cmd === "run") return await run(a, out);
-    if (cmd === "download") return await downloadCommand(remoteFrom(a), a, out);
-    if (cmd === "worker") return await workerModule(remoteFrom(a), a, out);
-    if (cmd === "register") return await registerModule(remoteFrom(a), a, out);
-    if (cmd === "create") return await createProject(remoteFrom(a), a, out);
-    if (cmd === "backfill") return await backfill(remoteFrom(a), a, out);
-    if (cmd === "config") return configCommand(a, out);
-    return await steer(a, out);
+    const a = parseArgs(argv);
+    const [cmd] = a.words;
+    checkArgs(a);
+    if (cmd === undefined) {
+      if (a.missingValue.includes("--version") || flag(a, "--version") !== undefined) {
+        write(`petrel ${packageVersion()}`);
+        return 0;
+      }
+      write(usage());
+      return flag(a, "--help") === "true" ? 0 : 2;
+    }
+    const command = commandNamed(cmd);
+    if (command !== undefined && flag(a, "--help") === "true") {
+      write(commandHelp(command));
+      return 0;
+    }
+    return await dispatch(a, write, term);
   } catch (err) {
     const message = err instanceof PetrelError || err instanceof Error ? err.message : String(err);
     process.stderr.write(`petrel: ${message}\n`);
-    return 1;
+    return err instanceof UsageError ? 2 : 1;
   }
 }

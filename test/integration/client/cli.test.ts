@@ -108,8 +108,8 @@ describe("petrel CLI", () => {
     const missing = await cli("get", "executions", "--project", "nope");
     expect(missing.code).toBe(0);
     const bad = await cli("frobnicate");
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe('petrel: unknown command "frobnicate"\n');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('petrel: unknown command "frobnicate" (see petrel help)\n');
   }, 60_000);
 
   it("worker MODULE serves the module's functions", async () => {

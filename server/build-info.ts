@@ -1,17 +1,22 @@
 // What GetVersion reports: the package version, and the commit and time this process started from.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+
+/** Running the sources of a checkout (else the built package, from dist/server/). */
+const FROM_SOURCE = existsSync(new URL("../package.json", import.meta.url));
+const ROOT = new URL(FROM_SOURCE ? ".." : "../..", import.meta.url);
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  const pkg = JSON.parse(readFileSync(new URL("package.json", ROOT), "utf8")) as {
     version: string;
   };
   return pkg.version;
 }
 
 function commit(): string {
+  if (!FROM_SOURCE) return "unknown"; // an installed package: the enclosing repository's commit is not ours
   try {
-    const cwd = new URL("..", import.meta.url).pathname;
+    const cwd = ROOT.pathname;
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, stdio: ["ignore", "pipe", "ignore"] })
       .toString()
       .trim();

@@ -226,8 +226,12 @@ async function stepRunningNodes(ctx: EngineContext, trx: Knex, ev: Evaluation): 
       finished = (await checkBranch(ctx, trx, exec, r, view.children(r))) || finished;
     if (spec.target.case === "arrayNode") {
       const run: RunState = { tasks: taskTypes, states: new Map(), inputs: create(LiteralMapSchema) };
-      const states = async (rows: readonly NodeExecutionRow[]) =>
-        new Map(await Promise.all(rows.map(async (c) => [c.node_id, await nodeState(ctx, trx, c)] as const)));
+      // One at a time: the reads share the transaction's connection (pg queues parallel queries, deprecated).
+      const states = async (rows: readonly NodeExecutionRow[]) => {
+        const out = new Map<string, Awaited<ReturnType<typeof nodeState>>>();
+        for (const c of rows) out.set(c.node_id, await nodeState(ctx, trx, c));
+        return out;
+      };
       finished =
         (await stepArray(ctx, trx, exec, r, spec, view.children(r), {
           states,

@@ -19,9 +19,13 @@ RUN node scripts/server-manifest.mjs
 # Runtime: production dependencies and the compiled JavaScript only (no TypeScript, no tsx, no sources).
 FROM node:20-bookworm-slim
 WORKDIR /app
+# The container's own address must be non-loopback for published ports to work. Without authentication that is
+# only allowed with PETREL_INSECURE_LISTEN_ANY=true (local use: the image's default, with a warning at start);
+# anything reachable from a network should set PETREL_API_KEYS or PETREL_OIDC_ISSUER (and TLS) instead.
 ENV NODE_ENV=production \
     PETREL_HOME=/var/lib/petrel \
-    PETREL_HOST=0.0.0.0
+    PETREL_HOST=0.0.0.0 \
+    PETREL_INSECURE_LISTEN_ANY=true
 COPY --from=build /src/package.json /src/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY bin/petrel.js ./bin/

@@ -16,11 +16,13 @@ import { PetrelError } from "./errors.js";
 import { listNodeTree, type NodeInfo, type TaskLogLink, taskLogLinks } from "./execution-nodes.js";
 import { type ProgressCallbacks, ProgressTracker } from "./progress.js";
 import type { SynchronousClient } from "./synchronous-client.js";
+import { LogFollower, type LogReadOptions, readTaskLogs, type TaskLogText } from "./task-log-reader.js";
 import { fromLiteralMap } from "./type-engine.js";
 
 const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.TIMED_OUT]);
 
 export type { NodeInfo, TaskLogLink } from "./execution-nodes.js";
+export type { TaskLogText } from "./task-log-reader.js";
 
 export class ExecutionTimeoutError extends Error {}
 export class ExecutionNotSucceededError extends Error {}
@@ -182,11 +184,39 @@ export class ExecutionHandle<O extends object = Record<string, unknown>> {
   /**
    * The log links of the execution's task attempts (of one node when `nodeId` is given — a unique node id, or a
    * spec node id for nested nodes): each attempt's TaskExecution closure logs, `{ nodeId, taskName, attempt, name,
-   * uri }` (e.g. the container runtime's stdout and stderr, served by Petrel's HTTP port). Petrel has no log store
-   * yet, so these links are what there is; attempts that recorded no log (e.g. TypeScript worker tasks) add none.
+   * uri }` — a container task's stdout and stderr, kept in the data plane's store and served by Petrel's HTTP port
+   * (while it runs too). Attempts that recorded no log (e.g. TypeScript worker tasks) add none.
    */
   async logs(nodeId?: string): Promise<TaskLogLink[]> {
     await this.sync({ nodes: true });
     return taskLogLinks(this.nodes, nodeId);
+  }
+
+  /**
+   * The logs of the execution's (or one node's) task attempts with their text so far (Orquestra's `get_logs`);
+   * `token`: the bearer token of a server that guards its log route.
+   */
+  async readLogs(nodeId?: string, opts: LogReadOptions = {}): Promise<TaskLogText[]> {
+    return readTaskLogs(await this.logs(nodeId), opts);
+  }
+
+  /**
+   * Follows the logs of the execution's (or one node's) task attempts live: `onText` gets each piece of new text as
+   * it is written, with the link it belongs to, until the execution is done (and its logs read to their end) or
+   * `signal` aborts.
+   */
+  async followLogs(
+    onText: (link: TaskLogLink, text: string) => void,
+    opts: LogReadOptions & { nodeId?: string; pollIntervalMs?: number } = {},
+  ): Promise<void> {
+    const follower = new LogFollower();
+    for (;;) {
+      // Done before reading: the last read then sees the logs whole (they are complete before an attempt ends).
+      const links = await this.logs(opts.nodeId);
+      const done = this.isDone;
+      await follower.poll(links, onText, opts);
+      if (done || opts.signal?.aborted === true) return;
+      await new Promise((r) => setTimeout(r, opts.pollIntervalMs ?? 500));
+    }
   }
 }

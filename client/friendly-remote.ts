@@ -82,6 +82,7 @@ export class FriendlyRemote extends RemoteLookups {
       domain: p.domain,
       ...(p.insecure === undefined ? {} : { insecure: p.insecure }),
       ...(p.token === undefined ? {} : { token: p.token }),
+      ...(p.caFile === undefined ? {} : { caFile: p.caFile }),
     });
   }
 

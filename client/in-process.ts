@@ -28,6 +28,9 @@ const SERVER_PACKAGES = [
   "@aws-sdk/client-s3",
   "@aws-sdk/lib-storage",
   "@aws-sdk/s3-request-presigner",
+  "jose",
+  "pino",
+  "prom-client",
 ] as const;
 
 /** The server's entry module; when one of its dependencies is not installed, an error that names them all. */

@@ -4,7 +4,7 @@ export type { Backfill, BackfillOptions } from "./backfill.js";
 export type { TransferOptions } from "./blob-uploads.js";
 export * from "./dsl/index.js";
 export * from "./errors.js";
-export type { TaskLogLink, WaitOptions } from "./execution-handle.js";
+export type { TaskLogLink, TaskLogText, WaitOptions } from "./execution-handle.js";
 export {
   ExecutionHandle,
   ExecutionNotSucceededError,

@@ -10,6 +10,8 @@ export interface Profile {
   readonly domain: string;
   readonly insecure?: boolean;
   readonly token?: string;
+  /** PEM file of the CA that signed the server's certificate. */
+  readonly caFile?: string;
 }
 
 export interface ProfileFile {

@@ -1,6 +1,7 @@
 // SynchronousClient: one method per rpc of AdminService, SignalService, DataProxyService and petrel.v1.WatchService,
 // taking and returning the generated messages, with typed errors, retries of idempotent calls, and
 // list<X>Paginated / list<X>All helpers that follow page tokens.
+import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, Code, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -18,6 +19,8 @@ export interface ConnectOptions {
   readonly insecure?: boolean;
   /** Sent as `authorization: Bearer <token>`. */
   readonly token?: string;
+  /** PEM file of the CA(s) to trust for TLS (a private CA), on top of the system's. */
+  readonly caFile?: string;
   readonly transport?: "grpc" | "connect";
   /** Attempts for idempotent calls that fail with UNAVAILABLE (default 4). */
   readonly maxAttempts?: number;
@@ -83,10 +86,11 @@ export const SynchronousClient = {
         return next(req);
       });
     }
+    const tls = options.caFile === undefined ? {} : { nodeOptions: { ca: readFileSync(options.caFile) } };
     const transport: Transport =
       options.transport === "connect"
-        ? createConnectTransport({ baseUrl: baseUrl(options), httpVersion: "1.1", interceptors })
-        : createGrpcTransport({ baseUrl: baseUrl(options), interceptors });
+        ? createConnectTransport({ baseUrl: baseUrl(options), httpVersion: "1.1", interceptors, ...tls })
+        : createGrpcTransport({ baseUrl: baseUrl(options), interceptors, ...tls });
     return SynchronousClient.fromTransport(transport, options.maxAttempts);
   },
 

@@ -1,7 +1,10 @@
 // The composition root: database, managers, engine and listeners, started and stopped as one unit.
 import path from "node:path";
 import type { Knex } from "knex";
+import { AuthMetadata } from "./auth/auth-metadata.js";
+import { Authenticator } from "./auth/authenticator.js";
 import type { PetrelConfig } from "./config.js";
+import { authEnabled, isLoopbackHost } from "./config-auth.js";
 import { createDatabase, migrateDatabase } from "./db/database.js";
 import { DatabaseWatch } from "./db/database-watch.js";
 import {
@@ -17,6 +20,9 @@ import type { Logger } from "./logger.js";
 import { createManagers } from "./managers/managers.js";
 import { WatchManager } from "./managers/watch-manager.js";
 import { WATCH_CHANNEL } from "./managers/workflow-event-recorder.js";
+import { metricsRoute } from "./metrics/metrics-route.js";
+import { PetrelMetrics } from "./metrics/petrel-metrics.js";
+import { rpcMetricsInterceptor } from "./metrics/rpc-metrics.js";
 import { TieredDataStore } from "./repositories/data-store.js";
 import { SCHEDULE_CHANNEL } from "./repositories/schedule-repo.js";
 import { WORK_CHANNEL } from "./repositories/work-repo.js";
@@ -25,10 +31,13 @@ import { BlobMaterializer, type MaterializerOptions } from "./storage/blob-mater
 import type { BlobStore } from "./storage/blob-store.js";
 import { createBlobStore } from "./storage/create-blob-store.js";
 import { createUrlSigner } from "./storage/signed-urls.js";
+import { authMetadataRoutes, requireToken } from "./transport/auth/auth-routes.js";
+import { authInterceptor } from "./transport/auth-interceptor.js";
 import { blobRoutes } from "./transport/blob-routes.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
 import { combineRoutes, logsRoute } from "./transport/http-routes.js";
 import { errorInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
+import { restGatewayRoute } from "./transport/rest/rest-gateway.js";
 import { buildRoutes, servedServiceNames } from "./transport/router.js";
 import { startListeners } from "./transport/servers.js";
 
@@ -41,6 +50,8 @@ export interface PetrelServer {
   /** The blob store's root URI (file:///… or s3://…). */
   readonly storageRoot: string;
   readonly db: Knex;
+  /** Re-reads the TLS certificate and key (SIGHUP); false without TLS; throws, keeping the old pair, when unusable. */
+  reloadTls(): boolean;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -77,6 +88,7 @@ export async function startPetrel(
     databaseUrl = embedded.url;
   }
   const db = createDatabase(databaseUrl, config.dbPoolMax, logger);
+  const metrics = new PetrelMetrics(db, logger);
   // Health follows the database: NOT_SERVING while it cannot be reached (or the embedded one is being restarted).
   const health = new HealthState(servedServiceNames());
   const dbWatch = new DatabaseWatch(databaseUrl, logger, (reason) => health.setDatabaseUnavailable(reason));
@@ -116,6 +128,7 @@ export async function startPetrel(
       leaseMs: config.engineLeaseMs,
       workRoot: path.join(config.home, "work"),
       taskRuntime: config.taskRuntime,
+      dockerHost: config.dockerHost,
       // flytekit reaches an S3-compatible store through FLYTE_AWS_ENDPOINT; credentials only as configured.
       taskEnv: {
         ...(config.storageEndpoint === undefined ? {} : { FLYTE_AWS_ENDPOINT: config.storageEndpoint }),
@@ -139,16 +152,36 @@ export async function startPetrel(
     schedules = scheduler;
     if (config.scheduler) scheduler.start();
     const watch = new WatchManager(db, hub);
+    const auth = new Authenticator(config);
+    const authMetadata = new AuthMetadata(config, auth);
+    if (!authEnabled(config) && !isLoopbackHost(config.host)) {
+      logger.warn("serving without authentication on a non-loopback address (--insecure-listen-any)", {
+        host: config.host,
+      });
+    }
     const listeners = await startListeners({
       host: config.host,
       grpcPort: config.grpcPort,
       httpPort: config.httpPort,
-      routes: buildRoutes({ managers, watch, workers: started.workerQueue(), health }),
-      interceptors: [requestLogInterceptor(logger), errorInterceptor(logger)],
+      routes: buildRoutes({ managers, watch, workers: started.workerQueue(), health, authMetadata }),
+      restGateway: (lookup) => restGatewayRoute(lookup, { maxBodyBytes: 64 * 1024 * 1024 }),
+      interceptors: [
+        requestLogInterceptor(logger),
+        rpcMetricsInterceptor(metrics),
+        errorInterceptor(logger),
+        ...(authEnabled(config) ? [authInterceptor(auth, config.authzRules)] : []),
+      ],
+      ...(config.tlsCert === undefined || config.tlsKey === undefined
+        ? {}
+        : { tls: { cert: config.tlsCert, key: config.tlsKey } }),
       logger,
       httpRoutes: combineRoutes(
         healthzRoute(health),
-        logsRoute(db, managers.data),
+        metricsRoute(metrics),
+        authMetadataRoutes(authMetadata),
+        authEnabled(config)
+          ? requireToken(auth, (p) => p.startsWith("/api/v1/logs/"), logsRoute(db, managers.data))
+          : logsRoute(db, managers.data),
         blobRoutes({
           store: managers.data.blobs,
           verifier: signer,
@@ -158,8 +191,9 @@ export async function startPetrel(
       ),
     });
     const publicHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
-    started.setLogBaseUrl(`http://${publicHost}:${listeners.httpPort}`);
-    signer.setDefaultBaseUrl(`http://${publicHost}:${listeners.httpPort}`);
+    const scheme = config.tlsCert === undefined ? "http" : "https";
+    started.setLogBaseUrl(`${scheme}://${publicHost}:${listeners.httpPort}`);
+    signer.setDefaultBaseUrl(`${scheme}://${publicHost}:${listeners.httpPort}`);
     dbWatch.start();
     let stopping: Promise<void> | undefined;
     const server: PetrelServer = {
@@ -169,6 +203,7 @@ export async function startPetrel(
       embeddedDataDir: embedded?.dataDir,
       storageRoot: managers.data.root,
       db,
+      reloadTls: () => listeners.reloadTls(),
       stop(graceMs = 10_000) {
         stopping ??= (async () => {
           health.setNotServing();
@@ -181,6 +216,7 @@ export async function startPetrel(
           await hub.stop();
           await dbWatch.stop();
           unwatchEmbedded?.();
+          metrics.close();
           await db.destroy();
           await embedded?.stop();
         })();
@@ -206,6 +242,7 @@ export async function startPetrel(
     await blobs?.close();
     await dbWatch.stop();
     unwatchEmbedded?.();
+    metrics.close();
     await db.destroy();
     await embedded?.stop();
     throw err;

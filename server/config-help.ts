@@ -9,7 +9,11 @@ interface SettingHelp {
 }
 
 export const SETTING_HELP = {
-  host: { value: "ADDR", help: "address to listen on", default: "0.0.0.0" },
+  host: {
+    value: "ADDR",
+    help: "address to listen on (other than loopback: needs authentication or --insecure-listen-any)",
+    default: "127.0.0.1",
+  },
   grpcPort: { value: "N", help: "gRPC port (0 picks a free one)", default: "8089" },
   httpPort: { value: "N", help: "HTTP port: signed blob URLs, health (0 picks a free one)", default: "8088" },
   databaseUrl: {
@@ -21,6 +25,11 @@ export const SETTING_HELP = {
   domains: { value: "LIST", help: "comma-separated domains", default: "development,staging,production" },
   logLevel: { value: "LEVEL", help: "debug, info, warn, error or silent", default: "info" },
   taskRuntime: { value: "RUNTIME", help: "how container tasks run: process or docker", default: "process" },
+  dockerHost: {
+    value: "URL",
+    help: "the Docker daemon of --task-runtime docker (unix:///path or tcp://host:port)",
+    default: "unix:///var/run/docker.sock",
+  },
   dbPoolMax: { value: "N", help: "database connections at most (1-1000)", default: "10" },
   engine: { value: "on|off", help: "run the engine in this process", default: "on" },
   engineLeaseMs: {
@@ -64,6 +73,39 @@ export const SETTING_HELP = {
     default: "on with --storage-endpoint, else off",
   },
   taskEnv: { value: "NAME=value,…", help: "variables every task process gets", default: "none" },
+  insecureListenAny: {
+    value: "[true|false]",
+    help: "accept unauthenticated calls on a non-loopback address (local use only)",
+    default: "false",
+  },
+  apiKeys: {
+    value: "NAME:SHA256,…",
+    help: "static API keys: name:hex sha256 of the key (printf %s KEY | sha256sum)",
+    default: "none",
+  },
+  oidcIssuer: {
+    value: "URL",
+    help: "accept JWTs from this OIDC issuer (keys from its JWKS)",
+    default: "none",
+  },
+  oidcAudience: {
+    value: "AUD",
+    help: "the audience a JWT must carry (needed with an issuer)",
+    default: "none",
+  },
+  oidcClientId: { value: "ID", help: "public client id for flytectl/flytekit logins", default: "flytectl" },
+  oidcScopes: { value: "LIST", help: "scopes clients ask for", default: "openid,offline_access" },
+  authzRules: {
+    value: "RULES|@FILE",
+    help: "per-project rules PRINCIPAL:read|write|admin:PROJECT-GLOB,…",
+    default: "any authenticated principal may do anything",
+  },
+  tlsCert: {
+    value: "FILE",
+    help: "PEM certificate chain for both ports (reloaded on SIGHUP)",
+    default: "plaintext",
+  },
+  tlsKey: { value: "FILE", help: "PEM private key for --tls-cert", default: "none" },
 } as const satisfies Record<keyof PetrelConfig, SettingHelp>;
 
 /** The text of `petrel serve --help`. */

@@ -1,5 +1,6 @@
 // The only reader of process.env: flags and environment variables map to one frozen, validated config.
 import path from "node:path";
+import { type AuthConfig, readAuthSettings } from "./config-auth.js";
 import { oneOf, parseDomains, parseDuration, parseEnvList, parsePort, parseSize } from "./config-values.js";
 import { formatStorageUrl, parseStorageUrl } from "./storage/storage-url.js";
 
@@ -11,7 +12,7 @@ export interface DomainConfig {
 export type TaskRuntime = "process" | "docker";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
-export interface PetrelConfig {
+export interface PetrelConfig extends AuthConfig {
   readonly host: string;
   readonly grpcPort: number;
   readonly httpPort: number;
@@ -20,6 +21,8 @@ export interface PetrelConfig {
   readonly domains: readonly DomainConfig[];
   readonly logLevel: LogLevel;
   readonly taskRuntime: TaskRuntime;
+  /** The Docker daemon of the docker runtime: `unix:///path` or `tcp://host:port`. */
+  readonly dockerHost: string;
   readonly dbPoolMax: number;
   /** Run the engine in this process (off: an external engine drives executions through the event rpcs). */
   readonly engine: boolean;
@@ -76,6 +79,7 @@ const SETTINGS = {
   domains: { flag: "--domains", env: "PETREL_DOMAINS" },
   logLevel: { flag: "--log-level", env: "PETREL_LOG_LEVEL" },
   taskRuntime: { flag: "--task-runtime", env: "PETREL_TASK_RUNTIME" },
+  dockerHost: { flag: "--docker-host", env: "PETREL_DOCKER_HOST" },
   dbPoolMax: { flag: "--db-pool-max", env: "PETREL_DB_POOL_MAX" },
   engine: { flag: "--engine", env: "PETREL_ENGINE" },
   engineLeaseMs: { flag: "--engine-lease-ms", env: "PETREL_ENGINE_LEASE_MS" },
@@ -91,13 +95,31 @@ const SETTINGS = {
   storageRegion: { flag: "--storage-region", env: "PETREL_STORAGE_REGION" },
   storagePathStyle: { flag: "--storage-path-style", env: "PETREL_STORAGE_PATH_STYLE" },
   taskEnv: { flag: "--task-env", env: "PETREL_TASK_ENV" },
+  insecureListenAny: { flag: "--insecure-listen-any", env: "PETREL_INSECURE_LISTEN_ANY" },
+  apiKeys: { flag: "--api-keys", env: "PETREL_API_KEYS" },
+  oidcIssuer: { flag: "--oidc-issuer", env: "PETREL_OIDC_ISSUER" },
+  oidcAudience: { flag: "--oidc-audience", env: "PETREL_OIDC_AUDIENCE" },
+  oidcClientId: { flag: "--oidc-client-id", env: "PETREL_OIDC_CLIENT_ID" },
+  oidcScopes: { flag: "--oidc-scopes", env: "PETREL_OIDC_SCOPES" },
+  authzRules: { flag: "--authz-rules", env: "PETREL_AUTHZ_RULES" },
+  tlsCert: { flag: "--tls-cert", env: "PETREL_TLS_CERT" },
+  tlsKey: { flag: "--tls-key", env: "PETREL_TLS_KEY" },
 } as const satisfies Record<keyof PetrelConfig, Setting>;
 
 export const CONFIG_SETTINGS: Readonly<Record<string, Setting>> = SETTINGS;
 
+/** Flags that may stand alone (meaning "true"). */
+const BARE_FLAGS: ReadonlySet<string> = new Set([SETTINGS.insecureListenAny.flag]);
 const DEFAULT_DOMAINS = ["development", "staging", "production"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 const TASK_RUNTIMES: readonly TaskRuntime[] = ["process", "docker"];
+
+function readDockerHost(v: { value: string; source: string } | undefined, problems: string[]): string {
+  if (v === undefined) return "unix:///var/run/docker.sock";
+  if (!/^(unix:\/\/\/.+|tcp:\/\/[^/]+)$/.test(v.value))
+    problems.push(`${v.source}: "${v.value}" must be unix:///path/to/docker.sock or tcp://host:port`);
+  return v.value;
+}
 
 /** Splits `--flag value` / `--flag=value` arguments; unknown flags are reported as problems. */
 function parseFlags(argv: readonly string[], problems: string[]): Map<string, string> {
@@ -115,8 +137,10 @@ function parseFlags(argv: readonly string[], problems: string[]): Map<string, st
       problems.push(`unknown flag ${name}`);
       continue;
     }
-    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[i + 1];
-    if (eq < 0) i++;
+    const bare =
+      eq < 0 && BARE_FLAGS.has(name) && (argv[i + 1] === undefined || argv[i + 1]?.startsWith("--"));
+    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : bare ? "true" : argv[i + 1];
+    if (eq < 0 && !bare) i++;
     if (value === undefined) {
       problems.push(`flag ${name} needs a value`);
       value = "";
@@ -226,8 +250,10 @@ export function loadConfig(
   if (!Number.isInteger(dbPoolMax) || dbPoolMax < 1 || dbPoolMax > 1000) {
     problems.push(`${pool?.source ?? "pool"}: "${pool?.value}" must be an integer from 1 to 1000`);
   }
+  // Loopback unless configured otherwise: other addresses need authentication or --insecure-listen-any.
+  const host = read("host")?.value ?? "127.0.0.1";
   const config: PetrelConfig = {
-    host: read("host")?.value ?? "0.0.0.0",
+    host,
     grpcPort: grpc === undefined ? 8089 : parsePort(grpc.value, grpc.source, problems),
     httpPort: http === undefined ? 8088 : parsePort(http.value, http.source, problems),
     databaseUrl: db?.value,
@@ -239,6 +265,7 @@ export function loadConfig(
     logLevel: log === undefined ? "info" : oneOf(log.value, LOG_LEVELS, log.source, problems),
     taskRuntime:
       runtime === undefined ? "process" : oneOf(runtime.value, TASK_RUNTIMES, runtime.source, problems),
+    dockerHost: readDockerHost(read("dockerHost"), problems),
     dbPoolMax,
     engineLeaseMs,
     taskEnv:
@@ -252,6 +279,7 @@ export function loadConfig(
         : oneOf(engine.value, ["on", "off"] as const, engine.source, problems) === "on",
     ...readDataProxySettings(read, problems),
     ...readStorageSettings(read, env.AWS_REGION, path.resolve(cwd, home), problems),
+    ...readAuthSettings(read, host, cwd, problems),
   };
   if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {
     problems.push(`the gRPC and HTTP ports must differ (both ${config.grpcPort})`);

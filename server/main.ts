@@ -48,6 +48,15 @@ export async function serve(argv: readonly string[]): Promise<void> {
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+  // SIGHUP: serve the renewed TLS certificate and key to new connections.
+  process.on("SIGHUP", () => {
+    try {
+      if (server.reloadTls()) logger.info("reloaded the TLS certificate and key");
+      else logger.info("SIGHUP ignored: TLS is not configured");
+    } catch (err) {
+      logger.error("cannot reload the TLS certificate and key; keeping the current ones", { error: err });
+    }
+  });
 }
 
 const isEntry =

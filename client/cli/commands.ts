@@ -28,6 +28,7 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: "--domain", value: "D", help: "the domain (default development)" },
   { name: "--profile", value: "NAME", help: "a profile saved with `petrel config save`" },
   { name: "--token", value: "TOKEN", help: "a bearer token sent with every call" },
+  { name: "--ca-file", value: "FILE", help: "PEM CA certificate to trust for TLS (implies TLS)" },
   { name: "--insecure", help: "plaintext connection (default unless the endpoint is https://)" },
   { name: "--help", help: "show help" },
 ];
@@ -104,6 +105,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: ["EXECUTION [-o json]"],
     summary: "follow an execution until it finishes (live on a terminal; -o json: one event per line)",
     flags: [output(["json"])],
+  },
+  {
+    name: "logs",
+    usage: ["EXECUTION [NODE] [--follow]"],
+    summary: "print the stdout and stderr of an execution's task attempts (or one node's)",
+    flags: [{ name: "--follow", help: "print the logs as they are written, until the execution is done" }],
   },
   {
     name: "terminate",

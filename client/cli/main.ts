@@ -13,6 +13,7 @@ import { completionScript } from "./completion.js";
 import { downloadCommand } from "./download.js";
 import { getCommand } from "./get.js";
 import { commandHelp, helpFor, packageVersion, usage } from "./help.js";
+import { logsCommand } from "./logs.js";
 import { backfill, registerModule, workerModule } from "./modules.js";
 import { runCommand, type Terminal, watchCommand } from "./progress.js";
 import { launchPlanCommand, signalCommand, steerExecution } from "./steer.js";
@@ -28,16 +29,26 @@ export function remoteFrom(a: ParsedArgs): FriendlyRemote {
         : saved.profiles[saved.current];
   if (profile !== undefined && flag(a, "--endpoint") === undefined) {
     a.flags.set("--endpoint", [profile.endpoint]);
+    if (flag(a, "--token") === undefined && profile.token !== undefined)
+      a.flags.set("--token", [profile.token]);
+    if (flag(a, "--ca-file") === undefined && profile.caFile !== undefined)
+      a.flags.set("--ca-file", [profile.caFile]);
+    if (flag(a, "--insecure") === undefined && profile.insecure === false)
+      a.flags.set("--insecure", ["false"]);
     if (flag(a, "--project") === undefined) a.flags.set("--project", [profile.project]);
     if (flag(a, "--domain") === undefined) a.flags.set("--domain", [profile.domain]);
   }
   const endpoint = flag(a, "--endpoint") ?? "localhost:8089";
-  const insecure = flag(a, "--insecure") !== "false" && !endpoint.startsWith("https://");
+  const caFile = flag(a, "--ca-file");
+  // A CA file means TLS.
+  const insecure =
+    flag(a, "--insecure") !== "false" && !endpoint.startsWith("https://") && caFile === undefined;
   return FriendlyRemote.forEndpoint(endpoint, {
     insecure,
     project: flag(a, "--project") ?? "flytesnacks",
     domain: flag(a, "--domain") ?? "development",
     ...(flag(a, "--token") === undefined ? {} : { token: flag(a, "--token") as string }),
+    ...(caFile === undefined ? {} : { caFile }),
   });
 }
 
@@ -86,7 +97,9 @@ function configCommand(a: ParsedArgs, out: (s: string) => void): number {
       endpoint,
       project,
       domain: flag(a, "--domain") ?? "development",
-      insecure: flag(a, "--insecure") !== "false",
+      insecure: flag(a, "--insecure") !== "false" && flag(a, "--ca-file") === undefined,
+      ...(flag(a, "--token") === undefined ? {} : { token: flag(a, "--token") as string }),
+      ...(flag(a, "--ca-file") === undefined ? {} : { caFile: path.resolve(flag(a, "--ca-file") as string) }),
     };
     data.current ??= name;
   } else if (verb === "use") {
@@ -152,6 +165,8 @@ async function dispatch(
       return watchCommand(remoteFrom(a), a, out, term);
     case "download":
       return downloadCommand(remoteFrom(a), a, out);
+    case "logs":
+      return logsCommand(remoteFrom(a), a, out);
     case "terminate":
     case "relaunch":
     case "recover":

@@ -5,6 +5,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type TypedInterface, TypedInterfaceSchema } from "../../gen/flyteidl/core/interface_pb.js";
 import {
+  Resources_ResourceName,
   RuntimeMetadata_RuntimeType,
   type TaskMetadataSchema,
   type TaskTemplate,
@@ -99,7 +100,22 @@ export interface ContainerTaskSpec<I extends TypeMap, O extends TypeMap> extends
   readonly inputDataDir?: string;
   /** Where outputs are read, one file per output (default /var/outputs). */
   readonly outputDataDir?: string;
+  /** CPU and memory as Kubernetes quantities (`"500m"`, `"256Mi"`): the docker runtime's container limits. */
+  readonly resources?: {
+    readonly requests?: ResourceQuantities;
+    readonly limits?: ResourceQuantities;
+  };
 }
+
+export interface ResourceQuantities {
+  readonly cpu?: string;
+  readonly memory?: string;
+}
+
+const resourceEntries = (q: ResourceQuantities | undefined) => [
+  ...(q?.cpu === undefined ? [] : [{ name: Resources_ResourceName.CPU, value: q.cpu }]),
+  ...(q?.memory === undefined ? [] : [{ name: Resources_ResourceName.MEMORY, value: q.memory }]),
+];
 
 /** What a function task gets besides its inputs. */
 export interface TaskContext {
@@ -249,6 +265,14 @@ export function containerTask<I extends TypeMap, O extends TypeMap>(
           command: [...spec.command],
           args: [...(spec.args ?? [])],
           env: Object.entries(spec.env ?? {}).map(([key, value]) => ({ key, value })),
+          ...(spec.resources === undefined
+            ? {}
+            : {
+                resources: {
+                  requests: resourceEntries(spec.resources.requests),
+                  limits: resourceEntries(spec.resources.limits),
+                },
+              }),
           dataConfig: {
             enabled: true,
             inputPath: spec.inputDataDir ?? "/var/inputs",

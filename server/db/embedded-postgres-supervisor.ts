@@ -82,6 +82,16 @@ export class PostgresSupervisor {
     await this.hooks.terminate(this.child);
   }
 
+  /**
+   * The process is exiting without a clean stop (a second signal, a fatal error): asks the postmaster for a fast
+   * shutdown at once, which it completes on its own. Synchronous, for a process "exit" handler.
+   */
+  signalNow(): void {
+    this.stopping = true;
+    const c = this.child;
+    if (c.exitCode === null && c.signalCode === null) c.kill("SIGINT");
+  }
+
   private emit(e: EmbeddedPostgresEvent): void {
     for (const l of [...this.listeners]) {
       try {

@@ -253,12 +253,16 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     { ...DEFAULT_RESTART_POLICY, ...opts.restart },
   );
   let stopped: Promise<void> | undefined;
+  // However this process ends (process.exit after a second signal or a fatal error), its Postgres does not outlive it.
+  const onExit = () => supervisor.signalNow();
+  process.once("exit", onExit);
   return {
     url: `${base}/${database}`,
     dataDir,
     port,
     onEvent: (listener) => supervisor.subscribe(listener),
     stop() {
+      process.off("exit", onExit);
       stopped ??= supervisor.stop().then(() => fs.rmSync(ownerFile, { force: true }));
       return stopped;
     },

@@ -35,6 +35,7 @@ import { decodeClosureInSteps } from "../transformers/closure-decoder.js";
 import { executionId } from "../transformers/execution.js";
 import type { LaunchChild } from "./child-executions.js";
 import type { NodeEventExtra } from "./node-event-extra.js";
+import { reportPhaseChange } from "./phase-report.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
 
 export type { NodeEventExtra, ParentTask, Placement } from "./node-event-extra.js";
@@ -181,6 +182,7 @@ export class EngineContext {
       });
       try {
         const effect = applyWorkflowEvent(this.data.root, row, event);
+        reportPhaseChange(this.logger, exec, row.phase, effect.changes.phase);
         this.batch(trx).addBlobs(effect.blobs);
         changes = { ...changes, ...effect.changes };
         row = { ...row, ...effect.changes };

@@ -10,7 +10,9 @@ import type { Knex } from "knex";
 import type { CompilePool } from "../compiler/compile-pool.js";
 import type { NotificationHub } from "../db/notifications.js";
 import type { Logger } from "../logger.js";
+import { withLogContext } from "../logging/log-context.js";
 import { WATCH_CHANNEL } from "../managers/workflow-event-recorder.js";
+import { publishClaim } from "../metrics/engine-events.js";
 import type { DataStore } from "../repositories/data-store.js";
 import {
   type Claim,
@@ -20,9 +22,15 @@ import {
   type WorkItemRow,
 } from "../repositories/work-repo.js";
 import type { LaunchChild } from "./child-executions.js";
+import { DockerSweeper } from "./docker-sweeper.js";
 import { EngineContext, type EngineOptions } from "./engine-context.js";
 import { evaluateExecutions } from "./evaluator.js";
-import { type ContainerRuntime, createContainerPlugin } from "./plugins/container-plugin.js";
+import {
+  type ContainerRuntime,
+  createContainerPlugin,
+  type DockerTarget,
+} from "./plugins/container-plugin.js";
+import { DockerApi } from "./plugins/docker-api.js";
 import { echoPlugin } from "./plugins/echo-plugin.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
 import { runTaskItem } from "./task-runner.js";
@@ -44,8 +52,8 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
 };
 
 /** Chooses the plugin for a task template: `echo` by type, container tasks by target. */
-export function pluginSelector(runtime: ContainerRuntime) {
-  const container = createContainerPlugin(runtime);
+export function pluginSelector(runtime: ContainerRuntime, docker?: DockerTarget) {
+  const container = createContainerPlugin(runtime, docker);
   return (template: { type: string; target: { case: string | undefined } }): TaskPlugin | undefined => {
     if (template.type === "echo") return echoPlugin;
     if (template.target.case === "container") return container;
@@ -79,14 +87,21 @@ export class Engine {
     private readonly hub: NotificationHub,
     data: DataStore,
     private readonly logger: Logger,
-    options: Partial<EngineOptions> & { taskRuntime?: ContainerRuntime } = {},
+    options: Partial<EngineOptions> & { taskRuntime?: ContainerRuntime; dockerHost?: string } = {},
   ) {
-    const { taskRuntime = "process", ...rest } = options;
-    this.ctx = new EngineContext(db, data, logger, pluginSelector(taskRuntime), {
+    const { taskRuntime = "process", dockerHost, ...rest } = options;
+    const docker =
+      taskRuntime === "docker" ? { api: new DockerApi(dockerHost), owner: this.owner } : undefined;
+    this.ctx = new EngineContext(db, data, logger, pluginSelector(taskRuntime, docker), {
       ...DEFAULT_ENGINE_OPTIONS,
       ...rest,
     });
+    // Task containers a lost engine left are removed (docker-sweeper.ts).
+    if (docker !== undefined)
+      this.sweeper = new DockerSweeper(docker.api, db, this.owner, logger, this.ctx.options.leaseMs);
   }
+
+  private readonly sweeper: DockerSweeper | undefined;
 
   /** The queue external workers poll (petrel.v1.WorkerService). */
   workerQueue(): WorkerQueue {
@@ -122,6 +137,7 @@ export class Engine {
     });
     this.running = true;
     this.loopDone = this.loop();
+    this.sweeper?.start();
   }
 
   async stop(graceMs = 10_000): Promise<void> {
@@ -140,6 +156,7 @@ export class Engine {
     for (const c of this.ctx.running.values()) c.abort();
     await Promise.race([Promise.all(this.inflight), new Promise((r) => setTimeout(r, 2_000).unref())]);
     this.unsubscribe?.();
+    await this.sweeper?.stop();
     await fs.promises
       .rm(path.join(this.ctx.options.workRoot, this.owner), { recursive: true, force: true })
       .catch(() => undefined);
@@ -179,6 +196,7 @@ export class Engine {
         this.dbDue = false;
         const evaluations = this.evaluating < MAX_EVALUATION_GROUPS;
         if (!evaluations) this.evaluationsLeft = true;
+        const claimStarted = performance.now();
         const claim = await claimWork(
           this.ctx.db,
           this.owner,
@@ -189,6 +207,7 @@ export class Engine {
           this.logger.warn("claiming work failed", { error: err });
           return { items: [], nextReadyMs: undefined };
         });
+        publishClaim({ seconds: (performance.now() - claimStarted) / 1000, items: claim.items.length });
         const evaluate = claim.items.filter((i) => i.kind === "evaluate");
         if (evaluate.length > 0) this.track(this.evaluate(evaluate), evaluate.length);
         for (const item of claim.items) if (item.kind !== "evaluate") this.track(this.runTask(item), 1);
@@ -257,7 +276,7 @@ export class Engine {
 
   private async runTask(item: WorkItemRow): Promise<void> {
     try {
-      await runTaskItem(this.ctx, item, this.owner);
+      await withLogContext({ executionId: item.execution_id }, () => runTaskItem(this.ctx, item, this.owner));
     } catch (err) {
       this.logger.error("work item failed; it will be retried when its lease expires", {
         item: item.id,

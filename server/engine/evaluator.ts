@@ -10,6 +10,7 @@ import {
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import { idKey } from "../compiler/interfaces.js";
+import { withLogContext } from "../logging/log-context.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { enqueueEvaluation, type WorkItemRow } from "../repositories/work-repo.js";
@@ -59,11 +60,13 @@ export async function evaluateExecutions(
     }
   }
   for (const item of items) {
-    try {
-      await evaluateTogether(ctx, [item], owner);
-    } catch (err) {
-      await settleFailure(ctx, item, owner, err);
-    }
+    await withLogContext({ executionId: item.execution_id }, async () => {
+      try {
+        await evaluateTogether(ctx, [item], owner);
+      } catch (err) {
+        await settleFailure(ctx, item, owner, err);
+      }
+    });
   }
 }
 
@@ -103,7 +106,7 @@ async function evaluateTogether(ctx: EngineContext, items: readonly WorkItemRow[
     const batch = ctx.batch(trx);
     await batch.lock(ids, true);
     for (const id of ids) {
-      await evaluateLocked(ctx, trx, id);
+      await withLogContext({ executionId: id }, () => evaluateLocked(ctx, trx, id));
       batch.notifyWatchers(id);
     }
     batch.complete(

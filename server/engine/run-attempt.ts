@@ -6,6 +6,7 @@ import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { ExecutionError_ErrorKind, ExecutionErrorSchema } from "../../gen/flyteidl/core/execution_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
+import { publishAttempt } from "../metrics/engine-events.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import { extendLease, type WorkItemRow } from "../repositories/work-repo.js";
 import type { EngineContext } from "./engine-context.js";
@@ -82,6 +83,14 @@ export async function runPlugin(
   );
   try {
     const result = await plugin.run({ ...base, signal: abort.signal, workDir });
+    const outcome = timedOut
+      ? "timed_out"
+      : result.ok
+        ? "succeeded"
+        : ctx.stopping
+          ? "interrupted"
+          : "failed";
+    publishAttempt({ plugin: plugin.name, outcome });
     if (timedOut) {
       return {
         ok: false,

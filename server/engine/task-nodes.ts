@@ -11,6 +11,7 @@ import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import { idKey } from "../compiler/interfaces.js";
+import { publishAttempt } from "../metrics/engine-events.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import {
@@ -97,6 +98,7 @@ async function runTaskNode(
       signal: new AbortController().signal,
       workDir: "",
     });
+    publishAttempt({ plugin: echoPlugin.name, outcome: r.ok ? "succeeded" : "failed" });
     if (r.ok && "outputs" in r) {
       await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.RUNNING, { taskType });
       await ctx.taskEvent(trx, exec, node.id, taskId, 0, TaskPhase.SUCCEEDED, {

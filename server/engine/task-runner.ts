@@ -1,19 +1,13 @@
 // Runs one task attempt claimed from the queue: the plugin runs under a heartbeated lease (run-attempt.ts) with the
 // environment and places Flyte gives a task (attempt-spec.ts), and the result is recorded by record-result.ts.
-import { create, fromBinary } from "@bufbuild/protobuf";
-import type { Knex } from "knex";
+import { fromBinary } from "@bufbuild/protobuf";
 import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
 import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
-import {
-  type TaskLog,
-  TaskLogSchema,
-  TaskExecution_Phase as TaskPhase,
-} from "../../gen/flyteidl/core/execution_pb.js";
+import { TaskExecution_Phase as TaskPhase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import { getTaskExecution } from "../repositories/task-execution-repo.js";
 import { completeWork, releaseWork, type WorkItemRow } from "../repositories/work-repo.js";
-import { attemptLogUri } from "../storage/layout.js";
 import {
   decodeExecSpec,
   executionKey,
@@ -23,9 +17,9 @@ import {
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { attemptEnv, attemptPlaces, taskOf } from "./attempt-spec.js";
 import type { EngineContext } from "./engine-context.js";
-import type { TaskResult } from "./plugins/plugin.js";
 import { type AttemptRecord, recordFailure, recordResult } from "./record-result.js";
 import { runPlugin, systemError } from "./run-attempt.js";
+import { AttemptLogWriter, attemptLogLinks } from "./task-log-store.js";
 
 /**
  * The attempt was RUNNING on a replica that stopped heartbeating (crashed or lost): a system failure. It is recorded
@@ -97,11 +91,24 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     await retryLostAttempt(ctx, attempt);
     return;
   }
+  // A container task's stdout/stderr go to the store as they come; its links are on the RUNNING event already.
+  const container = ctx.plugins(template)?.name.startsWith("container-") === true;
+  const logLinks = attemptLogLinks(ctx.logBaseUrl, executionKey(exec), item.node_id, item.attempt);
+  const logs = AttemptLogWriter.forAttempt(
+    ctx.data.blobs,
+    ctx.data.root,
+    executionKey(exec),
+    item.node_id,
+    item.attempt,
+    (err) => ctx.logger.warn("writing a task's log to the store failed", { error: err }),
+  );
+  if (container) await logs.open();
   await ctx.transaction(async (trx) => {
     const locked = await ctx.lockExecution(trx, exec.id);
     if (locked !== undefined) {
       await ctx.taskEvent(trx, locked, item.node_id, ref, item.attempt, TaskPhase.RUNNING, {
         taskType: template.type,
+        ...(container ? { logs: logLinks } : {}),
       });
       ctx.batch(trx).notifyWatchers(locked.id);
     }
@@ -132,7 +139,13 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
       uniqueKey: places.uniqueKey,
       ...(prev === undefined ? {} : { prevCheckpointPrefix: prev }),
     },
+    ...(container ? { logs } : {}),
+  }).catch(async (err: unknown) => {
+    await logs.close();
+    throw err;
   });
+  const logged = container || result.logs !== undefined;
+  if (logged) await logs.close(result.logs);
   if (ctx.stopping && !result.ok) {
     // Interrupted because this engine stops, not failed: the attempt goes back to the queue. The next engine sees
     // it RUNNING and runs it again as a lost attempt (a system retry).
@@ -141,36 +154,5 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     );
     return;
   }
-  await recordResult(ctx, attempt, result, (trx, locked) => storeLogs(ctx, trx, locked, item, result));
-}
-
-/** Stores stdout/stderr of an attempt and returns TaskLog links served by the HTTP port. */
-async function storeLogs(
-  ctx: EngineContext,
-  trx: Knex,
-  exec: ExecutionRow,
-  item: WorkItemRow,
-  result: TaskResult,
-): Promise<TaskLog[]> {
-  if (result.logs === undefined) return [];
-  const links: TaskLog[] = [];
-  for (const stream of ["stdout", "stderr"] as const) {
-    const parts = [
-      exec.execution_project,
-      exec.execution_domain,
-      exec.execution_name,
-      item.node_id,
-      String(item.attempt),
-      stream,
-    ];
-    const uri = attemptLogUri(ctx.data.root, executionKey(exec), item.node_id, item.attempt, stream);
-    ctx.batch(trx).addBlobs([{ uri, data: new TextEncoder().encode(result.logs[stream]) }]);
-    links.push(
-      create(TaskLogSchema, {
-        name: stream,
-        uri: `${ctx.logBaseUrl}/api/v1/logs/${parts.map(encodeURIComponent).join("/")}`,
-      }),
-    );
-  }
-  return links;
+  await recordResult(ctx, attempt, result, async () => (logged ? logLinks : []));
 }

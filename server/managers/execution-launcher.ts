@@ -62,6 +62,8 @@ export function validateExecutionName(name: string): void {
 export interface CreateOptions {
   readonly sourceExecutionId?: string;
   readonly parentNodeExecutionId?: string;
+  /** Who launched it (the authenticated caller), recorded as spec.metadata.principal. */
+  readonly principal?: string;
 }
 
 /** Launch plans and workflows are immutable once registered (launching never reads a launch plan's state). */
@@ -204,7 +206,14 @@ export class ExecutionLauncher {
       MatchableResource.WORKFLOW_EXECUTION_CONFIG,
       freshAttributes,
     );
-    const spec = mergeExecutionSpec(req.spec, lpSpec, attrs.attributes, req.project, req.domain);
+    const spec = mergeExecutionSpec(
+      req.spec,
+      lpSpec,
+      attrs.attributes,
+      req.project,
+      req.domain,
+      opts.principal,
+    );
     const name = req.name === "" ? generateExecutionName() : req.name;
     const key = { project: req.project, domain: req.domain, name };
     const inputsUri = executionInputsUri(this.data.root, key);

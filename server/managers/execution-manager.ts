@@ -117,7 +117,7 @@ export class ExecutionManager {
     });
   }
 
-  async terminateExecution(req: ExecutionTerminateRequest): Promise<void> {
+  async terminateExecution(req: ExecutionTerminateRequest, principal = ""): Promise<void> {
     const row = await this.load(req.id);
     await this.db.transaction(async (trx) => {
       const current = await repo.getExecutionById(trx, row.id, true);
@@ -139,7 +139,7 @@ export class ExecutionManager {
       const closure = decodeExecClosure(current);
       closure.outputResult = {
         case: "abortMetadata",
-        value: { $typeName: "flyteidl.admin.AbortMetadata", cause: req.cause, principal: "" },
+        value: { $typeName: "flyteidl.admin.AbortMetadata", cause: req.cause, principal },
       };
       await repo.updateExecution(trx, current.id, {
         phase: "ABORTING",
@@ -152,12 +152,21 @@ export class ExecutionManager {
     });
   }
 
-  async relaunchExecution(req: ExecutionRelaunchRequest): Promise<WorkflowExecutionIdentifier> {
-    return this.rerun(req.id, req.name, ExecutionMetadata_ExecutionMode.RELAUNCH, req.overwriteCache);
+  async relaunchExecution(
+    req: ExecutionRelaunchRequest,
+    principal = "",
+  ): Promise<WorkflowExecutionIdentifier> {
+    return this.rerun(
+      req.id,
+      req.name,
+      ExecutionMetadata_ExecutionMode.RELAUNCH,
+      req.overwriteCache,
+      principal,
+    );
   }
 
-  async recoverExecution(req: ExecutionRecoverRequest): Promise<WorkflowExecutionIdentifier> {
-    return this.rerun(req.id, req.name, ExecutionMetadata_ExecutionMode.RECOVERED, undefined);
+  async recoverExecution(req: ExecutionRecoverRequest, principal = ""): Promise<WorkflowExecutionIdentifier> {
+    return this.rerun(req.id, req.name, ExecutionMetadata_ExecutionMode.RECOVERED, undefined, principal);
   }
 
   private async rerun(
@@ -165,6 +174,7 @@ export class ExecutionManager {
     name: string,
     mode: ExecutionMetadata_ExecutionMode,
     overwriteCache: boolean | undefined,
+    principal: string,
   ): Promise<WorkflowExecutionIdentifier> {
     const original = await this.load(id);
     const spec = decodeExecSpec(original);
@@ -188,6 +198,9 @@ export class ExecutionManager {
       spec,
       inputs: decodeLiteralMap(userInputs),
     });
-    return this.launcher.createExecution(req, { sourceExecutionId: original.id });
+    return this.launcher.createExecution(req, {
+      sourceExecutionId: original.id,
+      ...(principal === "" ? {} : { principal }),
+    });
   }
 }

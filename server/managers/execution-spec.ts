@@ -17,6 +17,7 @@ export function mergeExecutionSpec(
   attrs: MatchingAttributes | undefined,
   project: string,
   domain: string,
+  principal = "",
 ): ExecutionSpec {
   const spec = clone(ExecutionSpecSchema, reqSpec);
   spec.inputs = undefined;
@@ -49,7 +50,7 @@ export function mergeExecutionSpec(
   spec.overwriteCache = reqSpec.overwriteCache || lp.overwriteCache || cfg?.overwriteCache === true;
   const metadata =
     spec.metadata ?? create(ExecutionMetadataSchema, { mode: ExecutionMetadata_ExecutionMode.MANUAL });
-  metadata.principal = "";
+  metadata.principal = principal;
   metadata.artifactIds = [];
   metadata.systemMetadata = {
     $typeName: "flyteidl.admin.SystemMetadata",

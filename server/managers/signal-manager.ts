@@ -108,20 +108,27 @@ export class SignalManager {
     return create(SignalListSchema, { signals: page.rows.map(rowToSignal), token: page.token });
   }
 
-  async setSignal(req: SignalSetRequest): Promise<void> {
+  /** Stores the value; `setBy` (the authenticated caller, if any) is recorded with it. */
+  async setSignal(req: SignalSetRequest, setBy = ""): Promise<void> {
     const key = keyOf(req.id);
     if (req.value === undefined) throw missingField("value");
     const value = req.value;
     const text = req.id === undefined ? "" : modelText(SignalIdentifierSchema, req.id);
     // A deadlock or serialization failure left (the lock order below avoids the one with the engine) is retried.
     const queued = await retryConflicts(() =>
-      this.db.transaction((trx) => this.storeValue(trx, key, text, value)),
+      this.db.transaction((trx) => this.storeValue(trx, key, text, value, setBy)),
     );
     this.handOver(queued);
   }
 
   /** Locks as an evaluation does — the execution, then the signal (and the work item) — and stores the value. */
-  private async storeValue(trx: Knex.Transaction, key: repo.SignalKey, text: string, value: Literal) {
+  private async storeValue(
+    trx: Knex.Transaction,
+    key: repo.SignalKey,
+    text: string,
+    value: Literal,
+    setBy: string,
+  ) {
     await repo.lockSignalExecution(trx, key);
     const encoded = Buffer.from(toBinary(LiteralSchema, value));
     // A primitive value set on a signal of exactly its type needs no check: one statement.
@@ -129,7 +136,7 @@ export class SignalManager {
     const stored =
       own === undefined
         ? undefined
-        : await repo.setSignalValue(trx, { key, type: own }, encoded, this.engine);
+        : await repo.setSignalValue(trx, { key, type: own }, encoded, setBy, this.engine);
     if (stored !== undefined) return stored;
     // The type is fixed when the gate creates the signal, so the check needs no lock on it.
     const row = await repo.getSignal(trx, key);
@@ -141,6 +148,6 @@ export class SignalManager {
         `requested signal value [${modelText(LiteralSchema, value)}] is not castable to existing signal type [${formatType(type)}]`,
       );
     }
-    return repo.setSignalValue(trx, { id: row.id }, encoded, this.engine);
+    return repo.setSignalValue(trx, { id: row.id }, encoded, setBy, this.engine);
   }
 }

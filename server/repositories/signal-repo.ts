@@ -99,6 +99,7 @@ export function setSignalValue(
   db: Knex,
   at: { readonly id: string } | { readonly key: SignalKey; readonly type: Buffer },
   value: Buffer,
+  setBy: string,
   lease?: WorkLease,
 ): Promise<
   { readonly workItemId: string; readonly executionId: string; readonly leased: boolean } | undefined
@@ -120,7 +121,7 @@ export function setSignalValue(
     const r = (await prepared(
       db,
       `WITH s AS (
-         UPDATE signals SET value = ?, updated_at = now() WHERE ${where}
+         UPDATE signals SET value = ?, set_by = ?, updated_at = now() WHERE ${where}
          RETURNING execution_project, execution_domain, execution_name),
        ${LEASE_CTE},
        queued AS (
@@ -135,7 +136,7 @@ export function setSignalValue(
        SELECT q.id::text AS work_item_id, q.execution_id::text AS execution_id, q.leased_by IS NOT NULL AS leased,
               (SELECT pg_notify('${WORK_CHANNEL}', '') FROM lease WHERE lease.owner IS NULL) AS notified
          FROM queued q`,
-      [value, ...bindings, ...leaseBindings(lease)],
+      [value, setBy, ...bindings, ...leaseBindings(lease)],
     )) as { rows: { work_item_id: string; execution_id: string; leased: boolean }[] };
     const row = r.rows[0];
     return row === undefined

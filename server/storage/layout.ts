@@ -53,14 +53,17 @@ export const dynamicWorkflowUri = (
 export const executionOutputsUri = (root: string, e: ExecutionKey) =>
   attemptOutputsUri(root, e, "end-node", 0);
 
-/** An attempt's stdout or stderr (Petrel keeps task logs in the store too). */
+/**
+ * An attempt's stdout or stderr, kept next to its outputs: `<output dir>/stdout.log` (no output variable can be named
+ * so: variable names are identifiers).
+ */
 export const attemptLogUri = (
   root: string,
   e: ExecutionKey,
   nodeId: string,
   attempt: number,
   stream: "stdout" | "stderr",
-) => join(root, "logs", e.project, e.domain, e.name, nodeId, String(attempt), stream);
+) => join(attemptOutputDir(root, e, nodeId, attempt), `${stream}.log`);
 
 // Flyte's base32 alphabet for these names (not RFC 4648's).
 const BASE32 = "abcdefghijklmnopqrstuvwxyz123456";

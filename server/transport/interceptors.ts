@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { withLogContext } from "../logging/log-context.js";
 import { fitGrpcMessage, MAX_ENCODED_MESSAGE } from "./grpc-message.js";
 
 export function toConnectError(err: unknown, logger: Logger, procedure: string): ConnectError {
@@ -52,7 +53,8 @@ export function requestLogInterceptor(logger: Logger): Interceptor {
     const requestId = req.header.get("x-request-id") ?? randomUUID();
     const started = performance.now();
     try {
-      const res = await next(req);
+      // Every line logged while the call runs carries its request id (logging/log-context.ts).
+      const res = await withLogContext({ requestId }, () => next(req));
       res.header.set("x-request-id", requestId);
       logger.debug("rpc", {
         method: req.method.name,

@@ -43,6 +43,8 @@ export type NodeHandler = (
 /** The request handler, and a way to wait for the rpc implementations still running (a cancelled call's too). */
 export interface RpcAdapter extends NodeHandler {
   running(): Promise<void>;
+  /** The Connect handler of an rpc by its path (`/pkg.Service/Method`): the REST gateway calls rpcs through it. */
+  handler(requestPath: string): UniversalHandler | undefined;
 }
 
 /** Registers routes with Connect's router, noting the methods of whole services that the direct path serves. */
@@ -200,5 +202,6 @@ export function createRpcAdapter(options: RpcAdapterOptions): RpcAdapter {
     async running() {
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },
+    handler: (requestPath: string) => paths.get(requestPath),
   });
 }

@@ -1,13 +1,15 @@
 // The two listeners: gRPC over h2c (default :8089) and HTTP/1.1 for Connect, gRPC-Web and health (:8088).
-import http from "node:http";
-import http2 from "node:http2";
-import type { AddressInfo, Socket } from "node:net";
+import type http2 from "node:http2";
+import type { AddressInfo, Server, Socket } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { Logger } from "../logger.js";
 import { type HttpRoute, runRoute } from "./http-routes.js";
+import { watchKeepAlive } from "./keep-alive.js";
 import { requestGuardInterceptor } from "./request-guard.js";
 import { createRpcAdapter } from "./rpc-adapter.js";
 import { DEFAULT_SESSION_GUARD, guardSession, type SessionGuardOptions } from "./session-guard.js";
+import { createH1Server, createH2Server, reloadTls, type TlsFiles } from "./tls.js";
 
 export interface ListenOptions {
   readonly host: string;
@@ -18,20 +20,26 @@ export interface ListenOptions {
   readonly logger: Logger;
   /** Plain HTTP routes served before Connect (health, logs, REST); what they throw becomes a 500. */
   readonly httpRoutes?: HttpRoute;
+  /** The REST gateway, given the rpcs' Connect handlers; served after `httpRoutes`. */
+  readonly restGateway?: (lookup: (requestPath: string) => UniversalHandler | undefined) => HttpRoute;
   /** HTTP/2 connection limits (rapid resets, idle connections). */
   readonly sessionGuard?: SessionGuardOptions;
+  /** Certificate and key files: both ports speak TLS. */
+  readonly tls?: TlsFiles;
 }
 
 export interface Listeners {
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** Re-reads the TLS files for new connections (false without TLS); throws, keeping the old pair, when unusable. */
+  reloadTls(): boolean;
   /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then cuts what is left. */
   close(graceMs: number): Promise<void>;
 }
 
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-function listen(server: http.Server | http2.Http2Server, host: string, port: number): Promise<number> {
+function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -53,7 +61,7 @@ export async function startListeners(opts: ListenOptions): Promise<Listeners> {
     logger: opts.logger,
   });
   const sessions = new Set<http2.ServerHttp2Session>();
-  const h2 = http2.createServer({}, adapter);
+  const h2 = createH2Server(opts.tls, adapter);
   // A session closed gracefully only ends its socket: a client that never closes its side would hold it open.
   const sockets = new Set<Socket>();
   h2.on("connection", (socket: Socket) => {
@@ -65,8 +73,13 @@ export async function startListeners(opts: ListenOptions): Promise<Listeners> {
     s.once("close", () => sessions.delete(s));
     guardSession(s, opts.logger, opts.sessionGuard ?? DEFAULT_SESSION_GUARD);
   });
-  const h1 = http.createServer((req, res) => {
+  const rest = opts.restGateway?.((path) => adapter.handler(path));
+  // Once closing, a keep-alive connection is closed as soon as its last response went (not at the end of the grace).
+  let closing = false;
+  const h1 = createH1Server(opts.tls, (req, res) => {
+    watchKeepAlive(h1, res, () => closing);
     if (opts.httpRoutes !== undefined && runRoute(opts.httpRoutes, req, res, opts.logger)) return;
+    if (rest !== undefined && runRoute(rest, req, res, opts.logger)) return;
     adapter(req, res);
   });
   const grpcPort = await listen(h2, opts.host, opts.grpcPort);
@@ -80,10 +93,12 @@ export async function startListeners(opts: ListenOptions): Promise<Listeners> {
   return {
     grpcPort,
     httpPort,
+    reloadTls: () => reloadTls(opts.tls, [h2, h1]),
     async close(graceMs) {
       const h2Closed = new Promise<void>((r) => h2.close(() => r()));
       const h1Closed = new Promise<void>((r) => h1.close(() => r()));
       for (const s of sessions) s.close();
+      closing = true;
       h1.closeIdleConnections();
       const timer = setTimeout(() => {
         opts.logger.warn("shutdown grace period over; closing remaining connections", {

@@ -378,6 +378,49 @@ describe("flytekit's map tasks (ArrayNode)", () => {
   }
 });
 
+describe("files", () => {
+  it("hands a file uploaded through the data proxy to the task as a path it can open", async () => {
+    const bytes = Buffer.from("uploaded content\n");
+    const md5 = createHash("md5").update(bytes).digest();
+    const loc = await flyte.call("DataProxyService", "CreateUploadLocation", {
+      ...P,
+      filename: "input.txt",
+      contentMd5: md5.toString("base64"),
+    });
+    const put = await fetch(String(loc.signedUrl), {
+      method: "PUT",
+      body: bytes,
+      headers: { "Content-MD5": md5.toString("base64"), ...(loc.headers as Record<string, string>) },
+    });
+    expect(put.status).toBeLessThan(300);
+    const file = { type: { blob: { dimensionality: "SINGLE" } } };
+    const spec = pythonTask({
+      ...P,
+      version: V,
+      name: "wf.read_file",
+      taskName: "read_file",
+      outputs: { o0: "STRING" },
+    });
+    (spec.template as PlainMessage).interface = {
+      inputs: vars({ f: file }),
+      outputs: vars({ o0: simple("STRING") }),
+    };
+    await flyte.call("AdminService", "CreateTask", { id: spec.template.id, spec });
+    await registerWorkflow(
+      "wf.read_file",
+      { f: file },
+      { o0: simple("STRING") },
+      taskNode("wf.read_file", { f: promise("start-node", "f") }),
+    );
+    const blob = {
+      scalar: { blob: { uri: String(loc.nativeUrl), metadata: { type: { dimensionality: "SINGLE" } } } },
+    };
+    const e = await run("wf.read_file", "read-file", { f: blob });
+    expect(closureOf(e).phase, JSON.stringify(closureOf(e).error)).toBe("SUCCEEDED");
+    expect(stringOf((await outputsOf("read-file"))?.o0)).toBe("uploaded content\n");
+  });
+});
+
 describe("fast registration", () => {
   it("runs a task from the archive pyflyte uploaded, fetched by pyflyte-fast-execute from the native URL", async () => {
     const src = fs.mkdtempSync(path.join(scratch, "src-"));

@@ -48,7 +48,7 @@ afterAll(async () => {
 describe("the server process on its embedded Postgres", () => {
   it("keeps data across a clean restart and stops its Postgres on SIGTERM", async () => {
     const first = await start();
-    expect(first.proc.output()).toContain(`data=${path.join(home, "pg")}`);
+    expect(first.proc.output()).toContain(`"data":${JSON.stringify(path.join(home, "pg"))}`);
     await first.admin.registerProject({ project: { id: "kept", name: "kept across restarts" } });
     const pgPid = postmasterPid();
     expect(pgPid).toBeDefined();

@@ -53,13 +53,13 @@ describe("server skeleton", () => {
   });
 
   it("answers UNIMPLEMENTED for rpcs it does not serve, on both clients", async () => {
-    // Every rpc of the served services is built now: a method outside them (IdentityService is not served) answers
+    // Every rpc of the served services is built now: a method outside them (AgentMetadataService is not served) answers
     // HTTP 404, which both clients read as UNIMPLEMENTED.
     const getData = DataProxyService.method.getData;
     const unserved = {
       ...getData,
-      name: "UserInfo",
-      parent: { ...DataProxyService, typeName: "flyteidl.service.IdentityService" },
+      name: "ListAgents",
+      parent: { ...DataProxyService, typeName: "flyteidl.service.AgentMetadataService" },
     } as typeof getData;
     const connect = createGrpcTransport({ baseUrl: `http://${t.grpcAddress}` });
     const err = await connect
@@ -71,7 +71,7 @@ describe("server skeleton", () => {
     try {
       const code = await new Promise((resolve) =>
         raw.makeUnaryRequest(
-          "/flyteidl.service.IdentityService/UserInfo",
+          "/flyteidl.service.AgentMetadataService/ListAgents",
           (b: Buffer) => b,
           (b: Buffer) => b,
           Buffer.alloc(0),

@@ -27,8 +27,12 @@ export interface GrpcJsClient<S extends DescService> {
   close(): void;
 }
 
-export function createGrpcJsClient<S extends DescService>(service: S, address: string): GrpcJsClient<S> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+export function createGrpcJsClient<S extends DescService>(
+  service: S,
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): GrpcJsClient<S> {
+  const client = new grpc.Client(address, credentials);
   const path = (name: string) => {
     const m = service.methods.find((x) => x.localName === name);
     if (m === undefined) throw new Error(`no method ${name} on ${service.typeName}`);

@@ -41,22 +41,24 @@ export async function startServerProcess(
     ...env,
   });
   let out = "";
-  child.stdout?.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
   const ports = await new Promise<{ grpc: number; http: number }>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`server did not start (exit ${child.exitCode}):\n${out}`)),
       60_000,
     );
-    child.stderr?.on("data", (c: Buffer) => {
+    // The serving line, as text (`grpc=host:port http=host:port`) or as a JSON log line.
+    const onData = (c: Buffer) => {
       out += c.toString();
-      const m = /petrel is serving grpc=[^ ]+:(\d+) http=[^ ]+:(\d+)/.exec(out);
+      const m =
+        /petrel is serving grpc=[^ ]+:(\d+) http=[^ ]+:(\d+)/.exec(out) ??
+        /"grpc":"[^"]*:(\d+)","http":"[^"]*:(\d+)"[^\n]*"msg":"petrel is serving"/.exec(out);
       if (m !== null) {
         clearTimeout(timer);
         resolve({ grpc: Number(m[1]), http: Number(m[2]) });
       }
-    });
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${out}`));

@@ -14,7 +14,7 @@ function problemsOf(argv: string[], env: Record<string, string> = {}): readonly 
 describe("loadConfig", () => {
   it("uses the documented defaults with no flags and no environment", () => {
     const c = loadConfig([], {}, "/srv");
-    expect(c).toMatchObject({ host: "0.0.0.0", grpcPort: 8089, httpPort: 8088, home: "/srv/.petrel" });
+    expect(c).toMatchObject({ host: "127.0.0.1", grpcPort: 8089, httpPort: 8088, home: "/srv/.petrel" });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.domains.map((d) => d.id)).toEqual(["development", "staging", "production"]);
     expect(Object.isFrozen(c)).toBe(true);

@@ -13,6 +13,8 @@ const SERVICES = {
   "flyteidl.service.AdminService": 56,
   "flyteidl.service.SignalService": 3,
   "flyteidl.service.DataProxyService": 4,
+  "flyteidl.service.AuthMetadataService": 2,
+  "flyteidl.service.IdentityService": 1,
 } as const;
 
 /** Reference fields Petrel deliberately leaves out (none so far). */
@@ -26,6 +28,8 @@ const reference = loadProtos(REFERENCE_DIR, [
   "flyteidl/service/admin.proto",
   "flyteidl/service/signal.proto",
   "flyteidl/service/dataproxy.proto",
+  "flyteidl/service/auth.proto",
+  "flyteidl/service/identity.proto",
   "flyteidl/event/event.proto",
   "flyteidl/core/errors.proto",
   "flyteidl/core/dynamic_job.proto",
@@ -38,7 +42,7 @@ describe("wire compatibility with flyteidl 1.16", () => {
     expect(report.omitted.filter((f) => !ALLOWED_OMISSIONS.includes(f))).toEqual([]);
   });
 
-  it("has all 63 rpcs of AdminService, SignalService and DataProxyService", () => {
+  it("has all 66 rpcs of AdminService, SignalService, DataProxyService, AuthMetadataService and IdentityService", () => {
     let total = 0;
     for (const [service, count] of Object.entries(SERVICES)) {
       const want = rpcNames(reference, service);
@@ -46,7 +50,7 @@ describe("wire compatibility with flyteidl 1.16", () => {
       expect(rpcNames(ours, service).sort()).toEqual([...want].sort());
       total += want.length;
     }
-    expect(total).toBe(63);
+    expect(total).toBe(66);
   });
 
   it("covers the messages the rpcs and events need", () => {

@@ -1,9 +1,8 @@
-// Container tasks run as local processes or with `docker run` (Flyte's container contract): template substitution,
+// Container tasks run as local processes or in Docker (Flyte's container contract): template substitution,
 // inputs written as files (inputs.pb, inputs.json, one file per input, the template as task.pb), results read back
 // as task-results.ts says (error.pb, futures.pb, outputs). As processes, the configured in-container paths are mapped to
-// per-attempt directories. Either way the task's process group dies with the server (see process-group.ts), and a
-// Docker attempt first removes any container an earlier run of it (or of an earlier attempt) left behind.
-import { createHash } from "node:crypto";
+// per-attempt directories, and the task's process group dies with the server (see process-group.ts). In Docker, the
+// container runs through the Engine API (docker-runtime.ts). Either way stdout/stderr stream to the attempt's log sink.
 import fs from "node:fs";
 import path from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -13,18 +12,25 @@ import { type Container, TaskTemplateSchema } from "../../../gen/flyteidl/core/t
 import { BlobType_BlobDimensionality } from "../../../gen/flyteidl/core/types_pb.js";
 import { literalToPlain } from "../../transformers/plain-values.js";
 import { OffloadedLiteralError, resolveOffloaded } from "../offloaded.js";
+import type { DockerApi } from "./docker-api.js";
+import {
+  containerName,
+  containerSpec,
+  dockerMounts,
+  LABEL,
+  leftoverContainers,
+  runDockerContainer,
+} from "./docker-runtime.js";
 import type { TaskContext, TaskPlugin, TaskResult } from "./plugin.js";
 import { runInProcessGroup } from "./process-group.js";
 import { downloadBlobInput, localPath, outputPlace, type TaskIo, toTaskUri } from "./task-io.js";
 import { readCompletion, userError } from "./task-results.js";
+import { withTaskUris } from "./task-uris.js";
 import { renderTemplate, TemplateError, type TemplateVars } from "./template-vars.js";
 
 const TAIL = 2000;
 const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
-/** Where a docker task finds the previous attempt's checkpoint (mounted read-only). */
-const PREV_CHECKPOINT = "/var/flyte/prev-checkpoint";
 const KILL_GRACE_MS = 2000;
-const REMOVE_TIMEOUT_MS = 30_000;
 
 interface Dirs {
   readonly input: string;
@@ -55,7 +61,7 @@ async function writeInputs(
   c: Container,
   io: TaskIo,
 ): Promise<void> {
-  fs.writeFileSync(path.join(dirs.input, "inputs.pb"), toBinary(LiteralMapSchema, stored));
+  fs.writeFileSync(path.join(dirs.input, "inputs.pb"), toBinary(LiteralMapSchema, withTaskUris(stored)));
   const plain = Object.fromEntries(
     Object.entries(inputs.literals).map(([k, v]) => [k, literalToPlain(v, toTaskUri)]),
   );
@@ -71,17 +77,6 @@ async function writeInputs(
 }
 
 export type ContainerRuntime = "process" | "docker";
-
-/** Paths as the task sees them: the container's (docker) or this attempt's directories (process). */
-export function taskPaths(c: Container, dirs: Dirs, runtime: ContainerRuntime): Dirs {
-  if (runtime === "process") return dirs;
-  const dc = c.dataConfig;
-  return {
-    input: dc?.enabled === true && dc.inputPath !== "" ? dc.inputPath : "/var/flyte/inputs",
-    output: dc?.enabled === true && dc.outputPath !== "" ? dc.outputPath : "/var/flyte/outputs",
-    raw: "/var/flyte/raw",
-  };
-}
 
 /**
  * Substitutes Flyte's template variables (template-vars.ts); as a process, the configured data paths are mapped onto
@@ -107,68 +102,23 @@ export function renderArgs(
   });
 }
 
-/** `docker run` of the task's image with this attempt's directories mounted where the task expects them. */
-export function dockerArgv(
-  c: Container,
-  argv: readonly string[],
-  dirs: Dirs,
-  paths: Dirs,
-  env: Record<string, string>,
-  name: string,
-  extraMounts: readonly (readonly [string, string])[] = [],
-): string[] {
-  const mounts = [
-    ["-v", `${dirs.input}:${paths.input}`],
-    ["-v", `${dirs.output}:${paths.output}`],
-    ["-v", `${dirs.raw}:${paths.raw}`],
-    ...extraMounts.map(([host, inside]) => ["-v", `${host}:${inside}`]),
-  ].flat();
-  const envs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-  const entry = c.command.length > 0 ? ["--entrypoint", argv[0] ?? ""] : [];
-  const rest = c.command.length > 0 ? argv.slice(1) : argv;
-  return ["docker", "run", "--rm", "--name", name, ...mounts, ...envs, ...entry, c.image, ...rest];
+/** The Docker daemon a docker runtime uses, and the engine its containers are labelled with. */
+export interface DockerTarget {
+  readonly api: DockerApi;
+  readonly owner: string;
 }
 
-/**
- * The container of one attempt: the same name whenever that attempt runs (so a leftover can be found and removed),
- * distinct across attempts, nodes, executions, domains and projects (the digest keeps sanitised names apart).
- */
-export function containerName(
-  ctx: Pick<TaskContext, "project" | "domain" | "executionName" | "nodeId">,
-  attempt: number,
-): string {
-  const key = [ctx.project ?? "", ctx.domain ?? "", ctx.executionName, ctx.nodeId, String(attempt)].join(
-    "\n",
-  );
-  const digest = createHash("sha256").update(key).digest("hex").slice(0, 12);
-  const readable = `${ctx.executionName}-${ctx.nodeId}-${attempt}`
-    .replace(/[^a-zA-Z0-9_.-]/g, "-")
-    .slice(0, 80);
-  return `petrel-${readable}-${digest}`;
-}
-
-/**
- * Removes the containers of this attempt and the earlier ones before the attempt starts: a replica that died may
- * have left one running (its watchdog removes it too, unless the daemon could not be reached then).
- */
-export function leftoverContainers(ctx: Parameters<typeof containerName>[0], attempt: number): string[] {
-  return Array.from({ length: attempt + 1 }, (_, a) => containerName(ctx, a));
-}
-
-const removeContainers = (names: readonly string[], env: Record<string, string>, cwd: string) =>
-  runInProcessGroup(["docker", "rm", "--force", ...names], {
-    cwd,
-    env,
-    signal: AbortSignal.timeout(REMOVE_TIMEOUT_MS),
-    graceMs: KILL_GRACE_MS,
-  });
-
-export function createContainerPlugin(runtime: ContainerRuntime): TaskPlugin {
-  return { name: `container-${runtime}`, run: (ctx) => runContainer(ctx, runtime) };
+export function createContainerPlugin(runtime: ContainerRuntime, docker?: DockerTarget): TaskPlugin {
+  if (runtime === "docker" && docker === undefined)
+    throw new Error("the docker runtime needs a Docker daemon");
+  return {
+    name: `container-${runtime}`,
+    run: (ctx) => runContainer(ctx, runtime === "docker" ? docker : undefined),
+  };
 }
 
 /** The template variables of this attempt, as the task sees its places (`paths`). */
-function attemptVars(ctx: TaskContext, io: TaskIo, paths: Dirs, runtime: ContainerRuntime): TemplateVars {
+function attemptVars(ctx: TaskContext, io: TaskIo, paths: Dirs): TemplateVars {
   const prev = io.prevCheckpointPrefix;
   return {
     input: path.posix.join(paths.input, "inputs.pb"),
@@ -176,12 +126,8 @@ function attemptVars(ctx: TaskContext, io: TaskIo, paths: Dirs, runtime: Contain
     outputPrefix: paths.output,
     rawOutputDataPrefix: paths.raw,
     checkpointOutputPrefix: `${paths.raw}/_flytecheckpoints`,
-    prevCheckpointPrefix:
-      prev === undefined
-        ? '""'
-        : runtime === "docker" && localPath(prev) !== undefined
-          ? PREV_CHECKPOINT
-          : toTaskUri(prev),
+    // In Docker, a local store is mounted at its own path: the same path reaches the checkpoint.
+    prevCheckpointPrefix: prev === undefined ? '""' : toTaskUri(prev),
     perRetryUniqueKey: io.uniqueKey,
     taskTemplatePath: path.posix.join(paths.input, "task.pb"),
     namespace: `${ctx.project ?? ""}-${ctx.domain ?? ""}`,
@@ -206,7 +152,7 @@ function exitFailure(r: {
   return userError("NonZeroExitCode", `${how}: ${tail}`);
 }
 
-async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promise<TaskResult> {
+async function runContainer(ctx: TaskContext, docker: DockerTarget | undefined): Promise<TaskResult> {
   const c = ctx.template.target.case === "container" ? ctx.template.target.value : undefined;
   if (c === undefined)
     return { ok: false, error: userError("BadTaskSpecification", "task has no container"), permanent: true };
@@ -228,17 +174,12 @@ async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promis
   }
   await writeInputs(dirs, ctx.inputsFile ?? ctx.inputs, values, c, io);
   fs.writeFileSync(path.join(dirs.input, "task.pb"), toBinary(TaskTemplateSchema, ctx.template));
-  const paths = taskPaths(c, dirs, runtime);
+  const mounts = docker === undefined ? undefined : dockerMounts(c, dirs, localPath(io.store.root));
+  const paths = mounts?.paths ?? dirs;
   let rendered: string[];
   try {
-    rendered = renderArgs(
-      [...c.command, ...c.args],
-      c,
-      values,
-      attemptVars(ctx, io, paths, runtime),
-      paths,
-      runtime === "process",
-    );
+    const vars = attemptVars(ctx, io, paths);
+    rendered = renderArgs([...c.command, ...c.args], c, values, vars, paths, docker === undefined);
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     return { ok: false, error: userError("BadTaskSpecification", err.message), permanent: true };
@@ -249,35 +190,48 @@ async function runContainer(ctx: TaskContext, runtime: ContainerRuntime): Promis
       error: userError("BadTaskSpecification", "container has no command or args"),
       permanent: true,
     };
-  // Only what Flyte gives a task: never the server's own environment.
-  const env: Record<string, string> = { PATH: ctx.envs.PATH ?? DEFAULT_PATH, HOME: ctx.workDir };
   const taskEnv: Record<string, string> = {};
   for (const kv of c.env) taskEnv[kv.key] = kv.value;
   Object.assign(taskEnv, ctx.envs);
-  const docker = runtime === "docker";
-  const name = containerName(ctx, ctx.attempt);
-  if (docker) await removeContainers(leftoverContainers(ctx, ctx.attempt), env, ctx.workDir);
-  const prev = io.prevCheckpointPrefix === undefined ? undefined : localPath(io.prevCheckpointPrefix);
-  const extra: [string, string][] = prev === undefined ? [] : [[prev, `${PREV_CHECKPOINT}:ro`]];
-  const argv = docker ? dockerArgv(c, rendered, dirs, paths, taskEnv, name, extra) : rendered;
-  const r = await runInProcessGroup(argv, {
-    cwd: ctx.workDir,
-    env: { ...env, ...(docker ? {} : taskEnv) },
-    signal: ctx.signal,
-    graceMs: KILL_GRACE_MS,
-    // A killed `docker` client leaves its container running: the watchdog removes it should the server die.
-    ...(docker ? { onServerDeath: ["docker", "rm", "--force", name] } : {}),
-  });
-  // Stopped, or the client was killed: the container may outlive it.
-  if (docker && (ctx.signal.aborted || r.code === null)) await removeContainers([name], env, ctx.workDir);
+  const r =
+    docker === undefined || mounts === undefined
+      ? await runProcess(ctx, rendered, taskEnv)
+      : await runDockerContainer(docker.api, {
+          name: containerName(ctx, ctx.attempt),
+          leftovers: leftoverContainers(ctx, ctx.attempt),
+          spec: containerSpec(c, rendered, taskEnv, mounts.binds, {
+            [LABEL.execution]: `${ctx.project ?? ""}/${ctx.domain ?? ""}/${ctx.executionName}`,
+            [LABEL.node]: ctx.nodeId,
+            [LABEL.attempt]: String(ctx.attempt),
+            [LABEL.owner]: docker.owner,
+          }),
+          signal: ctx.signal,
+          ...(ctx.logs === undefined ? {} : { logs: ctx.logs }),
+        });
   const logs = { stdout: r.stdout, stderr: r.stderr };
   if (ctx.signal.aborted) return { ok: false, error: userError("Aborted", "the task was stopped"), logs };
-  if (r.spawnError !== undefined)
+  if ("spawnError" in r && r.spawnError !== undefined)
     return {
       ok: false,
-      error: userError("CommandNotFound", `cannot start ${argv[0]}: ${r.spawnError.message}`),
+      error: userError("CommandNotFound", `cannot start ${rendered[0]}: ${r.spawnError.message}`),
       logs,
     };
+  if ("failure" in r && r.failure !== undefined) return { ok: false, error: r.failure, logs };
+  if ("oomKilled" in r && r.oomKilled)
+    return { ok: false, error: userError("OOMKilled", "the task's container ran out of memory"), logs };
   if (r.code !== 0) return { ok: false, error: exitFailure(r), logs };
   return readCompletion(ctx, place, logs);
+}
+
+/** Runs the task as a process group of its own, with only the environment Flyte gives a task. */
+function runProcess(ctx: TaskContext, argv: readonly string[], taskEnv: Record<string, string>) {
+  return runInProcessGroup(argv, {
+    cwd: ctx.workDir,
+    env: { PATH: ctx.envs.PATH ?? DEFAULT_PATH, HOME: ctx.workDir, ...taskEnv },
+    signal: ctx.signal,
+    graceMs: KILL_GRACE_MS,
+    ...(ctx.logs === undefined
+      ? {}
+      : { onOutput: (s: "stdout" | "stderr", d: Buffer) => ctx.logs?.write(s, d) }),
+  });
 }

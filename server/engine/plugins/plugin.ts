@@ -27,6 +27,13 @@ export interface TaskContext {
   readonly workDir: string;
   /** The attempt's places in the blob store (container tasks need them; `echo` runs without). */
   readonly io?: TaskIo;
+  /** Where the task's stdout and stderr go as they come (kept in the store, followed live by clients). */
+  readonly logs?: LogSink;
+}
+
+/** Receives a task's output as it is written. */
+export interface LogSink {
+  write(stream: "stdout" | "stderr", data: Buffer): void;
 }
 
 /** What the task left besides its outputs: a deck (`deck.html`) to report. */

@@ -50,6 +50,8 @@ export interface GroupOptions {
   readonly graceMs: number;
   /** Run by the watchdog after it killed the group because the server died (e.g. `docker rm -f <name>`). */
   readonly onServerDeath?: readonly string[];
+  /** Gets the output as it comes (all of it; the result keeps only the last MB of each stream). */
+  readonly onOutput?: (stream: "stdout" | "stderr", data: Buffer) => void;
 }
 
 /** Signals a process group; a group that is already gone is fine. */
@@ -129,9 +131,11 @@ export function runInProcessGroup(argv: readonly string[], opts: GroupOptions): 
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (c: Buffer) => {
+      opts.onOutput?.("stdout", c);
       stdout = (stdout + c.toString()).slice(-OUTPUT_LIMIT);
     });
     child.stderr?.on("data", (c: Buffer) => {
+      opts.onOutput?.("stderr", c);
       stderr = (stderr + c.toString()).slice(-OUTPUT_LIMIT);
     });
     // Once finished, the group is never signalled again (its id could be reused).

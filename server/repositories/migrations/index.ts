@@ -15,6 +15,7 @@ import * as m0012 from "./0012-execution-name-index.js";
 import * as m0013 from "./0013-work-item-ready-indexes.js";
 import * as m0014 from "./0014-blob-outbox.js";
 import * as m0015 from "./0015-dynamic-workflows.js";
+import * as m0016 from "./0016-signal-principals.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -36,6 +37,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0013-work-item-ready-indexes", m0013],
   ["0014-blob-outbox", m0014],
   ["0015-dynamic-workflows", m0015],
+  ["0016-signal-principals", m0016],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -12,18 +12,22 @@ import {
   ExecutionUpdateResponseSchema,
 } from "../../../gen/flyteidl/admin/execution_pb.js";
 import type { AdminService } from "../../../gen/flyteidl/service/admin_pb.js";
+import { principalName } from "../../auth/principal.js";
 import type { Managers } from "../../managers/managers.js";
 
 export function executionHandlers(m: Managers): Partial<ServiceImpl<typeof AdminService>> {
   const x = m.executions;
   const n = m.nodeExecutions;
   return {
-    createExecution: async (req) =>
-      create(ExecutionCreateResponseSchema, { id: await m.launcher.createExecution(req) }),
-    relaunchExecution: async (req) =>
-      create(ExecutionCreateResponseSchema, { id: await x.relaunchExecution(req) }),
-    recoverExecution: async (req) =>
-      create(ExecutionCreateResponseSchema, { id: await x.recoverExecution(req) }),
+    createExecution: async (req, ctx) => {
+      const principal = principalName(ctx);
+      const id = await m.launcher.createExecution(req, principal === "" ? {} : { principal });
+      return create(ExecutionCreateResponseSchema, { id });
+    },
+    relaunchExecution: async (req, ctx) =>
+      create(ExecutionCreateResponseSchema, { id: await x.relaunchExecution(req, principalName(ctx)) }),
+    recoverExecution: async (req, ctx) =>
+      create(ExecutionCreateResponseSchema, { id: await x.recoverExecution(req, principalName(ctx)) }),
     getExecution: (req) => x.getExecution(req),
     listExecutions: (req) => x.listExecutions(req),
     getExecutionData: (req) => x.getExecutionData(req),
@@ -32,8 +36,8 @@ export function executionHandlers(m: Managers): Partial<ServiceImpl<typeof Admin
       await x.updateExecution(req);
       return create(ExecutionUpdateResponseSchema);
     },
-    async terminateExecution(req) {
-      await x.terminateExecution(req);
+    async terminateExecution(req, ctx) {
+      await x.terminateExecution(req, principalName(ctx));
       return create(ExecutionTerminateResponseSchema);
     },
     async createWorkflowEvent(req) {

@@ -78,7 +78,7 @@ describe("parseArgs and checkArgs", () => {
 
   it("knows every boolean flag, so no boolean swallows the next word", () => {
     expect([...BOOLEAN_FLAGS].sort()).toEqual(
-      ["--all", "--dry-run", "--help", "--insecure", "--parallel", "--wait"].sort(),
+      ["--all", "--dry-run", "--follow", "--help", "--insecure", "--parallel", "--wait"].sort(),
     );
   });
 

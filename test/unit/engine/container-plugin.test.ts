@@ -9,13 +9,15 @@ import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { ContainerSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
 import {
   type ContainerRuntime,
-  containerName,
   createContainerPlugin,
-  dockerArgv,
-  leftoverContainers,
   renderArgs,
-  taskPaths,
 } from "../../../server/engine/plugins/container-plugin.js";
+import {
+  containerName,
+  containerSpec,
+  dockerMounts,
+  leftoverContainers,
+} from "../../../server/engine/plugins/docker-runtime.js";
 import { LocalBlobStore } from "../../../server/storage/local-blob-store.js";
 import { HmacUrlSigner } from "../../../server/storage/signed-urls.js";
 import type { RunnerArgs } from "../../fixtures/container-task-runner.js";
@@ -68,42 +70,46 @@ describe("container contract", () => {
     ]);
   });
 
-  it("runs the image with Docker, mounting the attempt's directories where the task expects them", () => {
+  it("runs the image in Docker with the attempt's directories and the store mounted where the task expects them", () => {
     const c = create(ContainerSchema, {
       image: "ghcr.io/acme/task:1",
       command: ["python", "main.py"],
-      args: ["{{.outputPrefix}}"],
+      args: ["{{.outputPrefix}}", "{{.rawOutputDataPrefix}}"],
       dataConfig: { enabled: true, inputPath: "/var/inputs", outputPath: "/var/outputs" },
+      resources: {
+        limits: [
+          { name: 1, value: "500m" },
+          { name: 3, value: "64Mi" },
+        ],
+      },
     });
-    const paths = taskPaths(c, dirs, "docker");
-    const argv = dockerArgv(
-      c,
-      renderArgs([...c.command, ...c.args], c, inputs, varsFor(paths), paths, false),
-      dirs,
-      paths,
-      { A: "1" },
-      "petrel-x",
-    );
-    expect(argv).toEqual([
-      "docker",
-      "run",
-      "--rm",
-      "--name",
-      "petrel-x",
-      "-v",
+    const { paths, binds } = dockerMounts(c, dirs, "/tmp");
+    expect(paths).toEqual({ input: "/var/inputs", output: "/var/outputs", raw: "/tmp/a/raw" });
+    expect(binds).toEqual([
+      "/tmp:/tmp:ro",
       "/tmp/a/in:/var/inputs",
-      "-v",
       "/tmp/a/out:/var/outputs",
-      "-v",
-      "/tmp/a/raw:/var/flyte/raw",
-      "-e",
-      "A=1",
-      "--entrypoint",
-      "python",
-      "ghcr.io/acme/task:1",
-      "main.py",
-      "/var/outputs",
+      "/tmp/a/raw:/tmp/a/raw",
     ]);
+    const argv = renderArgs([...c.command, ...c.args], c, inputs, varsFor(paths), paths, false);
+    expect(containerSpec(c, argv, { A: "1" }, binds, { "petrel.node": "n0" })).toEqual({
+      Image: "ghcr.io/acme/task:1",
+      Entrypoint: ["python"],
+      Cmd: ["main.py", "/var/outputs", "/tmp/a/raw"],
+      Env: ["A=1"],
+      Labels: { "petrel.node": "n0" },
+      HostConfig: { Binds: binds, NanoCpus: 500_000_000, Memory: 64 * 2 ** 20 },
+    });
+    // Without data_config, outputs stay at their own path; object-store prefixes are not mounted.
+    const plain = dockerMounts(
+      create(ContainerSchema, { image: "x" }),
+      { ...dirs, raw: "s3://b/raw" },
+      undefined,
+    );
+    expect(plain).toEqual({
+      paths: { input: "/var/flyte/inputs", output: "/tmp/a/out", raw: "s3://b/raw" },
+      binds: ["/tmp/a/in:/var/flyte/inputs", "/tmp/a/out:/tmp/a/out"],
+    });
   });
 
   it("names an attempt's container the same every time, and apart from every other attempt's", () => {
@@ -158,54 +164,6 @@ function context(command: string[], envs: Record<string, string>, signal: AbortS
   };
 }
 
-/**
- * A stand-in for the Docker CLI and daemon: a "container" runs in a session of its own, so it outlives the client
- * as a real one does, until `docker rm --force` kills it. Calls are logged to `<state>/log`.
- */
-function fakeDocker(): { path: string; state: string; log(): string[]; containerPid(name: string): number } {
-  const bin = fs.mkdtempSync(path.join(scratch, "bin-"));
-  const state = fs.mkdtempSync(path.join(scratch, "docker-"));
-  fs.writeFileSync(
-    path.join(bin, "docker"),
-    `#!/bin/sh
-state='${state}'
-echo "$*" >> "$state/log"
-cmd=$1; shift
-case "$cmd" in
-rm)
-  [ "$1" = --force ] && shift
-  for n in "$@"; do
-    [ -f "$state/$n" ] && kill -KILL "$(cat "$state/$n")" 2>/dev/null
-  done ;;
-run)
-  entry=
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --name) name=$2; shift 2 ;;
-      -v|-e) shift 2 ;;
-      --entrypoint) entry=$2; shift 2 ;;
-      --rm) shift ;;
-      *) break ;;
-    esac
-  done
-  shift
-  setsid sh -c 'echo $$ > "$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$state/$name" $entry "$@" </dev/null >/dev/null 2>&1 &
-  wait $! ;;
-esac
-`,
-    { mode: 0o755 },
-  );
-  return {
-    path: `${bin}:/usr/local/bin:/usr/bin:/bin`,
-    state,
-    log: () => {
-      const file = path.join(state, "log");
-      return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : [];
-    },
-    containerPid: (name) => Number(fs.readFileSync(path.join(state, name), "utf8")),
-  };
-}
-
 /** Runs an attempt in a separate Node process (the server that owns the task), to be killed. */
 function startRunner(
   runtime: ContainerRuntime,
@@ -245,6 +203,18 @@ describe("task processes", () => {
     });
     const missing = await plugin.run(context(["no-such-command-petrel"], {}, signal));
     expect(missing).toMatchObject({ ok: false, error: { code: "CommandNotFound" } });
+  });
+
+  it("stream their output to the attempt's log sink as it comes", async () => {
+    const seen: string[] = [];
+    const logs = { write: (s: "stdout" | "stderr", d: Buffer) => seen.push(`${s}:${d.toString()}`) };
+    const signal = new AbortController().signal;
+    const result = await createContainerPlugin("process").run({
+      ...context(["sh", "-c", "echo one; echo two >&2"], {}, signal),
+      logs,
+    });
+    expect(result.ok).toBe(true);
+    expect(seen.sort()).toEqual(["stderr:two\n", "stdout:one\n"]);
   });
 
   it("are stopped as a whole group when the attempt is aborted", async () => {
@@ -301,60 +271,5 @@ describe("task processes", () => {
       (pids) => pids.length === 0,
       5_000,
     );
-  });
-});
-
-describe("Docker tasks", () => {
-  it("remove the containers of this and earlier attempts before running", async () => {
-    const docker = fakeDocker();
-    const ctx = context(["true"], { PATH: docker.path }, new AbortController().signal, 2);
-    const result = await createContainerPlugin("docker").run(ctx);
-    expect(result.ok).toBe(true);
-    const names = leftoverContainers(at, 2);
-    const log = docker.log();
-    expect(log).toHaveLength(2);
-    expect(log[0]).toBe(`rm --force ${names.join(" ")}`);
-    expect(log[1]).toMatch(new RegExp(`^run --rm --name ${names[2]} `));
-  });
-
-  it("remove the container when the attempt is aborted", async () => {
-    const docker = fakeDocker();
-    const abort = new AbortController();
-    const name = containerName(at, 0);
-    const run = createContainerPlugin("docker").run(
-      context(["sleep", "30"], { PATH: docker.path }, abort.signal),
-    );
-    await eventually(
-      async () => fs.existsSync(path.join(docker.state, name)),
-      (exists) => exists,
-    );
-    const container = docker.containerPid(name);
-    abort.abort();
-    expect(await run).toMatchObject({ ok: false, error: { code: "Aborted" } });
-    expect(docker.log().at(-1)).toBe(`rm --force ${name}`);
-    await eventually(
-      async () => alive(container),
-      (isAlive) => !isAlive,
-      5_000,
-    );
-  });
-
-  it("remove the container when the server that runs it is killed with SIGKILL", async () => {
-    const docker = fakeDocker();
-    const name = containerName(at, 0);
-    const runner = startRunner("docker", ["sleep", "30"], { PATH: docker.path });
-    await eventually(
-      async () => fs.existsSync(path.join(docker.state, name)),
-      (exists) => exists,
-    );
-    const container = docker.containerPid(name);
-    expect(alive(container)).toBe(true);
-    runner.kill("SIGKILL");
-    await eventually(
-      async () => alive(container),
-      (isAlive) => !isAlive,
-      5_000,
-    );
-    expect(docker.log().filter((l) => l === `rm --force ${name}`)).toHaveLength(2);
   });
 });

@@ -1,0 +1,45 @@
+// The Logger over pino: one JSON object per line ({level, time, msg, ...fields}), with the fields of the current log
+// context (request id, execution id) on every line and errors serialized with their type, message and stack.
+import { type DestinationStream, type LevelWithSilent, pino } from "pino";
+import type { LogLevel } from "../config.js";
+import type { Logger } from "../logger.js";
+import { currentLogContext } from "./log-context.js";
+
+/** Error values anywhere at the top level of a line's fields become {type, message, stack, code?, cause?}. */
+function serializeErrors(fields: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(fields)) {
+    if (v instanceof Error) {
+      out ??= { ...fields };
+      out[k] = pino.stdSerializers.err(v);
+    }
+  }
+  return out ?? fields;
+}
+
+export function createPinoLogger(level: LogLevel, write?: (line: string) => void): Logger {
+  const destination: DestinationStream =
+    write === undefined
+      ? pino.destination({ dest: 2, sync: true })
+      : { write: (line: string) => write(line) };
+  const log = pino(
+    {
+      level: level satisfies LevelWithSilent,
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: "msg",
+      mixin: () => currentLogContext(),
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: serializeErrors,
+      },
+    },
+    destination,
+  );
+  return {
+    debug: (msg, fields) => (fields === undefined ? log.debug(msg) : log.debug(fields, msg)),
+    info: (msg, fields) => (fields === undefined ? log.info(msg) : log.info(fields, msg)),
+    warn: (msg, fields) => (fields === undefined ? log.warn(msg) : log.warn(fields, msg)),
+    error: (msg, fields) => (fields === undefined ? log.error(msg) : log.error(fields, msg)),
+  };
+}

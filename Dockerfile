@@ -1,8 +1,12 @@
-# Petrel server image: the compiled server (dist/), run by node. Without DATABASE_URL it runs its embedded Postgres
-# with data under /var/lib/petrel.
+# Petrel server image: the compiled server (dist/), run by node as the unprivileged user `petrel`. Without DATABASE_URL
+# it runs its embedded Postgres with data under /var/lib/petrel.
+#
+# BASE_IMAGE (both stages) is any Debian-based image with node >= 20 and npm: the official one by default. Without a
+# registry, scripts/docker-server-image.sh builds one offline and passes --build-arg BASE_IMAGE=petrel-ci-node:bookworm.
+ARG BASE_IMAGE=node:20-bookworm-slim
 
 # Build: every dependency (TypeScript among them), then `npm run build` into dist/.
-FROM node:20-bookworm-slim AS build
+FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -17,7 +21,7 @@ COPY scripts/server-manifest.mjs ./scripts/
 RUN node scripts/server-manifest.mjs
 
 # Runtime: production dependencies and the compiled JavaScript only (no TypeScript, no tsx, no sources).
-FROM node:20-bookworm-slim
+FROM ${BASE_IMAGE}
 WORKDIR /app
 # The container's own address must be non-loopback for published ports to work. Without authentication that is
 # only allowed with PETREL_INSECURE_LISTEN_ANY=true (local use: the image's default, with a warning at start);

@@ -31,6 +31,7 @@ const SERVER_PACKAGES = [
   "jose",
   "pino",
   "prom-client",
+  "nodemailer",
 ] as const;
 
 /** The server's entry module; when one of its dependencies is not installed, an error that names them all. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# CI's Docker: Debian's docker.io and busybox-static installed if missing, dockerd started if no daemon answers, and
-# the docker runtime tests' image (petrel-test-base:busybox) built offline if absent. Idempotent; seconds when all is
-# there already.
+# CI's Docker: Debian's docker.io, busybox-static, debootstrap and docker-compose installed if missing, dockerd
+# started if no daemon answers, and the docker runtime tests' image (petrel-test-base:busybox) built offline if absent.
+# Idempotent; seconds when all is there already.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -9,6 +9,9 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q "statically linked" || missing+=(busybox-static)
 command -v file >/dev/null 2>&1 || missing+=(file)
+# The server image's tests: debootstrap for the offline base image, Compose for docker-compose.yml.
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
+command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
 if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

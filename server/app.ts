@@ -23,6 +23,12 @@ import { WATCH_CHANNEL } from "./managers/workflow-event-recorder.js";
 import { metricsRoute } from "./metrics/metrics-route.js";
 import { PetrelMetrics } from "./metrics/petrel-metrics.js";
 import { rpcMetricsInterceptor } from "./metrics/rpc-metrics.js";
+import {
+  type NotificationService,
+  outboxPolicy,
+  startNotifications,
+} from "./notifications/notification-service.js";
+import type { OutboxSenderOptions } from "./notifications/outbox-sender.js";
 import { TieredDataStore } from "./repositories/data-store.js";
 import { SCHEDULE_CHANNEL } from "./repositories/schedule-repo.js";
 import { WORK_CHANNEL } from "./repositories/work-repo.js";
@@ -37,9 +43,11 @@ import { blobRoutes } from "./transport/blob-routes.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
 import { combineRoutes, logsRoute } from "./transport/http-routes.js";
 import { errorInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
+import { OUTBOX_PATH, outboxRoute } from "./transport/outbox-route.js";
 import { restGatewayRoute } from "./transport/rest/rest-gateway.js";
 import { buildRoutes, servedServiceNames } from "./transport/router.js";
 import { startListeners } from "./transport/servers.js";
+import { DEFAULT_SESSION_GUARD } from "./transport/session-guard.js";
 
 export interface PetrelServer {
   readonly grpcPort: number;
@@ -64,6 +72,8 @@ export interface StartOptions {
   readonly engine?: Partial<EngineOptions>;
   /** How the blob outbox is swept (tests shorten it). */
   readonly materializer?: Partial<MaterializerOptions>;
+  /** How the notification and event-sink outbox is delivered (tests shorten polls and backoff). */
+  readonly outbox?: Partial<OutboxSenderOptions>;
   /**
    * Called once the server has stopped because it cannot go on (the embedded Postgres could not be restarted);
    * `petrel serve` exits non-zero, for a supervisor to start it again.
@@ -112,6 +122,7 @@ export async function startPetrel(
   let stopMaterializer: (() => Promise<void>) | undefined;
   let notifications: NotificationHub | undefined;
   let schedules: Scheduler | undefined;
+  let outbox: NotificationService | undefined;
   try {
     const applied = await migrateDatabase(db, databaseUrl);
     if (applied.length > 0) logger.info("applied migrations", { migrations: applied.join(",") });
@@ -134,6 +145,8 @@ export async function startPetrel(
         ...(config.storageEndpoint === undefined ? {} : { FLYTE_AWS_ENDPOINT: config.storageEndpoint }),
         ...config.taskEnv,
       },
+      secrets: { dir: config.secretsDir, env: config.secretsEnv },
+      outbox: outboxPolicy(config),
       ...opts.engine,
     });
     engine = started;
@@ -164,7 +177,9 @@ export async function startPetrel(
       grpcPort: config.grpcPort,
       httpPort: config.httpPort,
       routes: buildRoutes({ managers, watch, workers: started.workerQueue(), health, authMetadata }),
-      restGateway: (lookup) => restGatewayRoute(lookup, { maxBodyBytes: 64 * 1024 * 1024 }),
+      restGateway: (lookup) => restGatewayRoute(lookup, { maxBodyBytes: config.maxRequestBytes }),
+      limits: config,
+      sessionGuard: { ...DEFAULT_SESSION_GUARD, idleMs: config.connectionIdleMs },
       interceptors: [
         requestLogInterceptor(logger),
         rpcMetricsInterceptor(metrics),
@@ -182,6 +197,9 @@ export async function startPetrel(
         authEnabled(config)
           ? requireToken(auth, (p) => p.startsWith("/api/v1/logs/"), logsRoute(db, managers.data))
           : logsRoute(db, managers.data),
+        authEnabled(config)
+          ? requireToken(auth, (p) => p.startsWith(OUTBOX_PATH), outboxRoute(db))
+          : outboxRoute(db),
         blobRoutes({
           store: managers.data.blobs,
           verifier: signer,
@@ -192,8 +210,12 @@ export async function startPetrel(
     });
     const publicHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
     const scheme = config.tlsCert === undefined ? "http" : "https";
-    started.setLogBaseUrl(`${scheme}://${publicHost}:${listeners.httpPort}`);
+    // Log links are followed from outside (a container's published port, a proxy): the public URL when configured.
+    started.setLogBaseUrl(config.publicUrl ?? `${scheme}://${publicHost}:${listeners.httpPort}`);
     signer.setDefaultBaseUrl(`${scheme}://${publicHost}:${listeners.httpPort}`);
+    const publicBase = config.publicUrl ?? `${scheme}://${publicHost}:${listeners.httpPort}`;
+    outbox = await startNotifications(db, config, logger, metrics.registry, publicBase, opts.outbox);
+    const notifier = outbox;
     dbWatch.start();
     let stopping: Promise<void> | undefined;
     const server: PetrelServer = {
@@ -210,6 +232,7 @@ export async function startPetrel(
           await listeners.close(graceMs);
           await scheduler.stop();
           await started.stop(graceMs);
+          await notifier.stop();
           await stopMaterializer?.();
           await managers.close();
           await blobs?.close();
@@ -237,6 +260,7 @@ export async function startPetrel(
   } catch (err) {
     await schedules?.stop();
     await engine?.stop(0);
+    await outbox?.stop();
     await notifications?.stop();
     await stopMaterializer?.();
     await blobs?.close();

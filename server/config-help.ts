@@ -106,6 +106,70 @@ export const SETTING_HELP = {
     default: "plaintext",
   },
   tlsKey: { value: "FILE", help: "PEM private key for --tls-cert", default: "none" },
+  maxRequestBytes: {
+    value: "SIZE",
+    help: "largest request message, on every port (RESOURCE_EXHAUSTED beyond)",
+    default: "64Mi",
+  },
+  maxListLimit: {
+    value: "N",
+    help: "a list's limit above N is lowered to N (the page has a token)",
+    default: "1000",
+  },
+  maxFilterLength: { value: "N", help: "longest filters string of a list (at most 32768)", default: "32768" },
+  maxLiteralDepth: { value: "N", help: "how deeply literals may nest in a request", default: "32" },
+  maxConcurrentStreams: { value: "N", help: "concurrent HTTP/2 streams per connection", default: "1000" },
+  rateLimit: {
+    value: "N",
+    help: "calls per second per principal (peer address without auth; RESOURCE_EXHAUSTED beyond); 0: off",
+    default: "0",
+  },
+  rateLimitBurst: { value: "N", help: "calls a principal may make at once", default: "2 × --rate-limit" },
+  requestReadTimeoutMs: {
+    value: "DURATION",
+    help: "how long a request may take to arrive after its headers",
+    default: "30s",
+  },
+  connectionIdleMs: {
+    value: "DURATION",
+    help: "close connections idle this long (with calls open: unless they answer a ping)",
+    default: "5m",
+  },
+  secretsDir: {
+    value: "DIR",
+    help: "secrets tasks ask for, as files DIR/<group>/<key>",
+    default: "none",
+  },
+  secretsEnv: {
+    value: "PREFIX",
+    help: "secrets tasks ask for, as the server's variables PREFIX<GROUP>_<KEY>",
+    default: "none",
+  },
+  smtpUrl: {
+    value: "URL",
+    help: "send notification emails (email, Slack and PagerDuty addresses) through smtp://user:pass@host:587 or smtps://…",
+    default: "none: emails are recorded as undeliverable",
+  },
+  notificationsFrom: {
+    value: "ADDR",
+    help: "the From of notification emails",
+    default: "Petrel <petrel@localhost>",
+  },
+  notificationsTemplate: {
+    value: "FILE",
+    help: "notification text: a `Subject: …` line, a blank line, the body; {{ project }}, {{ domain }}, {{ name }}, {{ phase }}, {{ duration }}, {{ error }}, {{ url }}, {{ workflow }}",
+    default: "built in",
+  },
+  webhookSecret: {
+    value: "KEY",
+    help: "signs generic webhook posts: X-Petrel-Signature: sha256=<hex HMAC-SHA256 of the body>",
+    default: "unsigned",
+  },
+  eventSinkUrls: {
+    value: "URL",
+    help: "post every execution, node and task event as a CloudEvent (JSON) to URL (repeatable, or a comma list)",
+    default: "none",
+  },
 } as const satisfies Record<keyof PetrelConfig, SettingHelp>;
 
 /** The text of `petrel serve --help`. */

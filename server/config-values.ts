@@ -84,3 +84,11 @@ export function parseEnvList(raw: string, source: string, problems: string[]): R
   }
   return env;
 }
+
+/** The Docker daemon's address: `unix:///path` or `tcp://host:port`. */
+export function readDockerHost(v: { value: string; source: string } | undefined, problems: string[]): string {
+  if (v === undefined) return "unix:///var/run/docker.sock";
+  if (!/^(unix:\/\/\/.+|tcp:\/\/[^/]+)$/.test(v.value))
+    problems.push(`${v.source}: "${v.value}" must be unix:///path/to/docker.sock or tcp://host:port`);
+  return v.value;
+}

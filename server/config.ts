@@ -1,8 +1,19 @@
 // The only reader of process.env: flags and environment variables map to one frozen, validated config.
 import path from "node:path";
 import { type AuthConfig, readAuthSettings } from "./config-auth.js";
-import { oneOf, parseDomains, parseDuration, parseEnvList, parsePort, parseSize } from "./config-values.js";
-import { formatStorageUrl, parseStorageUrl } from "./storage/storage-url.js";
+import { type LimitsConfig, readLimitSettings } from "./config-limits.js";
+import { type NotificationsConfig, readNotificationSettings } from "./config-notifications.js";
+import { readSecretSettings, type SecretsConfig } from "./config-secrets.js";
+import { readStorageSettings } from "./config-storage.js";
+import {
+  oneOf,
+  parseDomains,
+  parseDuration,
+  parseEnvList,
+  parsePort,
+  parseSize,
+  readDockerHost,
+} from "./config-values.js";
 
 export interface DomainConfig {
   readonly id: string;
@@ -12,7 +23,7 @@ export interface DomainConfig {
 export type TaskRuntime = "process" | "docker";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
-export interface PetrelConfig extends AuthConfig {
+export interface PetrelConfig extends AuthConfig, LimitsConfig, SecretsConfig, NotificationsConfig {
   readonly host: string;
   readonly grpcPort: number;
   readonly httpPort: number;
@@ -104,22 +115,33 @@ const SETTINGS = {
   authzRules: { flag: "--authz-rules", env: "PETREL_AUTHZ_RULES" },
   tlsCert: { flag: "--tls-cert", env: "PETREL_TLS_CERT" },
   tlsKey: { flag: "--tls-key", env: "PETREL_TLS_KEY" },
+  maxRequestBytes: { flag: "--max-request-size", env: "PETREL_MAX_REQUEST_SIZE" },
+  maxListLimit: { flag: "--max-list-limit", env: "PETREL_MAX_LIST_LIMIT" },
+  maxFilterLength: { flag: "--max-filter-length", env: "PETREL_MAX_FILTER_LENGTH" },
+  maxLiteralDepth: { flag: "--max-literal-depth", env: "PETREL_MAX_LITERAL_DEPTH" },
+  maxConcurrentStreams: { flag: "--max-concurrent-streams", env: "PETREL_MAX_CONCURRENT_STREAMS" },
+  rateLimit: { flag: "--rate-limit", env: "PETREL_RATE_LIMIT" },
+  rateLimitBurst: { flag: "--rate-limit-burst", env: "PETREL_RATE_LIMIT_BURST" },
+  requestReadTimeoutMs: { flag: "--request-read-timeout", env: "PETREL_REQUEST_READ_TIMEOUT" },
+  connectionIdleMs: { flag: "--connection-idle-timeout", env: "PETREL_CONNECTION_IDLE_TIMEOUT" },
+  secretsDir: { flag: "--secrets-dir", env: "PETREL_SECRETS_DIR" },
+  secretsEnv: { flag: "--secrets-env-prefix", env: "PETREL_SECRETS_ENV_PREFIX" },
+  smtpUrl: { flag: "--smtp-url", env: "PETREL_SMTP_URL" },
+  notificationsFrom: { flag: "--notifications-from", env: "PETREL_NOTIFICATIONS_FROM" },
+  notificationsTemplate: { flag: "--notifications-template", env: "PETREL_NOTIFICATIONS_TEMPLATE" },
+  webhookSecret: { flag: "--webhook-secret", env: "PETREL_WEBHOOK_SECRET" },
+  eventSinkUrls: { flag: "--event-sink-url", env: "PETREL_EVENT_SINK_URLS" },
 } as const satisfies Record<keyof PetrelConfig, Setting>;
 
 export const CONFIG_SETTINGS: Readonly<Record<string, Setting>> = SETTINGS;
 
 /** Flags that may stand alone (meaning "true"). */
 const BARE_FLAGS: ReadonlySet<string> = new Set([SETTINGS.insecureListenAny.flag]);
+/** Flags that may be given more than once (their values are joined with commas). */
+const REPEATABLE_FLAGS: ReadonlySet<string> = new Set([SETTINGS.eventSinkUrls.flag]);
 const DEFAULT_DOMAINS = ["development", "staging", "production"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 const TASK_RUNTIMES: readonly TaskRuntime[] = ["process", "docker"];
-
-function readDockerHost(v: { value: string; source: string } | undefined, problems: string[]): string {
-  if (v === undefined) return "unix:///var/run/docker.sock";
-  if (!/^(unix:\/\/\/.+|tcp:\/\/[^/]+)$/.test(v.value))
-    problems.push(`${v.source}: "${v.value}" must be unix:///path/to/docker.sock or tcp://host:port`);
-  return v.value;
-}
 
 /** Splits `--flag value` / `--flag=value` arguments; unknown flags are reported as problems. */
 function parseFlags(argv: readonly string[], problems: string[]): Map<string, string> {
@@ -145,7 +167,8 @@ function parseFlags(argv: readonly string[], problems: string[]): Map<string, st
       problems.push(`flag ${name} needs a value`);
       value = "";
     }
-    flags.set(name, value);
+    const before = REPEATABLE_FLAGS.has(name) ? flags.get(name) : undefined;
+    flags.set(name, before === undefined ? value : `${before},${value}`);
   }
   return flags;
 }
@@ -176,34 +199,6 @@ function readDataProxySettings(read: Read, problems: string[]) {
       upload === undefined ? 3_600_000 : parseDuration(upload.value, upload.source, problems),
     downloadMaxExpiresMs:
       download === undefined ? 3_600_000 : parseDuration(download.value, download.source, problems),
-  };
-}
-
-/** The blob store settings; the region falls back to AWS_REGION, then us-east-1. */
-function readStorageSettings(read: Read, awsRegion: string | undefined, home: string, problems: string[]) {
-  const url = read("storageUrl");
-  const location = parseStorageUrl(url?.value ?? `file://${path.join(home, "blobs")}`);
-  if (location === undefined) {
-    problems.push(
-      `${url?.source}: "${url?.value}" must be file:///<absolute directory> or s3://<bucket>[/<prefix>]`,
-    );
-  }
-  const endpoint = read("storageEndpoint");
-  if (endpoint !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(endpoint.value)) {
-    problems.push(`${endpoint.source}: "${endpoint.value}" must be an http:// or https:// URL with no path`);
-  }
-  if (endpoint !== undefined && location !== undefined && location.kind !== "s3") {
-    problems.push(`${endpoint.source}: an endpoint needs an s3:// storage URL (--storage-url)`);
-  }
-  const pathStyle = read("storagePathStyle");
-  return {
-    storageUrl: location === undefined ? "" : formatStorageUrl(location),
-    storageEndpoint: endpoint?.value.replace(/\/+$/, ""),
-    storageRegion: read("storageRegion")?.value ?? (awsRegion || "us-east-1"),
-    storagePathStyle:
-      pathStyle === undefined
-        ? endpoint !== undefined
-        : oneOf(pathStyle.value, ["on", "off"] as const, pathStyle.source, problems) === "on",
   };
 }
 
@@ -280,6 +275,9 @@ export function loadConfig(
     ...readDataProxySettings(read, problems),
     ...readStorageSettings(read, env.AWS_REGION, path.resolve(cwd, home), problems),
     ...readAuthSettings(read, host, cwd, problems),
+    ...readLimitSettings(read, problems),
+    ...readSecretSettings(read, env, cwd, problems),
+    ...readNotificationSettings(read, cwd, problems),
   };
   if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {
     problems.push(`the gRPC and HTTP ports must differ (both ${config.grpcPort})`);

@@ -29,6 +29,7 @@ import type { Logger } from "../logger.js";
 import { LruCache } from "../lru-cache.js";
 import { EventBatch } from "../managers/event-batch.js";
 import { applyWorkflowEvent } from "../managers/workflow-event-recorder.js";
+import type { OutboxPolicy } from "../notifications/outbox-collector.js";
 import type { DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { decodeClosureInSteps } from "../transformers/closure-decoder.js";
@@ -37,6 +38,7 @@ import type { LaunchChild } from "./child-executions.js";
 import type { NodeEventExtra } from "./node-event-extra.js";
 import { reportPhaseChange } from "./phase-report.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
+import type { SecretSource } from "./task-secrets.js";
 
 export type { NodeEventExtra, ParentTask, Placement } from "./node-event-extra.js";
 
@@ -47,6 +49,8 @@ export interface EngineOptions {
   readonly workRoot: string;
   /** Variables every task process gets besides its own (config `--task-env`). */
   readonly taskEnv: Readonly<Record<string, string>>;
+  readonly secrets?: SecretSource;
+  readonly outbox?: OutboxPolicy;
 }
 
 /** Events that were already recorded (a replay after a crash) are fine; anything else is a real failure. */
@@ -106,7 +110,7 @@ export class EngineContext {
   async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     let batch: EventBatch | undefined;
     const result = await this.db.transaction(async (trx) => {
-      batch = new EventBatch(trx, this.data, PREFETCH_INPUT_BYTES);
+      batch = new EventBatch(trx, this.data, PREFETCH_INPUT_BYTES, this.options.outbox);
       this.batches.set(trx, batch);
       const out = await fn(trx);
       await batch.flush();
@@ -182,6 +186,7 @@ export class EngineContext {
       });
       try {
         const effect = applyWorkflowEvent(this.data.root, row, event);
+        this.batch(trx).outbox.workflow(row, event);
         reportPhaseChange(this.logger, exec, row.phase, effect.changes.phase);
         this.batch(trx).addBlobs(effect.blobs);
         changes = { ...changes, ...effect.changes };

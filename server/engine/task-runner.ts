@@ -4,6 +4,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
 import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import { TaskExecution_Phase as TaskPhase } from "../../gen/flyteidl/core/execution_pb.js";
+import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import { getTaskExecution } from "../repositories/task-execution-repo.js";
@@ -17,9 +18,11 @@ import {
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { attemptEnv, attemptPlaces, taskOf } from "./attempt-spec.js";
 import type { EngineContext } from "./engine-context.js";
+import { userError } from "./plugins/task-results.js";
 import { type AttemptRecord, recordFailure, recordResult } from "./record-result.js";
 import { runPlugin, systemError } from "./run-attempt.js";
 import { AttemptLogWriter, attemptLogLinks } from "./task-log-store.js";
+import { SecretError, type SecretSource, type TaskSecrets, taskSecrets } from "./task-secrets.js";
 
 /**
  * The attempt was RUNNING on a replica that stopped heartbeating (crashed or lost): a system failure. It is recorded
@@ -38,6 +41,16 @@ export async function retryLostAttempt(ctx: EngineContext, a: AttemptRecord): Pr
     );
     await recordFailure(ctx, trx, exec, node, a, { error });
   });
+}
+
+/** The secrets the task asks for, or why it cannot have them. */
+function secretsOf(template: TaskTemplate, source: SecretSource | undefined): TaskSecrets | SecretError {
+  try {
+    return taskSecrets(template, source ?? {});
+  } catch (err) {
+    if (err instanceof SecretError) return err;
+    throw err;
+  }
 }
 
 /** The checkpoint an attempt resumes from: the previous attempt's, or for a first attempt the recovered node's. */
@@ -119,6 +132,15 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
   const element = spec.element;
   const inputsFile =
     element !== undefined && element.inputUri !== node.input_uri ? await read(element.inputUri) : undefined;
+  const secrets = secretsOf(template, ctx.options.secrets);
+  if (secrets instanceof SecretError) {
+    await logs.close();
+    const error = userError("SecretNotFound", secrets.message);
+    await recordResult(ctx, attempt, { ok: false, error, permanent: true }, async () =>
+      container ? logLinks : [],
+    );
+    return;
+  }
   const places = attemptPlaces(ctx, exec, item.node_id, item.attempt);
   const prev = await previousCheckpoint(ctx, exec, item.node_id, item.attempt);
   const result = await runPlugin(ctx, item, owner, template, {
@@ -130,7 +152,8 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     domain: exec.execution_domain,
     nodeId: item.node_id,
     attempt: item.attempt,
-    envs: attemptEnv(exec, spec, ref, item.attempt, ctx.options.taskEnv),
+    envs: { ...attemptEnv(exec, spec, ref, item.attempt, ctx.options.taskEnv), ...secrets.env },
+    secretFiles: secrets.files,
     io: {
       store: ctx.data.blobs,
       inputUri: node.input_uri,

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { NodeExecutionEvent, TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import { notFound } from "../errors.js";
+import { OutboxCollector, type OutboxPolicy } from "../notifications/outbox-collector.js";
 import type { BlobWrite, DataStore } from "../repositories/data-store.js";
 import {
   attemptKey,
@@ -93,7 +94,13 @@ export class EventBatch {
     private readonly trx: Knex,
     private readonly data: DataStore,
     private readonly maxPrefetchBytes: number,
-  ) {}
+    policy?: OutboxPolicy,
+  ) {
+    this.outbox = new OutboxCollector(policy);
+  }
+
+  /** Messages (notifications, event-sink CloudEvents) written with this transaction's rows. */
+  readonly outbox: OutboxCollector;
 
   /**
    * Locks executions (in id order), with their small input blobs; with `withNodes`, their node rows are loaded in
@@ -190,6 +197,7 @@ export class EventBatch {
     if (slot === undefined && e.parentTaskMetadata !== undefined) await this.flush();
     const parentTask = slot === undefined ? await parentTaskExecutionId(this.trx, exec, e) : null;
     const effect = applyNodeEvent(this.data.root, exec, slot?.row, e, parentId, parentTask);
+    this.outbox.node(exec, e);
     this.addBlobs(effect.blobs);
     this.recorded++;
     if (effect.kind === "insert") {
@@ -224,6 +232,7 @@ export class EventBatch {
     const key = taskKeyOf(node.row.id, e);
     const slot = this.tasks.get(this.taskKey(nodeKey, key));
     const effect = applyTaskEvent(this.data.root, exec, slot?.row, e);
+    this.outbox.task(exec, e);
     this.addBlobs(effect.blobs);
     this.recorded++;
     if (slot !== undefined) {
@@ -334,8 +343,15 @@ export class EventBatch {
     const executions = [...this.changedExecutions].flatMap((id) => this.executions.get(id) ?? []);
     const completed = this.completed;
     const notified = [...this.notified];
+    const messages = this.outbox.take();
     if (
-      nodeSlots.length + taskSlots.length + blobs.length + executions.length + notified.length === 0 &&
+      nodeSlots.length +
+        taskSlots.length +
+        blobs.length +
+        executions.length +
+        notified.length +
+        messages.length ===
+        0 &&
       completed === undefined
     )
       return;
@@ -365,6 +381,7 @@ export class EventBatch {
       taskUpdates: taskSlots.filter((s) => !s.pending).map((s) => s.row),
       ...(completed !== undefined ? { completed } : {}),
       notify: { channel: WATCH_CHANNEL, payloads: notified.map((id) => `${id}#${this.token}`) },
+      messages,
     });
     const [ids] = await Promise.all([written, stored]);
     for (const s of nodeSlots) {

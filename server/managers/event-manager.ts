@@ -9,8 +9,10 @@ import type {
 } from "../../gen/flyteidl/admin/event_pb.js";
 import { ResourceType, WorkflowExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
 import { failedPrecondition, invalidArgument, missingField, notFound } from "../errors.js";
+import { NO_OUTBOX, OutboxCollector, type OutboxPolicy } from "../notifications/outbox-collector.js";
 import type { DataStore } from "../repositories/data-store.js";
 import { type ExecutionRow, getExecution, getExecutionById } from "../repositories/execution-repo.js";
+import { insertOutboxMessages } from "../repositories/outbox-repo.js";
 import { modelText } from "../transformers/model-text.js";
 import { validateIdentifier, validateIdText } from "../validation/identifier-validator.js";
 import { validateExecutionId } from "./execution-manager.js";
@@ -24,7 +26,17 @@ export class EventManager {
     private readonly data: DataStore,
     /** Petrel's engine runs executions (config `engine`): events from outside are refused. */
     private readonly engineRuns: boolean,
+    /** Where events and the notifications they trigger go (the outbox, in the event's transaction). */
+    private readonly outbox: OutboxPolicy = NO_OUTBOX,
   ) {}
+
+  /** Records an event, then writes the messages it puts in the outbox, in the same transaction. */
+  private async recorded(trx: Knex, record: Promise<void>, collect: (o: OutboxCollector) => void) {
+    await record;
+    const outbox = new OutboxCollector(this.outbox);
+    collect(outbox);
+    await insertOutboxMessages(trx, outbox.take());
+  }
 
   private async locked<T>(
     id: Parameters<typeof validateExecutionId>[0],
@@ -63,7 +75,8 @@ export class EventManager {
     await this.locked(
       e.executionId,
       (t) => notFound(`missing entity of type execution with identifier ${t}`),
-      (trx, row) => recordWorkflowEvent(trx, this.data, row, e),
+      (trx, row) =>
+        this.recorded(trx, recordWorkflowEvent(trx, this.data, row, e), (o) => o.workflow(row, e)),
     );
   }
 
@@ -76,7 +89,7 @@ export class EventManager {
     await this.locked(
       e.id.executionId,
       (t) => notFound(`Failed to get existing execution id: [${t}] with err: entry not found`),
-      (trx, row) => recordNodeEvent(trx, this.data, row, e),
+      (trx, row) => this.recorded(trx, recordNodeEvent(trx, this.data, row, e), (o) => o.node(row, e)),
     );
   }
 
@@ -95,7 +108,7 @@ export class EventManager {
     await this.locked(
       e.parentNodeExecutionId.executionId,
       (t) => notFound(`missing entity of type execution with identifier ${t}`),
-      (trx, row) => recordTaskEvent(trx, this.data, row, e),
+      (trx, row) => this.recorded(trx, recordTaskEvent(trx, this.data, row, e), (o) => o.task(row, e)),
     );
   }
 }

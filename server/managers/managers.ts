@@ -2,6 +2,7 @@
 import type { Knex } from "knex";
 import { CompilePool } from "../compiler/compile-pool.js";
 import type { PetrelConfig } from "../config.js";
+import { outboxPolicy } from "../notifications/notification-service.js";
 import type { DataStore } from "../repositories/data-store.js";
 import type { HmacUrlSigner } from "../storage/signed-urls.js";
 import { AttributesManager } from "./attributes-manager.js";
@@ -72,7 +73,7 @@ export function createManagers(
     attributes,
     launcher,
     executions,
-    events: new EventManager(db, data, config.engine),
+    events: new EventManager(db, data, config.engine, outboxPolicy(config)),
     nodeExecutions,
     dataProxy: new DataProxyManager(nodeExecutions, data.blobs, config, signer),
     metrics: new MetricsManager(db, executions),

@@ -9,6 +9,7 @@ import type { ExecutionRow } from "./execution-repo.js";
 import { type TypedColumns, unnestTable } from "./multi-row.js";
 import type { NodeExecutionRow } from "./node-execution-repo.js";
 import { NODE_MUTABLE } from "./node-execution-repo.js";
+import { insertOutboxSql, type OutboxInsert } from "./outbox-repo.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
 import { TASK_MUTABLE, type TaskExecutionRow } from "./task-execution-repo.js";
@@ -65,6 +66,8 @@ export interface EngineWrites {
   readonly completed?: { readonly ids: readonly string[]; readonly owner: string };
   /** `pg_notify(channel, payload)` for each payload, delivered at commit. */
   readonly notify?: { readonly channel: string; readonly payloads: readonly string[] };
+  /** Messages for the outbox (notifications, event-sink CloudEvents), in delivery order. */
+  readonly messages?: readonly OutboxInsert[];
 }
 
 export interface WrittenIds {
@@ -161,6 +164,11 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
   if (w.completed !== undefined && w.completed.ids.length > 0) {
     s.ctes.push("done AS (DELETE FROM work_items WHERE id = ANY(?::bigint[]) AND leased_by = ?)");
     s.bindings.push([...w.completed.ids], w.completed.owner);
+  }
+  if (w.messages !== undefined && w.messages.length > 0) {
+    const insert = insertOutboxSql(w.messages);
+    s.ctes.push(`msgs AS (${insert.sql})`);
+    s.bindings.push(...insert.bindings);
   }
   const notify = w.notify !== undefined && w.notify.payloads.length > 0;
   if (notify) {

@@ -6,7 +6,6 @@ import type { DescMethod, Message } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
-  createContextValues,
   createHandlerContext,
   type HandlerContext,
   type StreamRequest,
@@ -16,6 +15,7 @@ import { type Compression, compressionNegotiate, type Serialization } from "@con
 import { parseContentType, parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { universalRequestFromNodeRequest } from "@connectrpc/connect-node";
 import { encodeGrpcMessage, fitGrpcMessage } from "./grpc-message.js";
+import { peerValues } from "./peer.js";
 
 export interface CallOptions {
   readonly acceptCompression: readonly Compression[];
@@ -135,7 +135,7 @@ export class GrpcCall {
         return call.signal;
       },
       header: requestHeaders(this.req),
-      contextValues: createContextValues(),
+      contextValues: peerValues(this.req.socket),
     } as S extends true ? StreamRequest : UnaryRequest;
   }
 

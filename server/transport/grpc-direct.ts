@@ -60,6 +60,7 @@ export function readMessage(
     req.off("data", onData);
     req.off("end", onEnd);
     req.off("error", onError);
+    req.off("aborted", detach);
   };
   const giveUp = () => {
     detach();
@@ -86,6 +87,8 @@ export function readMessage(
   req.on("data", onData);
   req.on("end", onEnd);
   req.on("error", onError);
+  // Reset before its body arrived (the client's cancel, a stalled upload cut off): there is nothing to answer.
+  req.on("aborted", detach);
 }
 
 type AnyFn = (r: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;

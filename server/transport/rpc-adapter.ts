@@ -29,6 +29,7 @@ import { answerRequestFaults } from "./connect-faults.js";
 import { isPlainGrpc } from "./grpc-call.js";
 import { type DirectMethod, directMethod, readMessage, serveDirect } from "./grpc-direct.js";
 import { answerPlain, failRequest } from "./http-failure.js";
+import { peerValues } from "./peer.js";
 
 export interface RpcAdapterOptions extends ConnectRouterOptions {
   readonly routes: (router: ConnectRouter) => void;
@@ -122,7 +123,7 @@ export function createRpcAdapter(options: RpcAdapterOptions): RpcAdapter {
   ) => {
     let uReq: ReturnType<typeof universalRequestFromNodeRequest>;
     try {
-      uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+      uReq = universalRequestFromNodeRequest(req, res, undefined, peerValues(req.socket));
     } catch {
       // Connect needs the request's URL: no usable Host / :authority.
       answerPlain(res, 400, "bad request: missing or invalid authority\n");

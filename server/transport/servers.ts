@@ -4,9 +4,13 @@ import type { AddressInfo, Server, Socket } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { Logger } from "../logger.js";
+import { deadlineInterceptor } from "./deadline-interceptor.js";
 import { type HttpRoute, runRoute } from "./http-routes.js";
 import { watchKeepAlive } from "./keep-alive.js";
+import { RateLimiter, rateLimitInterceptor } from "./rate-limit.js";
 import { requestGuardInterceptor } from "./request-guard.js";
+import { type RequestLimits, requestLimitsInterceptor } from "./request-limits.js";
+import { limitRequestRead } from "./request-read-timeout.js";
 import { createRpcAdapter } from "./rpc-adapter.js";
 import { DEFAULT_SESSION_GUARD, guardSession, type SessionGuardOptions } from "./session-guard.js";
 import { createH1Server, createH2Server, reloadTls, type TlsFiles } from "./tls.js";
@@ -26,7 +30,29 @@ export interface ListenOptions {
   readonly sessionGuard?: SessionGuardOptions;
   /** Certificate and key files: both ports speak TLS. */
   readonly tls?: TlsFiles;
+  /** What one request, connection or caller may ask for (defaults: DEFAULT_LIMITS). */
+  readonly limits?: TransportLimits;
 }
+
+export interface TransportLimits extends RequestLimits {
+  readonly maxRequestBytes: number;
+  readonly maxConcurrentStreams: number;
+  /** Calls per second per principal (peer address without one); 0: no limit. */
+  readonly rateLimit: number;
+  readonly rateLimitBurst: number;
+  readonly requestReadTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: TransportLimits = {
+  maxRequestBytes: 64 * 1024 * 1024,
+  maxListLimit: 1000,
+  maxFilterLength: 32_768,
+  maxLiteralDepth: 32,
+  maxConcurrentStreams: 1000,
+  rateLimit: 0,
+  rateLimitBurst: 1,
+  requestReadTimeoutMs: 30_000,
+};
 
 export interface Listeners {
   readonly grpcPort: number;
@@ -36,8 +62,6 @@ export interface Listeners {
   /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then cuts what is left. */
   close(graceMs: number): Promise<void>;
 }
-
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,18 +74,37 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 }
 
 export async function startListeners(opts: ListenOptions): Promise<Listeners> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
   const adapter = createRpcAdapter({
     routes: opts.routes,
-    // The request guard runs innermost: the given interceptors (error translation among them) see its failures.
-    interceptors: [...opts.interceptors, requestGuardInterceptor()],
+    // The request guard runs innermost: the given interceptors (error translation among them) see its failures. The
+    // rate limit runs after them, once authentication has named the principal.
+    interceptors: [
+      ...opts.interceptors,
+      deadlineInterceptor(),
+      ...(limits.rateLimit > 0
+        ? [
+            rateLimitInterceptor(
+              new RateLimiter({ perSecond: limits.rateLimit, burst: limits.rateLimitBurst }),
+            ),
+          ]
+        : []),
+      requestLimitsInterceptor(limits),
+      requestGuardInterceptor(),
+    ],
     grpc: true,
     grpcWeb: true,
     connect: true,
-    readMaxBytes: MAX_MESSAGE_BYTES,
+    readMaxBytes: limits.maxRequestBytes,
     logger: opts.logger,
   });
   const sessions = new Set<http2.ServerHttp2Session>();
-  const h2 = createH2Server(opts.tls, adapter);
+  const h2 = createH2Server(opts.tls, (req, res) => {
+    limitRequestRead(req, res, limits.requestReadTimeoutMs);
+    adapter(req, res);
+  });
+  // Clients open at most this many streams at once on a connection; nghttp2 refuses streams beyond it.
+  h2.updateSettings({ maxConcurrentStreams: limits.maxConcurrentStreams });
   // A session closed gracefully only ends its socket: a client that never closes its side would hold it open.
   const sockets = new Set<Socket>();
   h2.on("connection", (socket: Socket) => {
@@ -82,6 +125,8 @@ export async function startListeners(opts: ListenOptions): Promise<Listeners> {
     if (rest !== undefined && runRoute(rest, req, res, opts.logger)) return;
     adapter(req, res);
   });
+  h1.requestTimeout = limits.requestReadTimeoutMs;
+  h1.headersTimeout = Math.min(h1.headersTimeout, limits.requestReadTimeoutMs);
   const grpcPort = await listen(h2, opts.host, opts.grpcPort);
   let httpPort: number;
   try {

@@ -10,7 +10,9 @@
 //
 // Idle connections: a connection without streams and without traffic for `idleMs` is closed. That also ends the
 // ones nghttp2 has given up on (after a GOAWAY for a malformed frame, Node keeps the socket open) and the ones whose
-// client connects and sends nothing.
+// client connects and sends nothing. One with streams open is pinged instead: a client that does not answer within
+// `pingTimeoutMs` is gone (half-open: its machine or network vanished without a FIN) and the connection is destroyed,
+// ending its calls (a watch stream waiting to write would otherwise hold it for as long as TCP retransmits).
 import http2 from "node:http2";
 import type { Logger } from "../logger.js";
 
@@ -21,8 +23,10 @@ export interface SessionGuardOptions {
   readonly resetsPerSecond: number;
   /** Budget left unused, for resets the guard cannot see (of a stream that had just ended). */
   readonly resetReserve: number;
-  /** A connection without streams is closed after this long without traffic. */
+  /** A connection without streams is closed after this long without traffic; one with streams is pinged. */
   readonly idleMs: number;
+  /** How long a pinged client has to answer before its connection is destroyed. */
+  readonly pingTimeoutMs: number;
 }
 
 export const DEFAULT_SESSION_GUARD: SessionGuardOptions = {
@@ -30,6 +34,7 @@ export const DEFAULT_SESSION_GUARD: SessionGuardOptions = {
   resetsPerSecond: 33,
   resetReserve: 300,
   idleMs: 5 * 60_000,
+  pingTimeoutMs: 20_000,
 };
 
 export function guardSession(
@@ -59,6 +64,13 @@ export function guardSession(
     });
   });
   session.setTimeout(opts.idleMs, () => {
-    if (open === 0) session.destroy();
+    if (open === 0) return session.destroy();
+    if (session.closed || session.destroyed) return;
+    const timer = setTimeout(() => session.destroy(), opts.pingTimeoutMs).unref();
+    const sent = session.ping((err) => {
+      clearTimeout(timer);
+      if (err !== null && !session.destroyed) session.destroy();
+    });
+    if (!sent) clearTimeout(timer);
   });
 }

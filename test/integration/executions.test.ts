@@ -25,6 +25,7 @@ import {
 } from "../fixtures/flyte-builders.js";
 import { eventually } from "../support/eventually.js";
 import { expectCode } from "../support/expect-error.js";
+import { itInProcess } from "../support/external-server.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 let t: TestServer;
@@ -383,57 +384,61 @@ describe("executions", () => {
     expect(metrics.span?.spans[1]?.spans.some((s) => s.id.case === "taskId")).toBe(true);
   });
 
-  it("recovers: nodes that succeeded are not re-run but reported RECOVERED with their outputs", async () => {
-    await t.admin.createTask({
-      id: taskId("flaky"),
-      spec: {
-        template: taskTemplate({
-          inputs: { a: intType() },
-          outputs: { o: intType() },
-          command: ["sh", "-c", "test -f /tmp/petrel-recover-ok || exit 1; echo 7 > {{.outputPrefix}}/o"],
-        }),
-      },
-    });
-    const wf = workflowTemplate({
-      inputs: { x: intType() },
-      outputs: { o: intType() },
-      nodes: [
-        taskNode("first", taskId("echo"), [bind("a", "", "x")]),
-        taskNode("second", taskId("flaky"), [bind("a", "first", "a")]),
-      ],
-      outputBindings: [bind("o", "second", "o")],
-    });
-    await t.admin.createWorkflow({ id: workflowId("recoverable"), spec: { template: wf } });
-    await t.admin.createLaunchPlan({
-      id: launchPlanId("recoverable"),
-      spec: { workflowId: workflowId("recoverable") },
-    });
-    const { rmSync, writeFileSync } = await import("node:fs");
-    rmSync("/tmp/petrel-recover-ok", { force: true });
-    await t.admin.createExecution({
-      ...P,
-      name: "to-recover",
-      spec: { launchPlan: launchPlanId("recoverable") },
-      inputs: { literals: { x: literalInt(1) } },
-    });
-    expect((await waitDone("to-recover")).closure?.phase).toBe(WorkflowExecution_Phase.FAILED);
-    writeFileSync("/tmp/petrel-recover-ok", "");
-    const res = await t.admin.recoverExecution({ id: { ...P, name: "to-recover" }, name: "recovered" });
-    const done = await waitDone("recovered");
-    rmSync("/tmp/petrel-recover-ok", { force: true });
-    expect(done.closure?.phase).toBe(WorkflowExecution_Phase.SUCCEEDED);
-    expect(done.spec?.metadata?.mode).toBe(ExecutionMetadata_ExecutionMode.RECOVERED);
-    const nodes = await t.admin.listNodeExecutions({ workflowExecutionId: res.id, limit: 10 });
-    expect(nodes.nodeExecutions.map((n) => [n.id?.nodeId, n.closure?.phase])).toEqual([
-      ["first", NodeExecution_Phase.RECOVERED],
-      ["second", NodeExecution_Phase.SUCCEEDED],
-    ]);
-    const firstAttempts = await t.admin.listTaskExecutions({
-      nodeExecutionId: { nodeId: "first", executionId: res.id },
-      limit: 10,
-    });
-    expect(firstAttempts.taskExecutions).toEqual([]);
-  });
+  // The flaky task reads a file on the server's machine.
+  itInProcess(
+    "recovers: nodes that succeeded are not re-run but reported RECOVERED with their outputs",
+    async () => {
+      await t.admin.createTask({
+        id: taskId("flaky"),
+        spec: {
+          template: taskTemplate({
+            inputs: { a: intType() },
+            outputs: { o: intType() },
+            command: ["sh", "-c", "test -f /tmp/petrel-recover-ok || exit 1; echo 7 > {{.outputPrefix}}/o"],
+          }),
+        },
+      });
+      const wf = workflowTemplate({
+        inputs: { x: intType() },
+        outputs: { o: intType() },
+        nodes: [
+          taskNode("first", taskId("echo"), [bind("a", "", "x")]),
+          taskNode("second", taskId("flaky"), [bind("a", "first", "a")]),
+        ],
+        outputBindings: [bind("o", "second", "o")],
+      });
+      await t.admin.createWorkflow({ id: workflowId("recoverable"), spec: { template: wf } });
+      await t.admin.createLaunchPlan({
+        id: launchPlanId("recoverable"),
+        spec: { workflowId: workflowId("recoverable") },
+      });
+      const { rmSync, writeFileSync } = await import("node:fs");
+      rmSync("/tmp/petrel-recover-ok", { force: true });
+      await t.admin.createExecution({
+        ...P,
+        name: "to-recover",
+        spec: { launchPlan: launchPlanId("recoverable") },
+        inputs: { literals: { x: literalInt(1) } },
+      });
+      expect((await waitDone("to-recover")).closure?.phase).toBe(WorkflowExecution_Phase.FAILED);
+      writeFileSync("/tmp/petrel-recover-ok", "");
+      const res = await t.admin.recoverExecution({ id: { ...P, name: "to-recover" }, name: "recovered" });
+      const done = await waitDone("recovered");
+      rmSync("/tmp/petrel-recover-ok", { force: true });
+      expect(done.closure?.phase).toBe(WorkflowExecution_Phase.SUCCEEDED);
+      expect(done.spec?.metadata?.mode).toBe(ExecutionMetadata_ExecutionMode.RECOVERED);
+      const nodes = await t.admin.listNodeExecutions({ workflowExecutionId: res.id, limit: 10 });
+      expect(nodes.nodeExecutions.map((n) => [n.id?.nodeId, n.closure?.phase])).toEqual([
+        ["first", NodeExecution_Phase.RECOVERED],
+        ["second", NodeExecution_Phase.SUCCEEDED],
+      ]);
+      const firstAttempts = await t.admin.listTaskExecutions({
+        nodeExecutionId: { nodeId: "first", executionId: res.id },
+        limit: 10,
+      });
+      expect(firstAttempts.taskExecutions).toEqual([]);
+    },
+  );
 
   it("follows the data_config contract: files in, files out, paths mapped to the attempt", async () => {
     await t.admin.createTask({

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { itInProcess } from "../support/external-server.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -42,7 +43,7 @@ describe("server skeleton", () => {
     expect(b.domains.map((d) => ({ id: d.id, name: d.name }))).toEqual(want);
   });
 
-  it("serves configured domains", async () => {
+  itInProcess("serves configured domains", async () => {
     const custom = await startTestServer({ env: { PETREL_DOMAINS: "dev,prod" } });
     try {
       const r = await custom.admin.getDomains({});
@@ -97,7 +98,7 @@ describe("server skeleton", () => {
     expect((await web.getVersion({})).controlPlaneVersion?.Version).not.toBe("");
   });
 
-  it("finishes HTTP/1.1 calls: stopping after them does not wait out the grace period", async () => {
+  itInProcess("finishes HTTP/1.1 calls: stopping after them does not wait out the grace period", async () => {
     // Connect over HTTP/1.1 used to leave every call pending (it waited for a response event HTTP/1.1 never emits).
     const own = await startTestServer();
     try {

@@ -20,6 +20,7 @@ import {
 } from "../fixtures/flyte-builders.js";
 import { eventually } from "../support/eventually.js";
 import { expectCode } from "../support/expect-error.js";
+import { itInProcess } from "../support/external-server.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 let t: TestServer;
@@ -177,20 +178,26 @@ describe("signals and gate nodes", () => {
     expect((await t.admin.getExecutionData({ id })).fullOutputs?.literals.who).toEqual(literalString("ada"));
   });
 
-  it("a signal set after a restart still wakes the execution, and a sleep gate survives a restart", async () => {
-    const asked = await run("asking", "asked-restart");
-    const napping = await run("napping", "nap-restart");
-    await gateReached(asked, "name");
-    t = await t.restart();
-    await t.signal.setSignal({ id: { signalId: "name", executionId: asked }, value: literalString("grace") });
-    expect((await done(asked)).closure?.phase).toBe(W.SUCCEEDED);
-    const nap = await done(napping);
-    expect(nap.closure?.phase).toBe(W.SUCCEEDED);
-    const node = await t.admin.getNodeExecution({ id: { nodeId: "nap", executionId: napping } });
-    expect(
-      Number(node.closure?.duration?.seconds ?? 0n) * 1000 + (node.closure?.duration?.nanos ?? 0) / 1e6,
-    ).toBeGreaterThanOrEqual(1400);
-  });
+  itInProcess(
+    "a signal set after a restart still wakes the execution, and a sleep gate survives a restart",
+    async () => {
+      const asked = await run("asking", "asked-restart");
+      const napping = await run("napping", "nap-restart");
+      await gateReached(asked, "name");
+      t = await t.restart();
+      await t.signal.setSignal({
+        id: { signalId: "name", executionId: asked },
+        value: literalString("grace"),
+      });
+      expect((await done(asked)).closure?.phase).toBe(W.SUCCEEDED);
+      const nap = await done(napping);
+      expect(nap.closure?.phase).toBe(W.SUCCEEDED);
+      const node = await t.admin.getNodeExecution({ id: { nodeId: "nap", executionId: napping } });
+      expect(
+        Number(node.closure?.duration?.seconds ?? 0n) * 1000 + (node.closure?.duration?.nanos ?? 0) / 1e6,
+      ).toBeGreaterThanOrEqual(1400);
+    },
+  );
 
   it("a gate's node timeout applies while waiting", async () => {
     const id = await run("impatient", "too-slow");

@@ -6,6 +6,7 @@ import type { TestProject } from "vitest/node";
 import { createDatabase, migrateDatabase } from "../../server/db/database.js";
 import { startEmbeddedPostgres } from "../../server/db/embedded-postgres.js";
 import { createLogger } from "../../server/logger.js";
+import { externalEndpoint } from "./external-server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -18,6 +19,8 @@ declare module "vitest" {
 const TEMPLATE = "petrel_template";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Against an external server (PETREL_TEST_ENDPOINT) the tests have no database of their own.
+  if (externalEndpoint !== undefined) return async () => {};
   const logger = createLogger("warn");
   const external = process.env.TEST_DATABASE_URL;
   const embedded =

@@ -1,4 +1,5 @@
 // Starts the real server on port 0 against a fresh database, with a Connect (gRPC) client and a grpc-js client.
+// With PETREL_TEST_ENDPOINT=host:port the same clients connect to that server instead (see external-server.ts).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +12,7 @@ import { WatchService } from "../../gen/petrel/v1/watch_pb.js";
 import { type PetrelServer, type StartOptions, startPetrel } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
 import { createLogger } from "../../server/logger.js";
+import { connectExternalServer, externalEndpoint } from "./external-server.js";
 import { createGrpcJsClient, type GrpcJsClient } from "./grpc-js-client.js";
 import { createTestDatabase, type TestDatabase } from "./test-database.js";
 
@@ -41,6 +43,14 @@ export interface TestServerOptions {
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  if (externalEndpoint !== undefined) {
+    if (Object.keys(opts).length > 0) {
+      throw new Error(
+        `startTestServer(options) needs an in-process server: PETREL_TEST_ENDPOINT=${externalEndpoint}`,
+      );
+    }
+    return connectExternalServer(externalEndpoint);
+  }
   const database = opts.database ?? (await createTestDatabase());
   const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), "petrel-test-home-"));
   const config = loadConfig([], {

@@ -12,6 +12,7 @@ import { type Container, TaskTemplateSchema } from "../../../gen/flyteidl/core/t
 import { BlobType_BlobDimensionality } from "../../../gen/flyteidl/core/types_pb.js";
 import { literalToPlain } from "../../transformers/plain-values.js";
 import { OffloadedLiteralError, resolveOffloaded } from "../offloaded.js";
+import { writeSecretFiles } from "../task-secrets.js";
 import type { DockerApi } from "./docker-api.js";
 import {
   containerName,
@@ -31,6 +32,8 @@ import { renderTemplate, TemplateError, type TemplateVars } from "./template-var
 const TAIL = 2000;
 const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 const KILL_GRACE_MS = 2000;
+/** Where a container finds its secret files (Flyte's secret injector mounts them there too). */
+const DOCKER_SECRETS_DIR = "/etc/flyte/secrets";
 
 interface Dirs {
   readonly input: string;
@@ -193,6 +196,8 @@ async function runContainer(ctx: TaskContext, docker: DockerTarget | undefined):
   const taskEnv: Record<string, string> = {};
   for (const kv of c.env) taskEnv[kv.key] = kv.value;
   Object.assign(taskEnv, ctx.envs);
+  const secretsDir = placeSecretFiles(ctx, mounts?.binds);
+  if (secretsDir !== undefined) taskEnv.FLYTE_SECRETS_DEFAULT_DIR = secretsDir;
   const r =
     docker === undefined || mounts === undefined
       ? await runProcess(ctx, rendered, taskEnv)
@@ -221,6 +226,17 @@ async function runContainer(ctx: TaskContext, docker: DockerTarget | undefined):
     return { ok: false, error: userError("OOMKilled", "the task's container ran out of memory"), logs };
   if (r.code !== 0) return { ok: false, error: exitFailure(r), logs };
   return readCompletion(ctx, place, logs);
+}
+
+/** Where the task finds its secret files (written into the attempt's directory; mounted in Docker), if any. */
+function placeSecretFiles(ctx: TaskContext, binds: string[] | undefined): string | undefined {
+  const files = ctx.secretFiles ?? {};
+  if (Object.keys(files).length === 0) return undefined;
+  const dir = path.join(ctx.workDir, "secrets");
+  writeSecretFiles(dir, files, binds !== undefined);
+  if (binds === undefined) return dir;
+  binds.push(`${dir}:${DOCKER_SECRETS_DIR}:ro`);
+  return DOCKER_SECRETS_DIR;
 }
 
 /** Runs the task as a process group of its own, with only the environment Flyte gives a task. */

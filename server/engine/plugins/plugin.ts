@@ -21,6 +21,8 @@ export interface TaskContext {
    * (execution, task, attempt, array index), the execution's `envs` and the configured ones. Never the server's.
    */
   readonly envs: Readonly<Record<string, string>>;
+  /** The secret files the task asked for (mount requirement FILE), by path under FLYTE_SECRETS_DEFAULT_DIR. */
+  readonly secretFiles?: Readonly<Record<string, string>>;
   /** Aborted when the execution is terminated or the attempt times out. */
   readonly signal: AbortSignal;
   /** A scratch directory that belongs to this attempt (removed after it). */

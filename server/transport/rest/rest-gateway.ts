@@ -8,6 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { HttpRoute } from "../http-routes.js";
+import { peerValues } from "../peer.js";
 import {
   decodeRequest,
   encodeError,
@@ -85,6 +86,7 @@ async function invoke(
       yield input;
     })(),
     signal,
+    contextValues: peerValues(req.socket),
   });
   const bytes = await readAll(res.body);
   const resHeader = res.header ?? new Headers();

@@ -78,10 +78,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: [
       "projects|tasks|workflows|launch-plans|executions [NAME] [-o table|json|yaml] [--filter F] [--limit N] [--all]",
       "node-executions|signals EXECUTION [-o table|json|yaml]",
+      "notifications [--state dead,undeliverable,pending,delivered] [--limit N] [--http-url URL] [-o table|json]",
     ],
-    summary: "list entities as a table, JSON or YAML",
-    subcommands: LISTINGS,
-    flags: LIST_FLAGS,
+    summary: "list entities as a table, JSON or YAML; notifications: the server's undelivered messages",
+    subcommands: [...LISTINGS, "notifications"],
+    flags: [
+      ...LIST_FLAGS,
+      {
+        name: "--state",
+        value: "S,…",
+        help: "notifications: the states listed (default dead,undeliverable)",
+      },
+      {
+        name: "--http-url",
+        value: "URL",
+        help: "notifications: the server's HTTP port (default <endpoint host>:8088)",
+      },
+    ],
   },
   {
     name: "run",

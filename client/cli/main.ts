@@ -15,6 +15,7 @@ import { getCommand } from "./get.js";
 import { commandHelp, helpFor, packageVersion, usage } from "./help.js";
 import { logsCommand } from "./logs.js";
 import { backfill, registerModule, workerModule } from "./modules.js";
+import { notificationsCommand } from "./notifications.js";
 import { runCommand, type Terminal, watchCommand } from "./progress.js";
 import { launchPlanCommand, signalCommand, steerExecution } from "./steer.js";
 
@@ -158,6 +159,7 @@ async function dispatch(
     case "config":
       return configCommand(a, out);
     case "get":
+      if (sub === "notifications") return notificationsCommand(a, out);
       return getCommand(remoteFrom(a), a.words, a, out);
     case "run":
       return runCommand(remoteFrom(a), a, parseInputs(a.flags.get("--input") ?? []), out, term);

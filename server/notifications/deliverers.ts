@@ -73,7 +73,10 @@ export async function createDeliverers(
   let close = () => {};
   if (o.smtpUrl !== undefined) {
     const nodemailer = await import("nodemailer");
-    const transport = nodemailer.createTransport(o.smtpUrl);
+    // Pooled: connections are reused across messages (up to 5 at once) unless the URL says otherwise.
+    const url = new URL(o.smtpUrl);
+    if (!url.searchParams.has("pool")) url.searchParams.set("pool", "true");
+    const transport = nodemailer.createTransport(url.toString());
     close = () => transport.close();
     deliverers.email = async (m) => {
       const r = render(m);

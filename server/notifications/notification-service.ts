@@ -74,6 +74,8 @@ export async function startNotifications(
       "notifications ask for email but no SMTP server is configured (--smtp-url): they are recorded as undeliverable, and sent once one is",
     );
   }
+  // Claims are leased as long as the engine's: a killed replica's messages are retaken as soon as its work is.
+  const options = { leaseMs: config.engineLeaseMs, ...opts };
   const { deliverers, close } = await createDeliverers({
     smtpUrl: config.smtpUrl,
     from: config.notificationsFrom,
@@ -84,8 +86,6 @@ export async function startNotifications(
     timeoutMs: Math.min(10_000, options.leaseMs / 3),
   });
   const deliveries = outboxMetrics(registry, db, logger);
-  // Claims are leased as long as the engine's: a killed replica's messages are retaken as soon as its work is.
-  const options = { leaseMs: config.engineLeaseMs, ...opts };
   const sender = new OutboxSender(db, deliverers, logger, options, (channel, outcome) =>
     deliveries.inc({ channel, outcome }),
   );

@@ -119,12 +119,14 @@ export class OutboxSender {
       if (list === undefined) streams.set(key, [m]);
       else list.push(m);
     }
-    await Promise.all([...streams.values()].map((s) => this.deliverStream(s)));
+    // Delivered messages are marked in one statement per round (a failure marks its stream's earlier ones first).
+    const delivered = await Promise.all([...streams.values()].map((s) => this.deliverStream(s)));
+    await markOutboxDelivered(this.db, delivered.flat(), this.owner);
     const heads = new Set(claimed.map((m) => m.stream ?? m.id)).size;
     return heads >= this.o.batch;
   }
 
-  private async deliverStream(messages: readonly OutboxRow[]): Promise<void> {
+  private async deliverStream(messages: readonly OutboxRow[]): Promise<string[]> {
     const delivered: string[] = [];
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i] as OutboxRow;
@@ -167,7 +169,7 @@ export class OutboxSender {
         }
       }
     }
-    await markOutboxDelivered(this.db, delivered, this.owner);
+    return delivered;
   }
 
   private failed(m: OutboxRow, state: OutboxState | undefined, err: unknown): void {

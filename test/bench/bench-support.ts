@@ -77,7 +77,7 @@ export async function startBenchServerProcess(
   });
   const serverPid = child.child.pid ?? 0;
   return {
-    server: { grpcPort: child.grpcPort, databaseUrl: pg.url },
+    server: { grpcPort: child.grpcPort, databaseUrl: pg.url, pid: serverPid },
     /** CPU time used so far (user + system, ms) by the server process, Postgres (all backends) and this process. */
     cpu: () => ({ server: treeCpuMs(serverPid), postgres: treeCpuMs(pg.pid()), client: selfCpuMs() }),
     admin: createClient(AdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${child.grpcPort}` })),

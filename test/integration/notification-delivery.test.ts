@@ -4,6 +4,7 @@
 // afterwards, failures end dead and visible, and without SMTP emails are recorded as undeliverable.
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../client/cli/main.js";
 import { launchPlanId } from "../fixtures/flyte-builders.js";
 import { notification, P, Phase, registerFlows } from "../fixtures/notification-builders.js";
 import { eventually } from "../support/eventually.js";
@@ -242,6 +243,15 @@ describe("event sinks", () => {
     expect(dead?.channel).toBe("slack-webhook");
     expect(dead?.attempts).toBe(4);
     expect(dead?.lastError).toContain("503");
+    const printed: string[] = [];
+    const code = await main(
+      ["get", "notifications", "--endpoint", t.grpcAddress, "--http-url", t.httpBaseUrl],
+      (s) => printed.push(s),
+    );
+    expect(code).toBe(0);
+    expect(printed.join("\n")).toMatch(
+      /dead\s+slack-webhook\s+flytesnacks\/development\/ok-dead\s+SUCCEEDED\s+4/,
+    );
     const metrics = await (await fetch(`${t.httpBaseUrl}/metrics`)).text();
     expect(metrics).toMatch(/petrel_outbox_messages\{state="dead"\} [1-9]/);
     expect(metrics).toMatch(/petrel_outbox_deliveries_total\{channel="slack-webhook",outcome="dead"\} 1/);

@@ -30,7 +30,10 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
           from: session.envelope.mailFrom === false ? "" : session.envelope.mailFrom.address,
           to: session.envelope.rcptTo.map((r) => r.address),
           // Quoted-printable soft line breaks undone, so texts can be searched.
-          raw: Buffer.concat(chunks).toString("utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "="),
+          raw: Buffer.concat(chunks)
+            .toString("utf8")
+            .replace(/=\r?\n/g, "")
+            .replace(/=3D/g, "="),
         });
         done();
       });

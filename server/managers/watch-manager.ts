@@ -7,6 +7,7 @@ import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identi
 import { type WatchEvent, WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
 import type { NotificationHub } from "../db/notifications.js";
 import { missingField } from "../errors.js";
+import { LruCache } from "../lru-cache.js";
 import { EXECUTION_LIST } from "../repositories/execution-repo.js";
 import {
   type ExecutionState,
@@ -49,6 +50,8 @@ class Doorbell {
 
 const version = (phase: string, updated: Date) => `${phase}@${updated.getTime()}`;
 const ROW_ID = /^[0-9]+$/;
+/** How many executions a WatchExecutions stream remembers the last sent version of. */
+const WATCHED_EXECUTIONS = 1024;
 
 export class WatchManager {
   private readonly loader: ExecutionStateLoader;
@@ -123,7 +126,7 @@ export class WatchManager {
   }
 
   private diff(
-    sent: Map<string, string>,
+    sent: { get(key: string): string | undefined; set(key: string, value: string): unknown },
     key: string,
     v: string,
     make: () => WatchEvent,
@@ -148,7 +151,9 @@ export class WatchManager {
       pending.add(payload);
       bell.ring();
     });
-    const sent = new Map<string, string>();
+    // The last version sent per execution, for the most recent ones only: a stream open for days over a busy project
+    // would otherwise remember every execution it ever saw (a duplicate event for a long-forgotten one is harmless).
+    const sent = new LruCache<string, string>(WATCHED_EXECUTIONS);
     try {
       while (!signal.aborted) {
         await bell.wait();

@@ -14,12 +14,12 @@ import { startHttpReceiver, startSmtpReceiver } from "../support/message-receive
 import { startBenchServerProcess, writeSection } from "./bench-support.js";
 
 const CLIENTS = 32;
-const ROUNDS = 5;
+const ROUNDS = 11;
 const PER_ROUND = 200;
 
 const smtp = await startSmtpReceiver();
 const hook = await startHttpReceiver();
-const bench = await startBenchServerProcess({ PETREL_SMTP_URL: smtp.url });
+const bench = await startBenchServerProcess({ PETREL_SMTP_URL: smtp.url }, { durable: true });
 const db = new pg.Client({ connectionString: bench.server.databaseUrl });
 try {
   await db.connect();
@@ -93,7 +93,8 @@ try {
   const med = ratios[Math.floor(ratios.length / 2)] ?? 0;
   const sum = (k: "plain" | "notified") => rows.reduce((s, r) => s + r[k], 0) / rows.length;
   const body = [
-    "`npm run bench:notifications` (test/bench/notifications.bench.ts): a 1-node `echo` workflow, 32 concurrent",
+    "`npm run bench:notifications` (test/bench/notifications.bench.ts), on durable Postgres (fsync and synchronous",
+    "commit on, as the product runs): a 1-node `echo` workflow, 32 concurrent",
     `clients, ${ROUNDS} alternating rounds of ${PER_ROUND} executions each way (${ROUNDS * PER_ROUND} with notifications:`,
     "an email through SMTP to a local smtp-server and a Slack-style webhook post, both on SUCCEEDED). A round's",
     "throughput counts until every execution is terminal, with the sender delivering meanwhile on the same cores;",

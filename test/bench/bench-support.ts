@@ -11,8 +11,8 @@ import { startEmbeddedPostgres } from "../../server/db/embedded-postgres.js";
 import { createLogger } from "../../server/logger.js";
 import { startServerProcess } from "../support/server-process.js";
 
-/** `durable`: Postgres as the product runs it (fsync, synchronous commit); otherwise durability traded for speed. */
-async function scratchPostgres(durable = false) {
+/** `durable` (the default): Postgres as the product runs it (fsync, synchronous commit); off trades durability for speed. */
+async function scratchPostgres(durable = true) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "petrel-bench-"));
   const pg = await startEmbeddedPostgres({
     dir,
@@ -65,7 +65,7 @@ export async function startBenchServerProcess(
   env: Record<string, string> = {},
   opts: { durable?: boolean } = {},
 ) {
-  const pg = await scratchPostgres(opts.durable === true);
+  const pg = await scratchPostgres(opts.durable !== false);
   const child = await startServerProcess([], {
     DATABASE_URL: pg.url,
     PETREL_HOME: pg.home,

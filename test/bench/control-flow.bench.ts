@@ -180,7 +180,7 @@ try {
   const bulkSeconds = (performance.now() - bulkStart) / 1000;
   await runner.stop();
 
-  const body = `Script: \`test/bench/control-flow.bench.ts\` (\`npm run bench:control-flow\`), embedded Postgres; the server runs as \`petrel serve\` in its own process. Baseline: graphile-worker
+  const body = `Script: \`test/bench/control-flow.bench.ts\` (\`npm run bench:control-flow\`), embedded Postgres, durable (fsync and synchronous commit on); the server runs as \`petrel serve\` in its own process. Baseline: graphile-worker
 0.17 on the same Postgres server in the same run.
 
 | measurement | Petrel | graphile-worker baseline | ratio (Petrel / baseline) |

@@ -184,7 +184,8 @@ try {
     return `| ${label} | ${fmt(a)} (${range(petrel, unit === "ms" ? (n) => n.toFixed(1) : rate)}) | ${fmt(b)} (${range(base, unit === "ms" ? (n) => n.toFixed(1) : rate)}) | ${(a / b).toFixed(unit === "ms" ? 1 : 2)}× |`;
   };
   const body = `Script: \`test/bench/engine.bench.ts\` (\`npm run bench:engine\`). \`echo\` workflows; the server runs as
-\`petrel serve\` in its own process on the embedded Postgres, the clients in the benchmark's process; latency =
+\`petrel serve\` in its own process on the embedded Postgres, durable (fsync and synchronous commit on, as the
+product runs), the clients in the benchmark's process; latency =
 CreateExecution until the terminal phase arrives on WatchExecution. Baseline: graphile-worker 0.17
 (add_job → job start) on the same Postgres server. ${ROUNDS} rounds alternate Petrel and the baseline; each figure
 is the median of the rounds (range in parentheses).

@@ -8,7 +8,16 @@ import https from "node:https";
 import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import tls from "node:tls";
 import { BlobNotFoundError, BlobTransferError } from "./errors.js";
+
+/** CA certificates trusted for https transfers besides the system's (a client connected with `caFile` adds its own). */
+const extraCas = new Set<string>();
+
+/** Trusts `pem` (a CA certificate bundle) for the signed-URL transfers of every client in this process. */
+export function trustTransferCa(pem: string): void {
+  extraCas.add(pem);
+}
 
 /** A URL without its query (signatures stay out of messages). */
 export const redact = (url: string): string => url.split("?")[0] ?? url;
@@ -22,8 +31,12 @@ function request(
   const u = new URL(url);
   if (u.protocol !== "http:" && u.protocol !== "https:")
     throw new BlobTransferError(undefined, `cannot ${method} ${redact(url)}: not an http(s) URL`);
-  const client = u.protocol === "https:" ? https : http;
-  return client.request(u, { method, headers, ...(signal === undefined ? {} : { signal }) });
+  const opts = { method, headers, ...(signal === undefined ? {} : { signal }) };
+  if (u.protocol === "http:") return http.request(u, opts);
+  return https.request(
+    u,
+    extraCas.size === 0 ? opts : { ...opts, ca: [...tls.rootCertificates, ...extraCas] },
+  );
 }
 
 /** The first 2 KiB of a response's text (a refusal's reason), the rest drained. */

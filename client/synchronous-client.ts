@@ -11,6 +11,7 @@ import { SignalService } from "../gen/flyteidl/service/signal_pb.js";
 import { WatchService } from "../gen/petrel/v1/watch_pb.js";
 import { WorkerService } from "../gen/petrel/v1/worker_pb.js";
 import { type PetrelError, toPetrelError } from "./errors.js";
+import { trustTransferCa } from "./http-transfer.js";
 import { type ListHelpers, listHelpers } from "./list-helpers.js";
 
 export interface ConnectOptions {
@@ -86,7 +87,10 @@ export const SynchronousClient = {
         return next(req);
       });
     }
-    const tls = options.caFile === undefined ? {} : { nodeOptions: { ca: readFileSync(options.caFile) } };
+    const ca = options.caFile === undefined ? undefined : readFileSync(options.caFile);
+    // The same CA serves the signed blob URLs the server hands out (its HTTP port, with TLS on).
+    if (ca !== undefined) trustTransferCa(ca.toString());
+    const tls = ca === undefined ? {} : { nodeOptions: { ca } };
     const transport: Transport =
       options.transport === "connect"
         ? createConnectTransport({ baseUrl: baseUrl(options), httpVersion: "1.1", interceptors, ...tls })

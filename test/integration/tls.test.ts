@@ -1,9 +1,12 @@
 // TLS on both ports from certificate files: the TS client (gRPC and Connect) and grpc-js trusting a CA file, plain
 // connections refused, and a renewed certificate served after a reload (what SIGHUP does).
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import tls from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FriendlyRemote } from "../../client/friendly-remote.js";
 import { SynchronousClient } from "../../client/synchronous-client.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
@@ -63,6 +66,24 @@ describe("TLS", () => {
       transport: "connect",
     });
     expect((await client.listProjects({})).projects.map((p) => p.id)).toContain("secure");
+  });
+
+  it("moves files through the signed blob URLs over TLS, trusting the same CA file", async () => {
+    const remote = FriendlyRemote.forEndpoint(`127.0.0.1:${t.server.grpcPort}`, {
+      caFile: certs.caFile,
+      project: "secure",
+      domain: "development",
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "petrel-tls-files-"));
+    try {
+      fs.writeFileSync(path.join(dir, "in.txt"), "over tls\n");
+      const uri = await remote.upload(path.join(dir, "in.txt"));
+      await remote.download(uri, path.join(dir, "out.txt"));
+      expect(fs.readFileSync(path.join(dir, "out.txt"), "utf8")).toBe("over tls\n");
+    } finally {
+      await remote.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses clients that do not trust the CA, and plaintext ones", async () => {

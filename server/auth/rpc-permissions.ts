@@ -12,7 +12,7 @@ const PUBLIC_SERVICES: ReadonlySet<string> = new Set([
 ]);
 const PUBLIC_METHODS: ReadonlySet<string> = new Set(["flyteidl.service.AdminService/GetVersion"]);
 
-/** Calls any authenticated principal may make: they name no project (ListProjects lists all of them). */
+/** Calls any authenticated principal may make: they name no project (ListProjects lists those it may read). */
 const ANY_PRINCIPAL: ReadonlySet<string> = new Set([
   "flyteidl.service.AdminService/ListProjects",
   "flyteidl.service.AdminService/GetDomains",

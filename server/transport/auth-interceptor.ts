@@ -24,7 +24,16 @@ export function authInterceptor(auth: Authenticator, rules: readonly AuthzRule[]
     if (access.kind === "public") return next(req);
     const principal = await auth.authenticate(tokenHeader(req.header));
     req.contextValues.set(PRINCIPAL, principal);
-    if (access.kind === "authenticated") return next(req);
+    if (access.kind === "authenticated") {
+      const res = await next(req);
+      // ListProjects names no project to check: it lists only those the principal may read.
+      if (rules !== undefined && !res.stream && req.method.name === "ListProjects") {
+        const list = res.message as Message & { projects?: { id: string }[] };
+        if (list.projects !== undefined)
+          list.projects = list.projects.filter((p) => isAllowed(rules, principal.name, "read", p.id));
+      }
+      return res;
+    }
     const input = req.method.input;
     if (!req.stream) {
       check(principal, access.permission, input, req.message);

@@ -1,5 +1,5 @@
 // Workflows: compiled against the registered tasks and launch plans they reference, stored once per id.
-import { create, fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
+import { create, toBinary, toJson } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import type {
   NamedEntityIdentifierList,
@@ -7,7 +7,6 @@ import type {
   ObjectGetRequest,
   ResourceListRequest,
 } from "../../gen/flyteidl/admin/common_pb.js";
-import { LaunchPlanClosureSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import {
   CreateWorkflowFailureReasonSchema,
   type Workflow,
@@ -16,20 +15,15 @@ import {
   WorkflowListSchema,
 } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
-import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TypedInterfaceSchema } from "../../gen/flyteidl/core/interface_pb.js";
 import type { CompilePool } from "../compiler/compile-pool.js";
-import { idKey, type LaunchPlanInterface } from "../compiler/interfaces.js";
-import { collectRequirements } from "../compiler/requirements.js";
 import { invalidArgument, missingField, notFound } from "../errors.js";
 import { insertDescriptionEntity } from "../repositories/description-entity-repo.js";
-import { getLaunchPlans } from "../repositories/launch-plan-repo.js";
-import { getTasks } from "../repositories/task-repo.js";
 import * as repo from "../repositories/workflow-repo.js";
 import { canonicalDigest } from "../transformers/canonical-digest.js";
 import { descriptionToRow } from "../transformers/description-entity.js";
 import { toIdentifierList } from "../transformers/named-entity-ids.js";
-import { compiledTaskOf } from "../transformers/task.js";
 import { decodeCompiledWorkflow, rowToWorkflow, rowToWorkflowSummary } from "../transformers/workflow.js";
 import {
   idText,
@@ -38,6 +32,7 @@ import {
   withResourceType,
 } from "../validation/identifier-validator.js";
 import { validateListScope } from "../validation/list-validator.js";
+import { loadCompileDeps } from "./compile-deps.js";
 import type { ProjectManager } from "./project-manager.js";
 import { registerOnce } from "./registration.js";
 
@@ -106,41 +101,9 @@ export class WorkflowManager {
   private async compile(id: Identifier, spec: WorkflowCreateRequest["spec"] & object) {
     const wrap = (inner: string) =>
       invalidArgument(`failed to compile workflow for [${idText(id)}] with err: ${inner}`);
-    const needs = collectRequirements(spec);
-    const tasks = await getTasks(this.db, needs.tasks);
-    const taskKeys = new Set(tasks.map((t) => idKey(t)));
-    const missingTask = needs.tasks.find((t) => !taskKeys.has(idKey(t)));
-    if (missingTask !== undefined) {
-      throw wrap(
-        `missing entity of type TASK with identifier ${idText({ ...missingTask, resourceType: ResourceType.TASK })}`,
-      );
-    }
-    const lps = await getLaunchPlans(this.db, needs.launchPlans);
-    const lpKeys = new Set(lps.map((l) => idKey(l)));
-    const missingLp = needs.launchPlans.find((l) => !lpKeys.has(idKey(l)));
-    if (missingLp !== undefined) {
-      throw wrap(
-        `missing entity of type LAUNCH_PLAN with identifier ${idText({ ...missingLp, resourceType: ResourceType.LAUNCH_PLAN })}`,
-      );
-    }
-    const launchPlans: LaunchPlanInterface[] = lps.map((row) => {
-      const closure = fromBinary(LaunchPlanClosureSchema, row.closure);
-      return {
-        id: create(IdentifierSchema, {
-          resourceType: ResourceType.LAUNCH_PLAN,
-          project: row.project,
-          domain: row.domain,
-          name: row.name,
-          version: row.version,
-        }),
-        expectedInputs: closure.expectedInputs,
-        expectedOutputs: closure.expectedOutputs,
-      };
-    });
-    const result = await this.compiler.compile(spec, {
-      tasks: tasks.map((t) => compiledTaskOf(t).template).filter((t) => t !== undefined),
-      launchPlans,
-    });
+    const loaded = await loadCompileDeps(this.db, spec);
+    if ("missing" in loaded) throw wrap(loaded.missing);
+    const result = await this.compiler.compile(spec, loaded.deps);
     if ("errors" in result) throw wrap(result.errors);
     return result.closure;
   }

@@ -25,7 +25,7 @@ import {
   workflowTemplate,
 } from "../fixtures/flyte-builders.js";
 import { eventually } from "../support/eventually.js";
-import { type S3TestServer, startS3TestServer } from "../support/s3-test-server.js";
+import { storeSubjects } from "../support/store-subjects.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const P = { project: "flytesnacks", domain: "development" };
@@ -47,31 +47,7 @@ const blobUri = (lit: Literal | undefined) =>
 const dataConfig = { enabled: true, inputPath: "/var/inputs", outputPath: "/var/outputs" };
 const TEXT = "hello, petrel\n";
 
-interface Subject {
-  readonly name: string;
-  env(): Promise<Record<string, string>>;
-  stop(): Promise<void>;
-}
-
-let s3: S3TestServer | undefined;
-const subjects: Subject[] = [
-  { name: "local", env: async () => ({}), stop: async () => undefined },
-  {
-    name: "S3",
-    async env() {
-      s3 = await startS3TestServer();
-      // The AWS SDK reads its credentials itself (as a deployment gives them).
-      process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-      process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
-      return {
-        PETREL_STORAGE_URL: `s3://${s3.bucket}/petrel`,
-        PETREL_STORAGE_ENDPOINT: s3.endpoint,
-        PETREL_STORAGE_REGION: s3.region,
-      };
-    },
-    stop: async () => s3?.stop(),
-  },
-];
+const subjects = storeSubjects();
 
 describe.each(subjects)("the data plane on the $name store", (subject) => {
   let t: TestServer;

@@ -17,7 +17,7 @@ import { HmacUrlSigner } from "../../server/storage/signed-urls.js";
 import { intType, literalInt, taskId, taskTemplate } from "../fixtures/flyte-builders.js";
 import { DATA_PROXY_ENV, md5, P, SIGNING_KEY, storeOf } from "../support/data-proxy.js";
 import { expectCode } from "../support/expect-error.js";
-import { type S3TestServer, startS3TestServer } from "../support/s3-test-server.js";
+import { storeSubjects } from "../support/store-subjects.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 let t: TestServer;
@@ -159,31 +159,7 @@ function rawGet(base: string, rawPath: string): Promise<{ status: number; text: 
   });
 }
 
-interface Subject {
-  readonly name: string;
-  env(): Promise<Record<string, string>>;
-  stop(): Promise<void>;
-}
-
-let s3: S3TestServer | undefined;
-const subjects: Subject[] = [
-  { name: "local", env: async () => ({}), stop: async () => undefined },
-  {
-    name: "S3",
-    async env() {
-      s3 = await startS3TestServer();
-      // The AWS SDK reads its credentials itself (as a deployment gives them).
-      process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-      process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
-      return {
-        PETREL_STORAGE_URL: `s3://${s3.bucket}/petrel`,
-        PETREL_STORAGE_ENDPOINT: s3.endpoint,
-        PETREL_STORAGE_REGION: s3.region,
-      };
-    },
-    stop: async () => s3?.stop(),
-  },
-];
+const subjects = storeSubjects();
 
 describe.each(subjects)("directory listings on the $name store", (subject) => {
   let server: TestServer;
@@ -254,7 +230,7 @@ describe.each(subjects)("directory listings on the $name store", (subject) => {
         expect(f.url.startsWith(`${server.httpBaseUrl}/api/v1/blobs/${keyOf(dir)}/`)).toBe(true);
         expect(Number(u.searchParams.get("expires"))).toBe(expiresAt);
       } else {
-        expect(f.url.startsWith(`${s3?.endpoint}/`)).toBe(true);
+        expect(f.url.startsWith(`${subject.s3?.endpoint}/`)).toBe(true);
         const signedAt = (u.searchParams.get("X-Amz-Date") ?? "").replace(
           /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/,
           "$1-$2-$3T$4:$5:$6Z",

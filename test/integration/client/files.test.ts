@@ -25,7 +25,7 @@ import { DataLoadingConfigSchema } from "../../../gen/flyteidl/core/tasks_pb.js"
 import { both, reverse, seen, tree } from "../../fixtures/files-module.js";
 import { taskId, taskTemplate } from "../../fixtures/flyte-builders.js";
 import { base32, md5 } from "../../support/data-proxy.js";
-import { type S3TestServer, startS3TestServer } from "../../support/s3-test-server.js";
+import { storeSubjects } from "../../support/store-subjects.js";
 import { startTestServer, type TestServer } from "../../support/test-server.js";
 
 let server: TestServer;
@@ -54,34 +54,7 @@ function makeTree(name: string, salt: string): string {
   return dir;
 }
 
-interface Store {
-  readonly name: string;
-  /** The scheme of the store's URIs. */
-  readonly scheme: string;
-  env(): Promise<Record<string, string>>;
-  stop(): Promise<void>;
-}
-
-let s3: S3TestServer | undefined;
-const stores: Store[] = [
-  { name: "local", scheme: "file", env: async () => ({}), stop: async () => undefined },
-  {
-    name: "S3",
-    scheme: "s3",
-    async env() {
-      s3 = await startS3TestServer();
-      // The AWS SDK reads its credentials itself (as a deployment gives them).
-      process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-      process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
-      return {
-        PETREL_STORAGE_URL: `s3://${s3.bucket}/petrel`,
-        PETREL_STORAGE_ENDPOINT: s3.endpoint,
-        PETREL_STORAGE_REGION: s3.region,
-      };
-    },
-    stop: async () => s3?.stop(),
-  },
-];
+const stores = storeSubjects();
 
 describe.each(stores)("files and directories through the TypeScript client on the $name store", (store) => {
   const stored = new RegExp(`^${store.scheme}://`);

@@ -9,11 +9,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { getFile } from "../../client/http-transfer.js";
 import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { startBenchServerProcess, writeSection } from "./bench-support.js";
 
 const SIZE = 256 * 1024 * 1024;
-const ROUNDS = 7;
+const ROUNDS = Number(process.env.PETREL_BENCH_ROUNDS ?? 7);
 const run = promisify(execFile);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "petrel-bench-dp-"));
@@ -64,6 +65,7 @@ const rows: Record<string, number[]> = {
   cpUp: [],
   cpSync: [],
   down: [],
+  nodeDown: [],
   cpDown: [],
   md5: [],
   serve: [],
@@ -111,12 +113,15 @@ try {
     if (fs.statSync(stored).size !== SIZE) throw new Error("the uploaded blob has the wrong size");
     const loc = await client.createDownloadLocation({ nativeUrl });
     const getOut = () => timed(() => download(loc.signedUrl, path.join(dir, `get-${round}.bin`)));
+    const clientOut = () => timed(() => getFile(loc.signedUrl, path.join(dir, `node-${round}.bin`)));
     const copyOut = () => timed(() => run("cp", [stored, path.join(dir, `cpo-${round}.bin`)]));
     if (round % 2 === 0) {
       rows.down?.push(await getOut());
+      rows.nodeDown?.push(await clientOut());
       rows.cpDown?.push(await copyOut());
     } else {
       rows.cpDown?.push(await copyOut());
+      rows.nodeDown?.push(await clientOut());
       rows.down?.push(await getOut());
     }
     // What the server serves when the client writes nowhere (curl writes files 16 KiB at a time).
@@ -128,7 +133,13 @@ try {
         .equals(md5)
     )
       throw new Error("the downloaded bytes differ");
-    for (const f of [`cp-${round}.bin`, `cps-${round}.bin`, `get-${round}.bin`, `cpo-${round}.bin`])
+    for (const f of [
+      `cp-${round}.bin`,
+      `cps-${round}.bin`,
+      `get-${round}.bin`,
+      `node-${round}.bin`,
+      `cpo-${round}.bin`,
+    ])
       fs.rmSync(path.join(dir, f));
     fs.rmSync(stored);
   }
@@ -157,6 +168,7 @@ const ratio = (a: string, b: string) => {
 const up = ratio("up", "cpUp");
 const upSync = ratio("up", "cpSync");
 const down = ratio("down", "cpDown");
+const nodeDown = ratio("nodeDown", "cpDown");
 const serve = ratio("serve", "cpDown");
 const md5Share = ratio("up", "md5");
 const verdict = (r: { median: number }) => (r.median >= 50 ? "met" : "**not met**");
@@ -173,13 +185,15 @@ is computed once, outside the timing. Download = CreateDownloadLocation + GET in
 | \`cp\` (page cache, no fsync) | ${range(speed("cpUp"))} |
 | \`cp\` + fsync of the copy | ${range(speed("cpSync"))} |
 | download: GET from the signed URL into a file | ${range(speed("down"))} |
+| download: Petrel's client (\`getFile\`, Node streams) into a file | ${range(speed("nodeDown"))} |
 | download: GET from the signed URL to /dev/null (the server's rate) | ${range(speed("serve"))} |
 | \`cp\` of the stored blob | ${range(speed("cpDown"))} |
 | MD5 of the file, one core (the upload's ceiling) | ${range(speed("md5"))} |
 
 - upload / \`cp\`: **${up.text}** — target ≥ 50%: ${verdict(up)}
 - upload / \`cp\` + fsync (the same durability): **${upSync.text}**
-- download / \`cp\`: **${down.text}** — target ≥ 50%: ${verdict(down)}; the server's own rate (GET to /dev/null) / \`cp\`:
+- download / \`cp\`: **${down.text}** with curl, **${nodeDown.text}** with Petrel's client — target ≥ 50%:
+  ${verdict(down)} (curl), ${verdict(nodeDown)} (Petrel's client); the server's own rate (GET to /dev/null) / \`cp\`:
   **${serve.text}**
 
 Why the upload stays far below \`cp\`: every byte is MD5-hashed on the server's one JavaScript thread (the hash alone

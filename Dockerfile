@@ -5,7 +5,7 @@
 # registry, scripts/docker-server-image.sh builds one offline and passes --build-arg BASE_IMAGE=petrel-ci-node:bookworm.
 ARG BASE_IMAGE=node:20-bookworm-slim
 
-# Build: every dependency (TypeScript among them), then `npm run build` into dist/.
+# Build: every dependency (TypeScript and Vite among them), then `npm run build` into dist/ (the console: dist/console).
 FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -15,6 +15,7 @@ COPY gen ./gen
 COPY common ./common
 COPY server ./server
 COPY client ./client
+COPY console ./console
 RUN npm run build
 # The server's optional peer dependencies become dependencies of the image, at the versions the lockfile holds.
 COPY scripts/server-manifest.mjs ./scripts/

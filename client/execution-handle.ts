@@ -2,6 +2,7 @@
 // files too), waiting on the watch stream with progress callbacks, node trees from sync, task log links.
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
+import { executionConsoleUrl } from "../common/console-urls.js";
 import type { Execution } from "../gen/flyteidl/admin/execution_pb.js";
 import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
@@ -42,7 +43,10 @@ export interface WaitOptions extends ProgressCallbacks {
  */
 export class ExecutionHandle<O extends object = Record<string, unknown>> {
   constructor(
-    private readonly remote: { readonly client: SynchronousClient },
+    private readonly remote: {
+      readonly client: SynchronousClient;
+      readonly consoleBase?: string | undefined;
+    },
     public execution: Execution,
   ) {}
 
@@ -66,6 +70,11 @@ export class ExecutionHandle<O extends object = Record<string, unknown>> {
   get error(): string | undefined {
     const r = this.execution.closure?.outputResult;
     return r?.case === "error" ? r.value.message : undefined;
+  }
+  /** The execution's page in the console; undefined when the remote does not know where the console is. */
+  get consoleUrl(): string | undefined {
+    const base = this.remote.consoleBase;
+    return base === undefined ? undefined : executionConsoleUrl(base, this.id);
   }
 
   /** `ExecutionHandle(project/domain/name PHASE)`. */

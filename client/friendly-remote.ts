@@ -3,6 +3,7 @@
 // this process's TS tasks, waiting with progress callbacks), steer executions, signals (signals.ts), backfill
 // schedules, upload and download files.
 import path from "node:path";
+import { consoleBaseOf, type ExecutionRef, executionConsoleUrl } from "../common/console-urls.js";
 import type { Signal } from "../gen/flyteidl/admin/signal_pb.js";
 import type { Blob, Literal } from "../gen/flyteidl/core/literals_pb.js";
 import type { Span } from "../gen/flyteidl/core/metrics_pb.js";
@@ -43,12 +44,17 @@ export class FriendlyRemote extends RemoteLookups {
     for (const c of this.closers.splice(0).reverse()) await c();
   }
 
+  /**
+   * A remote of `endpoint`. Its console links lead to `consoleUrl` when given (a base URL such as the server's
+   * --public-url), else to the endpoint itself, as flytekit's do: Petrel's gRPC port serves the console too.
+   */
   static forEndpoint(
     endpoint: string,
-    opts: Omit<ConnectOptions, "endpoint"> & { project: string; domain: string },
+    opts: Omit<ConnectOptions, "endpoint"> & { project: string; domain: string; consoleUrl?: string },
   ): FriendlyRemote {
-    const { project, domain, ...rest } = opts;
-    return new FriendlyRemote(SynchronousClient.connect({ endpoint, ...rest }), project, domain);
+    const { project, domain, consoleUrl, ...rest } = opts;
+    const consoleBase = consoleUrl ?? consoleBaseOf(endpoint, rest.insecure === true);
+    return new FriendlyRemote(SynchronousClient.connect({ endpoint, ...rest }), project, domain, consoleBase);
   }
 
   /**
@@ -154,6 +160,21 @@ export class FriendlyRemote extends RemoteLookups {
       },
     );
     return { ...plan, execution };
+  }
+
+  /**
+   * The console page of an execution — a handle, an id, or a name in this project and domain —; undefined when the
+   * remote does not know where the console is (one made from a bare client).
+   */
+  consoleUrl(execution: ExecutionRef | ExecutionHandle<object> | string): string | undefined {
+    if (this.consoleBase === undefined) return undefined;
+    const id =
+      typeof execution === "string"
+        ? { project: this.project, domain: this.domain, name: execution }
+        : execution instanceof ExecutionHandle
+          ? execution.id
+          : execution;
+    return executionConsoleUrl(this.consoleBase, id);
   }
 
   async terminate(exe: ExecutionHandle<object>, cause: string): Promise<void> {

@@ -27,6 +27,8 @@ export class RemoteLookups {
     readonly client: SynchronousClient,
     readonly project: string,
     readonly domain: string,
+    /** Where the console is (its pages are under `<consoleBase>/console/`); unknown for a bare client. */
+    readonly consoleBase?: string,
   ) {}
 
   /** An id in this remote's project and domain. */

@@ -46,6 +46,15 @@ wait_healthy() {
       setTimeout(poll, 200);
     })();' "$1"
 }
+# The image carries the built console: /console/ answers its page.
+serves_console() {
+  node -e '
+    fetch(`http://${process.argv[1]}/console/`).then(async (r) => {
+      if (r.ok && (await r.text()).includes("<div id=\"root\">")) process.exit(0);
+      console.error(`test-container: the image serves no console (${r.status})`);
+      process.exit(1);
+    }, (e) => { console.error(e); process.exit(1); });' "$1"
+}
 # Runs test files against a server at grpc/http addresses; prints `logs` (a command) when they fail.
 run_suite() {
   local grpc="$1" http="$2" logs="$3"
@@ -69,6 +78,7 @@ test_image() {
       -e PETREL_PUBLIC_URL="http://127.0.0.1:$port" "$PETREL_IMAGE")"
     containers+=("$cid")
     wait_healthy "127.0.0.1:$port" || { docker logs "$cid" >&2; return 1; }
+    serves_console "127.0.0.1:$port" || return 1
     run_suite "$(docker port "$cid" 8089/tcp | head -1)" "127.0.0.1:$port" "docker logs $cid" "$f"
     docker rm -f "$cid" >/dev/null
   done

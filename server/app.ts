@@ -40,6 +40,7 @@ import { createUrlSigner } from "./storage/signed-urls.js";
 import { authMetadataRoutes, requireToken } from "./transport/auth/auth-routes.js";
 import { authInterceptor } from "./transport/auth-interceptor.js";
 import { blobRoutes } from "./transport/blob-routes.js";
+import { consoleRoute } from "./transport/console-route.js";
 import { HealthState, healthzRoute } from "./transport/health.js";
 import { combineRoutes, logsRoute } from "./transport/http-routes.js";
 import { errorInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
@@ -72,6 +73,8 @@ export interface StartOptions {
   readonly engine?: Partial<EngineOptions>;
   /** How the blob outbox is swept (tests shorten it). */
   readonly materializer?: Partial<MaterializerOptions>;
+  /** The built console's directory (default: the package's dist/console; tests serve a build of their own). */
+  readonly consoleDir?: string;
   /** How the notification and event-sink outbox is delivered (tests shorten polls and backoff). */
   readonly outbox?: Partial<OutboxSenderOptions>;
   /**
@@ -172,6 +175,7 @@ export async function startPetrel(
         host: config.host,
       });
     }
+    const consolePages = consoleRoute(opts.consoleDir);
     const listeners = await startListeners({
       host: config.host,
       grpcPort: config.grpcPort,
@@ -206,7 +210,9 @@ export async function startPetrel(
           maxUploadBytes: config.maxUploadBytes,
           logger,
         }),
+        consolePages,
       ),
+      http2Routes: consolePages,
     });
     const publicHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
     const scheme = config.tlsCert === undefined ? "http" : "https";

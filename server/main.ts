@@ -22,9 +22,11 @@ export async function serve(argv: readonly string[]): Promise<void> {
   const logger = createLogger(config.logLevel);
   // When the server cannot go on (its embedded Postgres cannot be restarted), it has stopped: exit for a supervisor.
   const server = await startPetrel(config, logger, { onFatal: () => process.exit(1) });
+  const scheme = config.tlsCert === undefined ? "http" : "https";
   logger.info("petrel is serving", {
     grpc: `${config.host}:${server.grpcPort}`,
     http: `${config.host}:${server.httpPort}`,
+    console: `${config.publicUrl ?? `${scheme}://${config.host}:${server.httpPort}`}/console/`,
     data: server.embeddedDataDir ?? "external Postgres (DATABASE_URL)",
   });
   let signals = 0;

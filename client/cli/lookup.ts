@@ -8,6 +8,11 @@ import type { FriendlyRemote } from "../friendly-remote.js";
 export const executionPath = (id: WorkflowExecutionIdentifier | undefined): string =>
   `${id?.project ?? ""}/${id?.domain ?? ""}/${id?.name ?? ""}`;
 
+/** The line that gives an execution's console page (none when the remote does not know where the console is). */
+export function printConsoleUrl(exe: ExecutionHandle, out: (s: string) => void): void {
+  if (exe.consoleUrl !== undefined) out(`console: ${exe.consoleUrl}`);
+}
+
 /** The execution of this name in the remote's project and domain; a missing one is an error naming both. */
 export async function fetchExecution(
   remote: FriendlyRemote,

@@ -44,12 +44,15 @@ export function remoteFrom(a: ParsedArgs): FriendlyRemote {
   // A CA file means TLS.
   const insecure =
     flag(a, "--insecure") !== "false" && !endpoint.startsWith("https://") && caFile === undefined;
+  // The console links printed lead to the endpoint (it serves the console) unless PETREL_CONSOLE_URL says where.
+  const consoleUrl = process.env.PETREL_CONSOLE_URL;
   return FriendlyRemote.forEndpoint(endpoint, {
     insecure,
     project: flag(a, "--project") ?? "flytesnacks",
     domain: flag(a, "--domain") ?? "development",
     ...(flag(a, "--token") === undefined ? {} : { token: flag(a, "--token") as string }),
     ...(caFile === undefined ? {} : { caFile }),
+    ...(consoleUrl === undefined || consoleUrl === "" ? {} : { consoleUrl }),
   });
 }
 

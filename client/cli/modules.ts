@@ -5,6 +5,7 @@ import { type Entity, isEntity, serialize } from "../dsl/serialize.js";
 import type { FriendlyRemote } from "../friendly-remote.js";
 import { type TaskFunction, Worker } from "../worker.js";
 import { flag, type ParsedArgs } from "./args.js";
+import { printConsoleUrl } from "./lookup.js";
 
 interface LoadedModule {
   readonly entities: Entity[];
@@ -91,7 +92,9 @@ export async function backfill(remote: FriendlyRemote, a: ParsedArgs, out: (s: s
     ...(lpVersion === undefined ? {} : { launchPlanVersion: lpVersion }),
   });
   out(`${plan.ticks.length} run(s) of ${lp}: ${plan.ticks.map((t) => t.toISOString()).join(", ")}`);
-  if (plan.execution !== undefined)
+  if (plan.execution !== undefined) {
     out(`execution ${plan.execution.name} created (workflow ${plan.workflow.id?.name} ${plan.version})`);
+    printConsoleUrl(plan.execution, out);
+  }
   return 0;
 }

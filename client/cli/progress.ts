@@ -17,7 +17,7 @@ import {
   type ViewState,
   workflowPhaseName,
 } from "./live-view.js";
-import { executionPath, fetchExecution } from "./lookup.js";
+import { executionPath, fetchExecution, printConsoleUrl } from "./lookup.js";
 
 /** Where a live view is drawn: stdout when it is a terminal. */
 export interface Terminal {
@@ -106,6 +106,7 @@ export async function runCommand(
   const [, kind, name] = a.words;
   const exe = await remote.execute(target(kind, name, flag(a, "--version")), inputs);
   out(`execution ${exe.name} created`);
+  printConsoleUrl(exe, out);
   if (flag(a, "--wait") !== "true") return 0;
   await followExecution(remote.client, exe.execution.id, out, term);
   await exe.sync();

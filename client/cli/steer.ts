@@ -7,7 +7,7 @@ import type { FriendlyRemote } from "../friendly-remote.js";
 import { fromLiteral } from "../type-engine.js";
 import { flag, type ParsedArgs, parseDuration, UsageError } from "./args.js";
 import { getCommand } from "./get.js";
-import { executionPath, fetchExecution } from "./lookup.js";
+import { executionPath, fetchExecution, printConsoleUrl } from "./lookup.js";
 
 /** `terminate EXECUTION [--cause TEXT]`, `relaunch EXECUTION`, `recover EXECUTION`. */
 export async function steerExecution(
@@ -21,10 +21,10 @@ export async function steerExecution(
   if (cmd === "terminate") {
     await remote.terminate(exe, flag(a, "--cause") ?? "terminated with the petrel CLI");
     out(`terminated ${from}`);
-  } else if (cmd === "relaunch") {
-    out(`relaunched ${from} as ${executionPath((await remote.relaunch(exe)).execution.id)}`);
   } else {
-    out(`recovered ${from} as ${executionPath((await remote.recover(exe)).execution.id)}`);
+    const again = cmd === "relaunch" ? await remote.relaunch(exe) : await remote.recover(exe);
+    out(`${cmd === "relaunch" ? "relaunched" : "recovered"} ${from} as ${executionPath(again.execution.id)}`);
+    printConsoleUrl(again, out);
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // Notification text: the operator's template (config --notifications-template) or the built-in one, with
 // `{{ placeholder }}`s filled from the message: project, domain, name, phase, duration, error, url, workflow.
+import { executionConsoleUrl } from "../../common/console-urls.js";
 import type { MessageTemplate } from "../config-notifications.js";
 import type { NotificationPayload } from "./outbox-collector.js";
 
@@ -12,12 +13,6 @@ export const DEFAULT_TEMPLATE: MessageTemplate = {
     "",
   ].join("\n"),
 };
-
-/** The console page of an execution (flyteconsole's URL scheme) under the server's public URL. */
-export const consoleUrl = (base: string, p: Pick<NotificationPayload, "project" | "domain" | "name">) =>
-  `${base.replace(/\/+$/, "")}/console/projects/${encodeURIComponent(p.project)}/domains/${encodeURIComponent(
-    p.domain,
-  )}/executions/${encodeURIComponent(p.name)}`;
 
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${Math.round(seconds * 10) / 10}s`;
@@ -38,7 +33,7 @@ export function renderMessage(
   p: NotificationPayload,
   publicBase: string,
 ): RenderedMessage {
-  const url = consoleUrl(publicBase, p);
+  const url = executionConsoleUrl(publicBase, p);
   const values: Record<string, string> = {
     project: p.project,
     domain: p.domain,

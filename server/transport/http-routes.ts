@@ -4,13 +4,16 @@ import type { Knex } from "knex";
 import type { Logger } from "../logger.js";
 import type { DataStore } from "../repositories/data-store.js";
 import { attemptLogUri } from "../storage/layout.js";
-import { answerPlain, failRequest } from "./http-failure.js";
+import { type AnyRequest, type AnyResponse, answerPlain, failRequest } from "./http-failure.js";
 
 /**
  * A plain HTTP route: false when the request is not its own; true when it answered; a promise when it answers
- * asynchronously (a rejection becomes a 500, see `runRoute`).
+ * asynchronously (a rejection becomes a 500, see `runRoute`). HTTP/1.1 unless its types say otherwise.
  */
-export type HttpRoute = (req: http.IncomingMessage, res: http.ServerResponse) => boolean | Promise<void>;
+export type HttpRoute<
+  Req extends AnyRequest = http.IncomingMessage,
+  Res extends AnyResponse = http.ServerResponse,
+> = (req: Req, res: Res) => boolean | Promise<void>;
 
 /** The decoded path segments, or undefined when one is not valid percent-encoded UTF-8. */
 function decodeSegments(path: string): string[] | undefined {
@@ -69,10 +72,10 @@ export function combineRoutes(...routes: HttpRoute[]): HttpRoute {
  * Runs a route; false when it does not serve the request. Whatever the route throws, or its promise rejects with,
  * is logged and answered 500 "internal error": never an uncaught exception.
  */
-export function runRoute(
-  route: HttpRoute,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+export function runRoute<Req extends AnyRequest, Res extends AnyResponse>(
+  route: HttpRoute<Req, Res>,
+  req: Req,
+  res: Res,
   logger: Logger,
 ): boolean {
   let served: boolean | Promise<void>;

@@ -26,6 +26,9 @@ export function toConnectError(err: unknown, logger: Logger, procedure: string):
   return new ConnectError("internal error", Code.Internal);
 }
 
+const isWriteAfterHangUp = (err: unknown): boolean =>
+  err instanceof Error && (err as NodeJS.ErrnoException).code === "ERR_STREAM_DESTROYED";
+
 export function errorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
     try {
@@ -38,6 +41,11 @@ export function errorInterceptor(logger: Logger): Interceptor {
           try {
             yield* message;
           } catch (err) {
+            // The client went away (a browser leaving a page): nothing is wrong on this side, nothing can be answered.
+            if (req.signal.aborted || isWriteAfterHangUp(err)) {
+              logger.debug("stream ended by the client", { procedure: req.method.name });
+              throw new ConnectError("the client closed the stream", Code.Canceled);
+            }
             throw toConnectError(err, logger, req.method.name);
           }
         })(),

@@ -1,4 +1,6 @@
-// The two listeners: gRPC over h2c (default :8089) and HTTP/1.1 for Connect, gRPC-Web and health (:8088).
+// The two listeners: gRPC over h2c (default :8089) and HTTP/1.1 for Connect, gRPC-Web, health and the console
+// (:8088). The gRPC port answers HTTP/1.1 as the HTTP port does (flytekit's console links lead there).
+import type http from "node:http";
 import type http2 from "node:http2";
 import type { AddressInfo, Server, Socket } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
@@ -7,6 +9,7 @@ import type { Logger } from "../logger.js";
 import { deadlineInterceptor } from "./deadline-interceptor.js";
 import { type HttpRoute, runRoute } from "./http-routes.js";
 import { watchKeepAlive } from "./keep-alive.js";
+import { SniffingListener } from "./protocol-sniff.js";
 import { RateLimiter, rateLimitInterceptor } from "./rate-limit.js";
 import { requestGuardInterceptor } from "./request-guard.js";
 import { type RequestLimits, requestLimitsInterceptor } from "./request-limits.js";
@@ -24,6 +27,8 @@ export interface ListenOptions {
   readonly logger: Logger;
   /** Plain HTTP routes served before Connect (health, logs, REST); what they throw becomes a 500. */
   readonly httpRoutes?: HttpRoute;
+  /** Plain GET and HEAD routes also served over HTTP/2 on the gRPC port (the console, for browsers over TLS). */
+  readonly http2Routes?: HttpRoute<http2.Http2ServerRequest, http2.Http2ServerResponse>;
   /** The REST gateway, given the rpcs' Connect handlers; served after `httpRoutes`. */
   readonly restGateway?: (lookup: (requestPath: string) => UniversalHandler | undefined) => HttpRoute;
   /** HTTP/2 connection limits (rapid resets, idle connections). */
@@ -98,41 +103,51 @@ export async function startListeners(opts: ListenOptions): Promise<Listeners> {
     readMaxBytes: limits.maxRequestBytes,
     logger: opts.logger,
   });
-  const sessions = new Set<http2.ServerHttp2Session>();
-  const h2 = createH2Server(opts.tls, (req, res) => {
-    limitRequestRead(req, res, limits.requestReadTimeoutMs);
+  const rest = opts.restGateway?.((path) => adapter.handler(path));
+  // Once closing, a keep-alive connection is closed as soon as its last response went (not at the end of the grace).
+  let closing = false;
+  const serveHttp1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    watchKeepAlive(h1, res, () => closing);
+    if (opts.httpRoutes !== undefined && runRoute(opts.httpRoutes, req, res, opts.logger)) return;
+    if (rest !== undefined && runRoute(rest, req, res, opts.logger)) return;
     adapter(req, res);
-  });
+  };
+  const h1 = createH1Server(opts.tls, serveHttp1);
+  h1.requestTimeout = limits.requestReadTimeoutMs;
+  h1.headersTimeout = Math.min(h1.headersTimeout, limits.requestReadTimeoutMs);
+  const sessionGuard = opts.sessionGuard ?? DEFAULT_SESSION_GUARD;
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const h2 = createH2Server(
+    opts.tls,
+    (req, res) => {
+      const page = opts.http2Routes !== undefined && (req.method === "GET" || req.method === "HEAD");
+      if (page && runRoute(opts.http2Routes, req, res, opts.logger)) return;
+      limitRequestRead(req, res, limits.requestReadTimeoutMs);
+      adapter(req, res);
+    },
+    serveHttp1,
+  );
   // Clients open at most this many streams at once on a connection; nghttp2 refuses streams beyond it.
   h2.updateSettings({ maxConcurrentStreams: limits.maxConcurrentStreams });
+  const grpcListener = opts.tls === undefined ? new SniffingListener(h2, h1, sessionGuard.idleMs) : h2;
   // A session closed gracefully only ends its socket: a client that never closes its side would hold it open.
   const sockets = new Set<Socket>();
-  h2.on("connection", (socket: Socket) => {
+  grpcListener.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
   });
   h2.on("session", (s) => {
     sessions.add(s);
     s.once("close", () => sessions.delete(s));
-    guardSession(s, opts.logger, opts.sessionGuard ?? DEFAULT_SESSION_GUARD);
+    guardSession(s, opts.logger, sessionGuard);
   });
-  const rest = opts.restGateway?.((path) => adapter.handler(path));
-  // Once closing, a keep-alive connection is closed as soon as its last response went (not at the end of the grace).
-  let closing = false;
-  const h1 = createH1Server(opts.tls, (req, res) => {
-    watchKeepAlive(h1, res, () => closing);
-    if (opts.httpRoutes !== undefined && runRoute(opts.httpRoutes, req, res, opts.logger)) return;
-    if (rest !== undefined && runRoute(rest, req, res, opts.logger)) return;
-    adapter(req, res);
-  });
-  h1.requestTimeout = limits.requestReadTimeoutMs;
-  h1.headersTimeout = Math.min(h1.headersTimeout, limits.requestReadTimeoutMs);
-  const grpcPort = await listen(h2, opts.host, opts.grpcPort);
-  let httpPort: number;
+  // The HTTP server listens first: the gRPC port hands it connections, which it tracks once listening.
+  const httpPort = await listen(h1, opts.host, opts.httpPort);
+  let grpcPort: number;
   try {
-    httpPort = await listen(h1, opts.host, opts.httpPort);
+    grpcPort = await listen(grpcListener, opts.host, opts.grpcPort);
   } catch (err) {
-    h2.close();
+    h1.close();
     throw err;
   }
   return {
@@ -140,7 +155,7 @@ export async function startListeners(opts: ListenOptions): Promise<Listeners> {
     httpPort,
     reloadTls: () => reloadTls(opts.tls, [h2, h1]),
     async close(graceMs) {
-      const h2Closed = new Promise<void>((r) => h2.close(() => r()));
+      const h2Closed = new Promise<void>((r) => grpcListener.close(() => r()));
       const h1Closed = new Promise<void>((r) => h1.close(() => r()));
       for (const s of sessions) s.close();
       closing = true;

@@ -21,11 +21,19 @@ export function readTlsFiles(files: TlsFiles): { cert: Buffer; key: Buffer } {
 type H2Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 type H1Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-/** The gRPC listener: h2c, or HTTP/2 over TLS (ALPN h2 only). */
-export function createH2Server(files: TlsFiles | undefined, handler: H2Handler) {
-  return files === undefined
-    ? http2.createServer({}, handler)
-    : http2.createSecureServer({ ...readTlsFiles(files), allowHTTP1: false }, handler);
+/**
+ * The gRPC listener's HTTP/2 server: h2c (protocol-sniff.ts hands it the connections that open with the HTTP/2
+ * preface), or HTTP/2 over TLS, where a client that negotiates HTTP/1.1 with ALPN (a browser following a console
+ * link) is answered by `http1`.
+ */
+export function createH2Server(files: TlsFiles | undefined, handler: H2Handler, http1: H1Handler) {
+  if (files === undefined) return http2.createServer({}, handler);
+  return http2.createSecureServer({ ...readTlsFiles(files), allowHTTP1: true }, (req, res) => {
+    // With allowHTTP1, an HTTP/1.1 request arrives as Node's http request and response.
+    if (req.httpVersionMajor === 1)
+      http1(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
+    else handler(req, res);
+  });
 }
 
 /** The HTTP listener (Connect, gRPC-Web, signed blob URLs, health): HTTP/1.1, over TLS when configured. */

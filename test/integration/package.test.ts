@@ -223,18 +223,30 @@ afterAll(async () => {
 });
 
 describe("the npm package", () => {
-  it("ships compiled JavaScript, declarations and source maps, and nothing else", () => {
+  it("ships compiled JavaScript, declarations, source maps and the built console, and nothing else", () => {
     const files = packed.files.map((f) => f.path);
     const stray = files.filter(
       (f) =>
         !/^dist\/(client|server|gen|common)\/.*\.(js|js\.map|d\.ts)$/.test(f) &&
+        !/^dist\/console\//.test(f) &&
         !["bin/petrel.js", "package.json", "README.md", "CHANGELOG.md"].includes(f),
     );
     expect(stray).toEqual([]);
     for (const f of ["dist/client/index.js", "dist/client/index.d.ts", "dist/client/index.js.map"])
       expect(files).toContain(f);
     expect(files).toContain("dist/server/compiler/compile-worker.js");
+    expect(files).toContain("dist/console/index.html");
+    expect(files.some((f) => /^dist\/console\/assets\/[^/]+\.js$/.test(f))).toBe(true);
+    expect(files.some((f) => /^dist\/console\/assets\/[^/]+\.css$/.test(f))).toBe(true);
     expect(PKG.private).toBeUndefined();
+  });
+
+  it("serves the console from its own dist/console when run from the built package", async () => {
+    const built = (await import(path.join(ROOT, "dist/server/transport/console-route.js"))) as {
+      CONSOLE_DIR: string;
+    };
+    expect(built.CONSOLE_DIR).toBe(path.join(ROOT, "dist", "console"));
+    expect(fs.existsSync(path.join(app, "node_modules/petrel/dist/console/index.html"))).toBe(true);
   });
 
   it("installs without the server's dependencies", () => {

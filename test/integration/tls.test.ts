@@ -1,6 +1,8 @@
 // TLS on both ports from certificate files: the TS client (gRPC and Connect) and grpc-js trusting a CA file, plain
 // connections refused, and a renewed certificate served after a reload (what SIGHUP does).
 import fs from "node:fs";
+import http2 from "node:http2";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
@@ -83,6 +85,41 @@ describe("TLS", () => {
     } finally {
       await remote.close();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers browsers on the gRPC port (flytekit's console links) with HTTP/1.1 or HTTP/2, as ALPN chose", async () => {
+    const ca = fs.readFileSync(certs.caFile);
+    const page = "/console/projects/secure/domains/development/executions/e";
+    const options: https.RequestOptions & tls.ConnectionOptions = {
+      host: "127.0.0.1",
+      port: t.server.grpcPort,
+      path: page,
+      ca,
+      agent: false,
+      ALPNProtocols: ["http/1.1"],
+    };
+    const h1 = await new Promise<[string | undefined, string | false | null]>((resolve, reject) => {
+      https
+        .get(options, (res) => {
+          res.resume();
+          resolve([res.headers["content-type"], (res.socket as tls.TLSSocket).alpnProtocol]);
+        })
+        .on("error", reject);
+    });
+    expect(h1).toEqual(["text/html; charset=utf-8", "http/1.1"]);
+    // A browser offers h2 first and gets it: the console's pages are served over HTTP/2 too.
+    const session = http2.connect(`https://127.0.0.1:${t.server.grpcPort}`, { ca });
+    try {
+      const type = await new Promise((resolve, reject) => {
+        const stream = session.request({ ":path": page });
+        stream.on("response", (h) => resolve(h["content-type"]));
+        stream.on("error", reject);
+        stream.resume();
+      });
+      expect(type).toBe("text/html; charset=utf-8");
+    } finally {
+      session.close();
     }
   });
 

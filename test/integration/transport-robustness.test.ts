@@ -132,10 +132,14 @@ describe("transport garbage", () => {
     }
   });
 
-  it("answers a bad HTTP/2 preface with GOAWAY", async () => {
-    const { data, closed } = await rawExchange(grpcPort, Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  it("answers HTTP/1.1 on the gRPC port (console links), and closes a broken HTTP/2 preface", async () => {
+    const get = Buffer.from("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const { data, closed } = await rawExchange(grpcPort, get);
     expect(closed).toBe(true);
-    expect(goawayCode(data)).toBeDefined();
+    expect(data.toString()).toMatch(/^HTTP\/1\.1 302 [\s\S]*\r\nlocation: \/console\/\r\n/i);
+    const broken = await rawExchange(grpcPort, Buffer.from("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n"));
+    expect(broken.closed).toBe(true);
+    expect(broken.data.toString()).toMatch(/^HTTP\/1\.1 400 /);
     await expectServing();
   });
 

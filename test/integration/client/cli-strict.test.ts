@@ -27,8 +27,9 @@ let t: TestServer;
 
 async function petrel(
   args: readonly string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = runPetrel(args);
+  const child = runPetrel(args, env);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (c: Buffer) => {
@@ -175,6 +176,11 @@ describe("petrel CLI: executions", () => {
     expect(r.code).toBe(0);
     const name = created(r.stdout);
     const lines = r.stdout.trim().split("\n");
+    // The execution's console page, on the endpoint (as flytekit's links are): the gRPC port serves it too.
+    expect(lines.slice(0, 2)).toEqual([
+      `execution ${name} created`,
+      `console: http://${t.grpcAddress}/console/projects/${P}/domains/development/executions/${name}`,
+    ]);
     expect(lines).not.toContainEqual(expect.stringContaining("\x1b["));
     expect(lines).toContainEqual(
       expect.stringMatching(/^ {2}node \S+: SUCCEEDED {2}task double {2}attempt 1 {2}\d/),
@@ -213,14 +219,24 @@ describe("petrel CLI: executions", () => {
     const after = await cli("signal", "wait", name, "go");
     expect(after.stdout).toBe(`signal go of ${full} is set: true\n`);
 
+    const page = (n: string) =>
+      `http://${t.grpcAddress}/console/projects/${P}/domains/development/executions/${n}`;
     const relaunched = await cli("relaunch", name);
-    expect(relaunched.stdout).toMatch(new RegExp(`^relaunched ${full} as ${P}/development/(\\S+)\\n$`));
-    const again = relaunched.stdout.trim().split("/").at(-1) ?? "";
+    const again =
+      new RegExp(`^relaunched ${full} as ${P}/development/(\\S+)\\n`).exec(relaunched.stdout)?.[1] ?? "";
+    expect(relaunched.stdout).toBe(
+      `relaunched ${full} as ${P}/development/${again}\nconsole: ${page(again)}\n`,
+    );
     const terminated = await cli("terminate", again);
     expect([terminated.code, terminated.stdout]).toEqual([0, `terminated ${P}/development/${again}\n`]);
-    const recovered = await cli("recover", again);
+    const recovered = await petrel(["--endpoint", t.grpcAddress, "--project", P, "recover", again], {
+      PETREL_CONSOLE_URL: "https://petrel.example",
+    });
     expect(recovered.stdout).toMatch(
-      new RegExp(`^recovered ${P}/development/${again} as ${P}/development/\\S+\\n$`),
+      new RegExp(
+        `^recovered ${P}/development/${again} as ${P}/development/(\\S+)\\n` +
+          `console: https://petrel\\.example/console/projects/${P}/domains/development/executions/\\1\\n$`,
+      ),
     );
   }, 90_000);
 

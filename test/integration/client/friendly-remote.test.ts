@@ -200,6 +200,28 @@ describe("FriendlyRemote", () => {
     const first = recovered.nodes.find((n) => n.node.id?.nodeId === "n0");
     expect(first?.node.closure?.phase).toBe(NodeExecution_Phase.RECOVERED);
 
+    const page = (name: string) =>
+      `http://${t.grpcAddress}/console/projects/demo/domains/development/executions/${name}`;
+    expect([recovered.consoleUrl, again.consoleUrl]).toEqual([page(recovered.name), page(again.name)]);
+    expect(remote.consoleUrl(recovered)).toBe(page(recovered.name));
+    expect(remote.consoleUrl("x y")).toBe(page("x%20y"));
+    expect(remote.consoleUrl({ project: "p", domain: "d", name: "n" })).toMatch(
+      /\/projects\/p\/domains\/d\/executions\/n$/,
+    );
+    const elsewhere = FriendlyRemote.forEndpoint(t.grpcAddress, {
+      insecure: true,
+      project: "demo",
+      domain: "development",
+      consoleUrl: "https://petrel.example/",
+    });
+    expect((await elsewhere.fetchExecution(again.name)).consoleUrl).toBe(
+      `https://petrel.example/console/projects/demo/domains/development/executions/${again.name}`,
+    );
+    // The link leads to the console's page on the gRPC port (HTTP/1.1 there is the HTTP port's).
+    const opened = await fetch(page(recovered.name));
+    expect(opened.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    await opened.body?.cancel();
+
     const lp = await remote.fetchLaunchPlan("pipeline", "v2");
     await remote.activate(lp);
     await remote.deactivate(lp);

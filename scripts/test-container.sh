@@ -78,7 +78,7 @@ test_image() {
       -e PETREL_PUBLIC_URL="http://127.0.0.1:$port" "$PETREL_IMAGE")"
     containers+=("$cid")
     wait_healthy "127.0.0.1:$port" || { docker logs "$cid" >&2; return 1; }
-    serves_console "127.0.0.1:$port" || return 1
+    serves_console "127.0.0.1:$port" || { docker logs "$cid" >&2; return 1; }
     run_suite "$(docker port "$cid" 8089/tcp | head -1)" "127.0.0.1:$port" "docker logs $cid" "$f"
     docker rm -f "$cid" >/dev/null
   done

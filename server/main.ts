@@ -23,10 +23,12 @@ export async function serve(argv: readonly string[]): Promise<void> {
   // When the server cannot go on (its embedded Postgres cannot be restarted), it has stopped: exit for a supervisor.
   const server = await startPetrel(config, logger, { onFatal: () => process.exit(1) });
   const scheme = config.tlsCert === undefined ? "http" : "https";
+  // A wildcard listen address is no address to open: the console link names this machine instead.
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   logger.info("petrel is serving", {
     grpc: `${config.host}:${server.grpcPort}`,
     http: `${config.host}:${server.httpPort}`,
-    console: `${config.publicUrl ?? `${scheme}://${config.host}:${server.httpPort}`}/console/`,
+    console: `${config.publicUrl ?? `${scheme}://${host}:${server.httpPort}`}/console/`,
     data: server.embeddedDataDir ?? "external Postgres (DATABASE_URL)",
   });
   let signals = 0;

@@ -77,4 +77,26 @@ describe("the execution page", () => {
     await screenshot(page, "execution-failed-node");
     expect(errors).toEqual([]);
   });
+
+  it("works from the keyboard and on a phone's screen: Tab to a node, Enter opens it, nothing overflows", async () => {
+    const name = await launchConsoleWorkflow(h.t.admin, "failing", 3);
+    const { page, errors } = await h.open(executionPage(name), h.httpBase, { width: 390, height: 844 });
+    await expect.poll(() => phaseOf(page, "n0"), { timeout: 30_000 }).toBe("FAILED");
+    // Keyboard only: Tab until the node has the focus, then Enter.
+    let focused = false;
+    for (let i = 0; i < 60 && !focused; i++) {
+      await page.keyboard.press("Tab");
+      focused = await node(page, "n0").evaluate((el) => el === document.activeElement);
+    }
+    expect(focused).toBe(true);
+    await page.keyboard.press("Enter");
+    const panel = page.getByTestId("node-panel");
+    await panel.waitFor();
+    await expect.poll(() => panel.getByTestId("node-error").textContent()).toMatch(/\S/);
+    // Readable on a phone: the page itself does not scroll sideways (the graph scrolls within its own box).
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, "execution-phone");
+    expect(errors).toEqual([]);
+  });
 });

@@ -25,7 +25,7 @@ export interface ConsoleHarness {
    * A fresh browser context (no stored token) with a page at `base + urlPath` (base: the HTTP port), closed when the
    * running test ends; should the test fail, the page's screenshot is saved first, as `failed-<test name>.png`.
    */
-  open(urlPath: string, base?: string): Promise<ConsolePage>;
+  open(urlPath: string, base?: string, viewport?: { width: number; height: number }): Promise<ConsolePage>;
   stop(): Promise<void>;
 }
 
@@ -46,8 +46,8 @@ export async function startConsoleHarness(opts: TestServerOptions = {}): Promise
     browser,
     httpBase,
     grpcBase: `http://${t.grpcAddress}`,
-    async open(urlPath, base = httpBase) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    async open(urlPath, base = httpBase, viewport = { width: 1280, height: 900 }) {
+      const context = await browser.newContext({ viewport });
       const page = await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));

@@ -86,7 +86,7 @@ describe("the execution page", () => {
     let focused = false;
     for (let i = 0; i < 60 && !focused; i++) {
       await page.keyboard.press("Tab");
-      focused = await node(page, "n0").evaluate((el) => el === document.activeElement);
+      focused = (await page.evaluate('document.activeElement?.getAttribute("data-node-id")')) === "n0";
     }
     expect(focused).toBe(true);
     await page.keyboard.press("Enter");
@@ -94,7 +94,7 @@ describe("the execution page", () => {
     await panel.waitFor();
     await expect.poll(() => panel.getByTestId("node-error").textContent()).toMatch(/\S/);
     // Readable on a phone: the page itself does not scroll sideways (the graph scrolls within its own box).
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, "execution-phone");
     expect(errors).toEqual([]);

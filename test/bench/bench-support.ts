@@ -4,43 +4,74 @@ import os from "node:os";
 import path from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import pg from "pg";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { startPetrel } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
 import { startEmbeddedPostgres } from "../../server/db/embedded-postgres.js";
 import { createLogger } from "../../server/logger.js";
 import { startServerProcess } from "../support/server-process.js";
+import { QUICK } from "./stats.js";
 
-/** `durable` (the default): Postgres as the product runs it (fsync, synchronous commit); off trades durability for speed. */
-async function scratchPostgres(durable = true) {
+export interface ScratchOptions {
+  /** Postgres as the product runs it (fsync, synchronous commit; the default); false trades durability for speed. */
+  readonly durable?: boolean;
+  /** Preload pg_stat_statements (counting SQL statements per execution costs a restart at start). */
+  readonly statements?: boolean;
+}
+
+/** An embedded Postgres in a fresh temporary directory, removed by `stop`. */
+export async function scratchPostgres(opts: ScratchOptions = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "petrel-bench-"));
-  const pg = await startEmbeddedPostgres({
-    dir,
-    logger: createLogger("warn"),
-    unsafeFast: !durable,
-  });
+  const start = () =>
+    startEmbeddedPostgres({ dir, logger: createLogger("warn"), unsafeFast: opts.durable === false });
+  let embedded = await start();
+  if (opts.statements === true) {
+    const c = new pg.Client({ connectionString: embedded.url });
+    await c.connect();
+    await c.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+    await c.end();
+    await embedded.stop();
+    embedded = await start();
+  }
+  const { url, dataDir } = embedded;
   return {
-    url: pg.url,
+    url,
+    /** The URL of another database on this server. */
+    urlOf: (database: string) => url.replace(/\/[^/]+$/, `/${database}`),
     /** The server's PETREL_HOME (blobs, task directories), removed with the rest. */
     home: path.join(dir, "home"),
     /** The postmaster's pid (its backends are its children). */
-    pid: () => Number(fs.readFileSync(path.join(pg.dataDir, "postmaster.pid"), "utf8").split("\n")[0]),
+    pid: () => Number(fs.readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]),
     async stop() {
-      await pg.stop();
+      await embedded.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
+/** Creates (or recreates, empty) a database on the server of `url`; returns its URL. */
+export async function freshDatabase(url: string, name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name}`);
+    await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+  return url.replace(/\/[^/]+$/, `/${name}`);
+}
+
 /** A server in this process on a scratch embedded Postgres (`server.db` is there for seeding). */
 export async function startBenchServer() {
-  const pg = await scratchPostgres();
+  const db = await scratchPostgres();
   const config = loadConfig([], {
     PETREL_GRPC_PORT: "0",
     PETREL_HTTP_PORT: "0",
     PETREL_HOST: "127.0.0.1",
-    DATABASE_URL: pg.url,
-    PETREL_HOME: pg.home,
+    DATABASE_URL: db.url,
+    PETREL_HOME: db.home,
     PETREL_LOG_LEVEL: "warn",
   });
   const server = await startPetrel(config, createLogger("warn"));
@@ -52,7 +83,7 @@ export async function startBenchServer() {
     ),
     async stop() {
       await server.stop();
-      await pg.stop();
+      await db.stop();
     },
   };
 }
@@ -61,29 +92,28 @@ export async function startBenchServer() {
  * `petrel serve` in its own process on a scratch embedded Postgres, as deployed: the benchmark's clients (and the
  * in-process graphile-worker baseline) do not share the server's event loop. `env` adds to the server's environment.
  */
-export async function startBenchServerProcess(
-  env: Record<string, string> = {},
-  opts: { durable?: boolean } = {},
-) {
-  const pg = await scratchPostgres(opts.durable !== false);
+export async function startBenchServerProcess(env: Record<string, string> = {}, opts: ScratchOptions = {}) {
+  const db = await scratchPostgres(opts);
   const child = await startServerProcess([], {
-    DATABASE_URL: pg.url,
-    PETREL_HOME: pg.home,
+    DATABASE_URL: db.url,
+    PETREL_HOME: db.home,
     PETREL_LOG_LEVEL: "info",
     ...env,
   }).catch(async (err: unknown) => {
-    await pg.stop();
+    await db.stop();
     throw err;
   });
   const serverPid = child.child.pid ?? 0;
   return {
-    server: { grpcPort: child.grpcPort, databaseUrl: pg.url, pid: serverPid },
+    server: { grpcPort: child.grpcPort, databaseUrl: db.url, pid: serverPid },
+    /** The URL of another database on the same Postgres server. */
+    urlOf: db.urlOf,
     /** CPU time used so far (user + system, ms) by the server process, Postgres (all backends) and this process. */
-    cpu: () => ({ server: treeCpuMs(serverPid), postgres: treeCpuMs(pg.pid()), client: selfCpuMs() }),
+    cpu: () => ({ server: treeCpuMs(serverPid), postgres: treeCpuMs(db.pid()), client: selfCpuMs() }),
     admin: createClient(AdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${child.grpcPort}` })),
     async stop() {
       await child.stop();
-      await pg.stop();
+      await db.stop();
     },
   };
 }
@@ -140,9 +170,14 @@ export async function measure(iterations: number, fn: () => Promise<unknown>): P
   return { p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
 }
 
+/** BENCHMARKS.md; a quick smoke run (PETREL_BENCH_QUICK=1) writes a scratch copy in the temp directory instead. */
+export const BENCHMARKS_FILE = QUICK
+  ? path.join(os.tmpdir(), "petrel-benchmarks-quick.md")
+  : path.resolve(import.meta.dirname, "../../BENCHMARKS.md");
+
 /** Replaces (or appends) the `## <title>` section of BENCHMARKS.md. */
 export function writeSection(title: string, body: string): void {
-  const file = path.resolve(import.meta.dirname, "../../BENCHMARKS.md");
+  const file = BENCHMARKS_FILE;
   const header =
     "# Benchmarks\n\nEach section is written by the script named in it; numbers are from one run on this repository's 2-core machine.\n";
   const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : header;

@@ -32,6 +32,7 @@ import type { OutboxSenderOptions } from "./notifications/outbox-sender.js";
 import { TieredDataStore } from "./repositories/data-store.js";
 import { SCHEDULE_CHANNEL } from "./repositories/schedule-repo.js";
 import { WORK_CHANNEL } from "./repositories/work-repo.js";
+import { type RetentionOptions, RetentionService } from "./retention/retention-service.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { BlobMaterializer, type MaterializerOptions } from "./storage/blob-materializer.js";
 import type { BlobStore } from "./storage/blob-store.js";
@@ -59,6 +60,8 @@ export interface PetrelServer {
   /** The blob store's root URI (file:///… or s3://…). */
   readonly storageRoot: string;
   readonly db: Knex;
+  /** Retention's loop (its passes can also be run by hand, as of a given time). */
+  readonly retention: Pick<RetentionService, "pass">;
   /** Re-reads the TLS certificate and key (SIGHUP); false without TLS; throws, keeping the old pair, when unusable. */
   reloadTls(): boolean;
   stop(graceMs?: number): Promise<void>;
@@ -77,6 +80,8 @@ export interface StartOptions {
   readonly consoleDir?: string;
   /** How the notification and event-sink outbox is delivered (tests shorten polls and backoff). */
   readonly outbox?: Partial<OutboxSenderOptions>;
+  /** How retention batches and paces its work (tests and benchmarks). */
+  readonly retention?: Partial<Omit<RetentionOptions, "retainDays">>;
   /**
    * Called once the server has stopped because it cannot go on (the embedded Postgres could not be restarted);
    * `petrel serve` exits non-zero, for a supervisor to start it again.
@@ -126,6 +131,7 @@ export async function startPetrel(
   let notifications: NotificationHub | undefined;
   let schedules: Scheduler | undefined;
   let outbox: NotificationService | undefined;
+  let retention: RetentionService | undefined;
   try {
     const applied = await migrateDatabase(db, databaseUrl);
     if (applied.length > 0) logger.info("applied migrations", { migrations: applied.join(",") });
@@ -222,6 +228,12 @@ export async function startPetrel(
     const publicBase = config.publicUrl ?? `${scheme}://${publicHost}:${listeners.httpPort}`;
     outbox = await startNotifications(db, config, logger, metrics.registry, publicBase, opts.outbox);
     const notifier = outbox;
+    const retainer = new RetentionService(db, blobs, logger, metrics.registry, {
+      ...opts.retention,
+      retainDays: config.retainExecutionsDays,
+    });
+    retention = retainer;
+    retainer.start();
     dbWatch.start();
     let stopping: Promise<void> | undefined;
     const server: PetrelServer = {
@@ -231,6 +243,7 @@ export async function startPetrel(
       embeddedDataDir: embedded?.dataDir,
       storageRoot: managers.data.root,
       db,
+      retention: retainer,
       reloadTls: () => listeners.reloadTls(),
       stop(graceMs = 10_000) {
         stopping ??= (async () => {
@@ -239,6 +252,7 @@ export async function startPetrel(
           await scheduler.stop();
           await started.stop(graceMs);
           await notifier.stop();
+          await retainer.stop();
           await stopMaterializer?.();
           await managers.close();
           await blobs?.close();
@@ -267,6 +281,7 @@ export async function startPetrel(
     await schedules?.stop();
     await engine?.stop(0);
     await outbox?.stop();
+    await retention?.stop();
     await notifications?.stop();
     await stopMaterializer?.();
     await blobs?.close();

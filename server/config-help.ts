@@ -170,6 +170,11 @@ export const SETTING_HELP = {
     help: "post every execution, node and task event as a CloudEvent (JSON) to URL (repeatable, or a comma list)",
     default: "none",
   },
+  retainExecutionsDays: {
+    value: "DAYS",
+    help: "delete finished executions last updated more than DAYS ago, with their rows and blobs; 0: keep them",
+    default: "0 (forever)",
+  },
 } as const satisfies Record<keyof PetrelConfig, SettingHelp>;
 
 /** The text of `petrel serve --help`. */

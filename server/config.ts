@@ -3,6 +3,7 @@ import path from "node:path";
 import { type AuthConfig, readAuthSettings } from "./config-auth.js";
 import { type LimitsConfig, readLimitSettings } from "./config-limits.js";
 import { type NotificationsConfig, readNotificationSettings } from "./config-notifications.js";
+import { type RetentionConfig, readRetentionSettings } from "./config-retention.js";
 import { readSecretSettings, type SecretsConfig } from "./config-secrets.js";
 import { readStorageSettings } from "./config-storage.js";
 import {
@@ -23,7 +24,12 @@ export interface DomainConfig {
 export type TaskRuntime = "process" | "docker";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
-export interface PetrelConfig extends AuthConfig, LimitsConfig, SecretsConfig, NotificationsConfig {
+export interface PetrelConfig
+  extends AuthConfig,
+    LimitsConfig,
+    SecretsConfig,
+    NotificationsConfig,
+    RetentionConfig {
   readonly host: string;
   readonly grpcPort: number;
   readonly httpPort: number;
@@ -131,6 +137,7 @@ const SETTINGS = {
   notificationsTemplate: { flag: "--notifications-template", env: "PETREL_NOTIFICATIONS_TEMPLATE" },
   webhookSecret: { flag: "--webhook-secret", env: "PETREL_WEBHOOK_SECRET" },
   eventSinkUrls: { flag: "--event-sink-url", env: "PETREL_EVENT_SINK_URLS" },
+  retainExecutionsDays: { flag: "--retain-executions-days", env: "PETREL_RETAIN_EXECUTIONS_DAYS" },
 } as const satisfies Record<keyof PetrelConfig, Setting>;
 
 export const CONFIG_SETTINGS: Readonly<Record<string, Setting>> = SETTINGS;
@@ -278,6 +285,7 @@ export function loadConfig(
     ...readLimitSettings(read, problems),
     ...readSecretSettings(read, env, cwd, problems),
     ...readNotificationSettings(read, cwd, problems),
+    ...readRetentionSettings(read, problems),
   };
   if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {
     problems.push(`the gRPC and HTTP ports must differ (both ${config.grpcPort})`);

@@ -122,8 +122,8 @@ export const EXECUTION_LIST: ListSpec = {
 };
 
 /**
- * By name (executions_name_idx), project and domain compared as a row, which no index serves: with the plain key,
- * Postgres without statistics may choose a (project, domain, …) list index and read the whole project.
+ * By name (the execution key leads with it), project and domain compared as a row, which no index serves: with the
+ * plain key, Postgres without statistics may choose a (project, domain, …) list index and read the whole project.
  */
 export function getExecution(db: Knex, key: ExecutionKey): Promise<ExecutionRow | undefined> {
   return withDbErrors(

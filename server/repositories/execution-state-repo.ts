@@ -23,9 +23,9 @@ export interface ExecutionState {
 // not depend on statistics (a fresh database has none until autovacuum analyzes it; without them Postgres takes a
 // column to have 200 distinct values, and once chose to hash-join all of task_executions for every execution read).
 // So each step is a lookup by one key that an index serves, in shapes the planner cannot turn into a join:
-// - the wanted executions: the ids asked for, plus the id of each key asked for (found through executions_name_idx:
-//   project and domain are compared as a row, which no index serves, so no (project, domain, …) index reads a whole
-//   project instead), each then read by primary key in a LATERAL subquery (OFFSET 0 keeps it one);
+// - the wanted executions: the ids asked for, plus the id of each key asked for (found by name, which the execution
+//   key leads with: project and domain are compared as a row, which no index serves, so no (project, domain, …) index
+//   reads a whole project instead), each then read by primary key in a LATERAL subquery (OFFSET 0 keeps it one);
 // - per execution, its node rows (node_executions_list_idx), and per node row its task attempts
 //   (task_executions_list_idx), again each in a LATERAL subquery.
 const STATE_SQL = `

@@ -83,6 +83,11 @@ export interface BlobStore {
     prefix: string,
     options?: { readonly limit?: number },
   ): Promise<{ readonly uri: string; readonly size: number }[]>;
+  /**
+   * Deletes every blob under the directory `dirUri` (a URI of the store without a trailing `/`): what
+   * `list(dirUri + "/")` names (the local store removes the directories too). Nothing there is not an error.
+   */
+  deleteUnder(dirUri: string): Promise<void>;
   /** A URL to PUT the blob to until `expiresInMs` from now (S3: presigned; local: Petrel's HTTP port, signed). */
   signPut(uri: string, options: PutOptions & { readonly expiresInMs: number }): Promise<SignedPut>;
   /** A URL to GET the blob from until `expiresInMs` from now. */

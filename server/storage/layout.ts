@@ -22,6 +22,16 @@ export const executionInputsUri = (root: string, e: ExecutionKey) =>
 export const executionUserInputsUri = (root: string, e: ExecutionKey) =>
   join(root, "metadata", e.project, e.domain, e.name, "user_inputs");
 
+/**
+ * Every directory of an execution's metadata: FlyteAdmin's (its inputs), the engine's (executionDir) and that of the
+ * workflows its dynamic nodes compiled (dynamicWorkflowUri). Its raw outputs are in per-attempt sandboxes (rawSandbox).
+ */
+export const executionMetadataDirs = (root: string, e: ExecutionKey) => [
+  join(root, "metadata", e.project, e.domain, e.name),
+  executionDir(root, e),
+  join(root, "metadata", "admin", e.project, e.domain, e.name),
+];
+
 /** A node's data directory: its inputs.pb, and one output directory per attempt. */
 export const nodeDataDir = (root: string, e: ExecutionKey, nodeId: string) =>
   join(executionDir(root, e), nodeId, "data");

@@ -5,7 +5,7 @@
 // into place after its sidecar, and a rename keeps the inode, so a sidecar is believed only while the blob is the file
 // it was written for (a crash between the two renames, or a later overwrite without storeMd5, leaves it ignored).
 // Signed URLs come from an injected UrlSigner (Petrel's HTTP port serves them; signed-urls.ts).
-import { type FileHandle, mkdir, open, readdir, readFile, stat, unlink } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { type AppError, failedPrecondition } from "../errors.js";
@@ -142,6 +142,17 @@ export class LocalBlobStore implements BlobStore {
     const found: { uri: string; size: number }[] = [];
     await this.walk(dirKey, rest.slice(cut + 1), found, options.limit ?? Number.POSITIVE_INFINITY);
     return found.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+  }
+
+  async deleteUnder(dirUri: string): Promise<void> {
+    const key = this.requireKey(dirUri);
+    const isDirectory = await stat(this.fileOf(key)).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDirectory) return;
+    await rm(this.fileOf(key), { recursive: true, force: true });
+    await rm(this.md5FileOf(key), { recursive: true, force: true });
   }
 
   async signPut(uri: string, options: PutOptions & { readonly expiresInMs: number }): Promise<SignedPut> {

@@ -9,6 +9,7 @@
 import { Readable } from "node:stream";
 import {
   CopyObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -172,6 +173,23 @@ export class S3BlobStore implements BlobStore {
       token = page.IsTruncated === true && found.length < limit ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
     return found;
+  }
+
+  /** A page of keys (at most 1,000, what one DeleteObjects takes) at a time, until none is left. */
+  async deleteUnder(dirUri: string): Promise<void> {
+    for (;;) {
+      const page = await this.list(`${dirUri}/`, { limit: 1000 });
+      if (page.length === 0) return;
+      const out = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: page.map((b) => ({ Key: this.objectKey(b.uri) })), Quiet: true },
+        }),
+      );
+      const failed = out.Errors?.[0];
+      if (failed !== undefined)
+        throw new Error(`deleting ${failed.Key ?? "a blob"} failed: ${failed.Message}`);
+    }
   }
 
   async signPut(uri: string, options: PutOptions & { readonly expiresInMs: number }): Promise<SignedPut> {

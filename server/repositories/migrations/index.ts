@@ -17,6 +17,7 @@ import * as m0014 from "./0014-blob-outbox.js";
 import * as m0015 from "./0015-dynamic-workflows.js";
 import * as m0016 from "./0016-signal-principals.js";
 import * as m0017 from "./0017-outbox-messages.js";
+import * as m0018 from "./0018-retention.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -40,6 +41,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0015-dynamic-workflows", m0015],
   ["0016-signal-principals", m0016],
   ["0017-outbox-messages", m0017],
+  ["0018-retention", m0018],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

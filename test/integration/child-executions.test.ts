@@ -124,8 +124,11 @@ describe("launch-plan nodes", () => {
     const child = await t.server.db("executions").where({ execution_name: "parent1-child-0" }).first();
     await t.server.db("work_items").where({ execution_id: parent.id }).delete();
     const unseen = { ...child, parent_node_execution_id: "999999999" };
-    await t.server.db.transaction((trx) => wakeParent(trx, unseen));
-    const queued = await t.server.db("work_items").where({ execution_id: parent.id, kind: "evaluate" });
+    // Read inside the waking transaction: once it commits, the running engine may take the item at once.
+    const queued = await t.server.db.transaction(async (trx) => {
+      await wakeParent(trx, unseen);
+      return trx("work_items").where({ execution_id: parent.id, kind: "evaluate" });
+    });
     expect(queued).toHaveLength(1);
   });
 

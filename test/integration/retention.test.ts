@@ -86,6 +86,7 @@ const settled = (t: TestServer, name: string, phases = [W.SUCCEEDED]) =>
   eventually(
     () => phaseOf(t, name),
     (p) => p !== undefined && phases.includes(p),
+    40_000,
   );
 
 /** Makes executions look `days` old: last updated (and, unless `updatedOnly`, created) then. */

@@ -59,7 +59,15 @@ describe("task logs (process runtime)", () => {
       node,
       "data/0",
     );
-    expect(fs.readFileSync(path.join(dir, "stdout.log"), "utf8")).toBe("out-5\n");
+    // Recorded with the result (a database copy and the blob outbox): in the store once the outbox is swept.
+    const stored = await eventually(
+      async () =>
+        fs.existsSync(path.join(dir, "stdout.log"))
+          ? fs.readFileSync(path.join(dir, "stdout.log"), "utf8")
+          : "",
+      (text) => text !== "",
+    );
+    expect(stored).toBe("out-5\n");
     expect(fs.existsSync(path.join(dir, "outputs.pb")) || fs.existsSync(path.join(dir, "o"))).toBe(true);
     const printed: string[] = [];
     const flags = ["--endpoint", server.grpcAddress, "--project", PROJECT];

@@ -115,17 +115,21 @@ describe("FriendlyRemote, typed at the call", () => {
     );
     expect(exe.phase).toBe(W.SUCCEEDED);
     expect(await exe.outputs()).toEqual({ y: 9, said: "petrel" });
-    // Each callback reports the phases it saw, once each, in order (QUEUED only when it was seen before it ran).
-    const inOrder = [
-      ["RUNNING", "SUCCEEDED"],
-      ["QUEUED", "RUNNING", "SUCCEEDED"],
-    ];
-    expect(inOrder).toContainEqual(runs.map((r) => r.phaseName));
+    // Each callback reports the phases it saw, once each, in order, ending with SUCCEEDED. The stream sends states as
+    // read after each commit, so a step that passes quickly (QUEUED, or RUNNING of a fast task) may not be seen.
+    const rank = ["QUEUED", "RUNNING", "SUCCEEDED"];
+    const inOrder = {
+      asymmetricMatch: (seen: string[]) =>
+        seen.at(-1) === "SUCCEEDED" &&
+        seen.every((p, i) => i === 0 || rank.indexOf(p) > rank.indexOf(seen[i - 1] ?? "")),
+      toString: () => "phases once each, in order, ending with SUCCEEDED",
+    };
+    expect(runs.map((r) => r.phaseName)).toEqual(inOrder);
     expect(runs.at(-1)?.execution.closure?.phase).toBe(W.SUCCEEDED);
     const phasesOf = (id: string) => nodes.filter((n) => n.nodeId === id).map((n) => n.phaseName);
-    for (const id of ["sub", "say", "plus", "sub-0-n0"]) expect(inOrder, id).toContainEqual(phasesOf(id));
+    for (const id of ["sub", "say", "plus", "sub-0-n0"]) expect(phasesOf(id), id).toEqual(inOrder);
     const attemptsOf = (id: string) => tasks.filter((x) => x.nodeId === id).map((x) => x.phaseName);
-    for (const id of ["say", "plus", "sub-0-n0"]) expect(inOrder, id).toContainEqual(attemptsOf(id));
+    for (const id of ["say", "plus", "sub-0-n0"]) expect(attemptsOf(id), id).toEqual(inOrder);
     // The sub-workflow's node runs under "sub", and says so.
     const child = nodes.find((n) => n.parent === "sub");
     expect(child).toMatchObject({ nodeId: "sub-0-n0", specNodeId: "n0" });
@@ -135,7 +139,9 @@ describe("FriendlyRemote, typed at the call", () => {
     // "plus" only starts once "sub" has succeeded.
     const at = (id: string, phase: string) =>
       nodes.findIndex((n) => n.nodeId === id && n.phaseName === phase);
-    expect(at("sub", "SUCCEEDED")).toBeLessThan(at("plus", "RUNNING"));
+    const plusStarted = nodes.findIndex((n) => n.nodeId === "plus" && n.phaseName !== "QUEUED");
+    expect(at("sub", "SUCCEEDED")).toBeGreaterThanOrEqual(0);
+    expect(at("sub", "SUCCEEDED")).toBeLessThan(plusStarted);
 
     const say = tasks.filter((x) => x.nodeId === "say");
     expect(say.map((x) => x.phaseName).at(-1)).toBe("SUCCEEDED");

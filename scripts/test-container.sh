@@ -48,12 +48,20 @@ wait_healthy() {
 }
 # The image carries the built console: /console/ answers its page.
 serves_console() {
+  # Connection failures are retried for a while (as in wait_healthy: docker's port proxy may drop a connection made
+  # just after the container started); any answer but the console's page fails at once.
   node -e '
-    fetch(`http://${process.argv[1]}/console/`).then(async (r) => {
+    const url = `http://${process.argv[1]}/console/`, deadline = Date.now() + 30_000;
+    (async function poll() {
+      let r;
+      try { r = await fetch(url); } catch (e) {
+        if (Date.now() > deadline) { console.error(e); process.exit(1); }
+        return setTimeout(poll, 200);
+      }
       if (r.ok && (await r.text()).includes("<div id=\"root\">")) process.exit(0);
       console.error(`test-container: the image serves no console (${r.status})`);
       process.exit(1);
-    }, (e) => { console.error(e); process.exit(1); });' "$1"
+    })();' "$1"
 }
 # Runs test files against a server at grpc/http addresses; prints `logs` (a command) when they fail.
 run_suite() {

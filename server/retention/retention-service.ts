@@ -2,7 +2,7 @@
 // first drops the database copies of blobs of executions finished for a while (copy-trimmer.ts; always on), then,
 // with --retain-executions-days N, deletes executions last updated more than N days ago with their rows and blobs
 // (execution-deleter.ts). Work goes in batches with a pause after each, several times as long as the batch took (a
-// backlog keeps one connection busy a fifth of the time at most, whatever the load); replicas share it (an advisory
+// backlog keeps one connection busy a ninth of the time at most, whatever the load); replicas share it (an advisory
 // lock for the trimmer's walk, SKIP LOCKED for deletions).
 import type { Knex } from "knex";
 import { Counter, type Registry } from "prom-client";
@@ -31,7 +31,7 @@ export const DEFAULT_RETENTION: Omit<RetentionOptions, "retainDays"> = {
   batch: 500,
   intervalMs: 60_000,
   pauseMs: 250,
-  pauseFactor: 4,
+  pauseFactor: 8,
 };
 
 const DAY_MS = 24 * 3_600_000;

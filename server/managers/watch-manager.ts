@@ -14,7 +14,8 @@ import {
   findExecutionsIn,
   loadExecutionStates,
 } from "../repositories/execution-state-repo.js";
-import { filterScope, filtersSql } from "../repositories/list-page.js";
+import { filtersSql } from "../repositories/list-filters.js";
+import { filterScope } from "../repositories/list-spec.js";
 import { rowToExecution, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { toNodeExecution, toTaskExecution } from "../transformers/node-execution.js";
 import { parseFilters } from "../validation/filter-grammar.js";

@@ -1,7 +1,7 @@
 // SQL for description entities (long-form docs stored with tasks and workflows).
 import type { Knex } from "knex";
-import type { ListSpec, Page, PageRequest } from "./list-page.js";
 import { listPage } from "./list-page.js";
+import type { ListSpec, Page, PageRequest } from "./list-spec.js";
 import { withDbErrors } from "./pg-errors.js";
 import { baseColumns, baseSortKeys, type EntityKey } from "./versioned-entity.js";
 

@@ -1,6 +1,7 @@
 // SQL for the executions table (and its tags). Creating executions: execution-create-repo.ts.
 import type { Knex } from "knex";
-import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
+import { listPage } from "./list-page.js";
+import type { ListSpec, Page, PageRequest } from "./list-spec.js";
 import { withDbErrors } from "./pg-errors.js";
 import { baseColumns } from "./versioned-entity.js";
 

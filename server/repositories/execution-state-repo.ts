@@ -5,7 +5,7 @@
 import type { Knex } from "knex";
 import type { Filter } from "../validation/filter-grammar.js";
 import { EXECUTION_LIST, type ExecutionKey, type ExecutionRow } from "./execution-repo.js";
-import { applyFilters } from "./list-page.js";
+import { applyFilters } from "./list-filters.js";
 import type { NodeExecutionRow } from "./node-execution-repo.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";

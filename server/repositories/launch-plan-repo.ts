@@ -1,6 +1,6 @@
 // SQL for the launch_plans table. At most one version per name is ACTIVE (a partial unique index enforces it).
 import type { Knex } from "knex";
-import type { ListSpec, Page, PageRequest } from "./list-page.js";
+import type { ListSpec, Page, PageRequest } from "./list-spec.js";
 import { withDbErrors } from "./pg-errors.js";
 import {
   baseColumns,

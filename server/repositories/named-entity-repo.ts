@@ -1,6 +1,7 @@
 // Named entities: the distinct names of tasks, workflows or launch plans, with their metadata row (if any).
 import type { Knex } from "knex";
-import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
+import { listPage } from "./list-page.js";
+import type { ListSpec, Page, PageRequest } from "./list-spec.js";
 import { withDbErrors } from "./pg-errors.js";
 
 export const ENTITY_TABLES: Readonly<Record<number, string>> = {

@@ -1,6 +1,7 @@
 // SQL for node executions.
 import type { Knex } from "knex";
-import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
+import { listPage } from "./list-page.js";
+import type { ListSpec, Page, PageRequest } from "./list-spec.js";
 import { chunked, type TypedColumns, updateRowsById } from "./multi-row.js";
 import { withDbErrors } from "./pg-errors.js";
 

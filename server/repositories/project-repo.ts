@@ -1,6 +1,7 @@
 // SQL for the projects table.
 import type { Knex } from "knex";
-import { type ColumnSpec, type ListSpec, listPage, type Page, type SortLike } from "./list-page.js";
+import { listPage } from "./list-page.js";
+import type { ColumnSpec, ListSpec, Page, SortLike } from "./list-spec.js";
 import { withDbErrors } from "./pg-errors.js";
 
 export interface ProjectRow {

@@ -1,6 +1,7 @@
 // SQL for signals.
 import type { Knex } from "knex";
-import { type ListSpec, listPage, type Page, type PageRequest } from "./list-page.js";
+import { listPage } from "./list-page.js";
+import type { ListSpec, Page, PageRequest } from "./list-spec.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
 import { LEASE_CTE, LEASED_VALUES, leaseBindings, WORK_CHANNEL, type WorkLease } from "./work-repo.js";

@@ -1,6 +1,6 @@
 // SQL for the tasks table.
 import type { Knex } from "knex";
-import type { ListSpec, Page, PageRequest } from "./list-page.js";
+import type { ListSpec, Page, PageRequest } from "./list-spec.js";
 import {
   baseColumns,
   baseSortKeys,

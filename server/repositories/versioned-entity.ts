@@ -1,7 +1,7 @@
 // What tasks, workflows and launch plans share: identity columns, listing specs, and the distinct-name lists.
 import type { Knex } from "knex";
-import type { ColumnSpec, ListSpec, Page, PageRequest, SortKeySpec } from "./list-page.js";
 import { listPage } from "./list-page.js";
+import type { ColumnSpec, ListSpec, Page, PageRequest, SortKeySpec } from "./list-spec.js";
 import { withDbErrors } from "./pg-errors.js";
 
 export interface EntityKey {

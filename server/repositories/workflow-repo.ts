@@ -1,7 +1,7 @@
 // SQL for the workflows table. The compiled closure is stored whole; the typed interface separately, so lists
 // never decode closures.
 import type { Knex } from "knex";
-import type { ListSpec, Page, PageRequest } from "./list-page.js";
+import type { ListSpec, Page, PageRequest } from "./list-spec.js";
 import { withDbErrors } from "./pg-errors.js";
 import {
   baseColumns,

@@ -5,7 +5,7 @@ import {
   NamedEntityIdentifierListSchema,
   NamedEntityIdentifierSchema,
 } from "../../gen/flyteidl/admin/common_pb.js";
-import type { Page } from "../repositories/list-page.js";
+import type { Page } from "../repositories/list-spec.js";
 import type { NameRow } from "../repositories/versioned-entity.js";
 
 export function toIdentifierList(page: Page<NameRow>): NamedEntityIdentifierList {

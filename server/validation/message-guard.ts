@@ -2,16 +2,22 @@
 // (Postgres text cannot hold one), enum values the proto declares, google.protobuf.Duration and Timestamp within
 // protobuf's range, and unsigned integers that land in integer columns within int32. A plan is compiled once per
 // message type and keeps only fields that can hold something to check (bytes, bools and numbers are skipped), so
-// walking a request costs a few property reads per field that is set.
-import {
-  type DescEnum,
-  type DescField,
-  type DescMessage,
-  type Message,
-  ScalarType,
-} from "@bufbuild/protobuf";
+// walking a request costs a few property reads per field that is set. The value checks are in message-checks.ts.
+import { type DescField, type DescMessage, type Message, ScalarType } from "@bufbuild/protobuf";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
 import { invalidArgument } from "../errors.js";
+import {
+  type Check,
+  checkDuration,
+  checkJson,
+  checkList,
+  checkMap,
+  checkString,
+  checkTimestamp,
+  enumCheck,
+  type Fault,
+  int32Column,
+} from "./message-checks.js";
 
 /** Opaque literal payloads: user data stored as protobuf bytes, passed through as FlyteAdmin passes it. */
 const NUL_ALLOWED: ReadonlySet<string> = new Set([
@@ -31,127 +37,6 @@ const INT32_COLUMNS: ReadonlySet<string> = new Set([
   "flyteidl.event.TaskExecutionEvent.retry_attempt",
   "flyteidl.event.TaskExecutionEvent.phase_version",
 ]);
-
-const INT32_MAX = 2_147_483_647;
-/** protobuf's Duration range: ±10,000 years. */
-const MAX_DURATION_SECONDS = 315_576_000_000n;
-const MAX_NANOS = 999_999_999;
-/** protobuf's Timestamp range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
-const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
-const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
-
-/** Where a check failed: path segments innermost first, and how to say what is wrong once the path is known. */
-class Fault {
-  readonly path: string[] = [];
-  constructor(readonly describe: (path: string) => string) {}
-}
-
-type Check = (value: unknown) => Fault | undefined;
-
-const NUL_TEXT = "must not contain a NUL character (U+0000)";
-const nulFault = () => new Fault((p) => `${p} ${NUL_TEXT}`);
-
-const checkString: Check = (v) => ((v as string).indexOf("\0") === -1 ? undefined : nulFault());
-
-function enumName(e: DescEnum): string {
-  const pkg = e.file.proto.package;
-  return pkg === "" ? e.typeName : e.typeName.slice(pkg.length + 1);
-}
-
-function enumCheck(e: DescEnum): Check {
-  const known = new Set(e.values.map((v) => v.number));
-  const name = enumName(e);
-  return (v) =>
-    known.has(v as number)
-      ? undefined
-      : new Fault((p) => `invalid value for ${p}: ${String(v)} is not a known ${name}`);
-}
-
-const int32Column: Check = (v) =>
-  (v as number) <= INT32_MAX
-    ? undefined
-    : new Fault((p) => `invalid value for ${p}: ${String(v)} is out of range (at most ${INT32_MAX})`);
-
-const checkDuration: Check = (v) => {
-  const d = v as { seconds: bigint; nanos: number };
-  const s = d.seconds;
-  const n = d.nanos;
-  const ok =
-    s <= MAX_DURATION_SECONDS &&
-    s >= -MAX_DURATION_SECONDS &&
-    n <= MAX_NANOS &&
-    n >= -MAX_NANOS &&
-    !(s > 0n && n < 0) &&
-    !(s < 0n && n > 0);
-  return ok
-    ? undefined
-    : new Fault(
-        (p) =>
-          `invalid value for ${p}: duration out of range (seconds within ±${MAX_DURATION_SECONDS}, ` +
-          `nanos within ±${MAX_NANOS}, both of the same sign)`,
-      );
-};
-
-const checkTimestamp: Check = (v) => {
-  const t = v as { seconds: bigint; nanos: number };
-  const ok =
-    t.seconds >= MIN_TIMESTAMP_SECONDS &&
-    t.seconds <= MAX_TIMESTAMP_SECONDS &&
-    t.nanos >= 0 &&
-    t.nanos <= MAX_NANOS;
-  return ok
-    ? undefined
-    : new Fault(
-        (p) =>
-          `invalid value for ${p}: timestamp out of range (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z)`,
-      );
-};
-
-/** A google.protobuf.Struct held as a plain JSON object (how protobuf-es keeps Struct fields outside Value). */
-const checkJson: Check = (v) => {
-  if (typeof v === "string") return checkString(v);
-  if (v === null || typeof v !== "object") return undefined;
-  if (Array.isArray(v)) return checkList(checkJson)(v);
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (k.indexOf("\0") !== -1) return new Fault((p) => `keys of ${p} ${NUL_TEXT}`);
-    const f = checkJson(o[k]);
-    if (f !== undefined) {
-      f.path.push(`[${JSON.stringify(k)}]`);
-      return f;
-    }
-  }
-  return undefined;
-};
-
-function checkList(element: Check): Check {
-  return (v) => {
-    const a = v as readonly unknown[];
-    for (let i = 0; i < a.length; i++) {
-      const f = element(a[i]);
-      if (f !== undefined) {
-        f.path.push(`[${i}]`);
-        return f;
-      }
-    }
-    return undefined;
-  };
-}
-
-function checkMap(value: Check | undefined, stringKeys: boolean): Check {
-  return (v) => {
-    const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      if (stringKeys && k.indexOf("\0") !== -1) return new Fault((p) => `keys of ${p} ${NUL_TEXT}`);
-      const f = value?.(o[k]);
-      if (f !== undefined) {
-        f.path.push(`[${JSON.stringify(k)}]`);
-        return f;
-      }
-    }
-    return undefined;
-  };
-}
 
 interface Member {
   /** The proto field name, for paths. */

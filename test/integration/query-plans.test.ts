@@ -9,7 +9,7 @@ import { createDatabase } from "../../server/db/database.js";
 import { lockExecutionsWithNodes, nodeRowsOf } from "../../server/repositories/engine-writes.js";
 import { EXECUTION_LIST, getExecution } from "../../server/repositories/execution-repo.js";
 import { findExecutionsIn, loadExecutionStates } from "../../server/repositories/execution-state-repo.js";
-import { filterScope } from "../../server/repositories/list-page.js";
+import { filterScope } from "../../server/repositories/list-spec.js";
 import { claimWork } from "../../server/repositories/work-repo.js";
 import { parseFilters } from "../../server/validation/filter-grammar.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";

@@ -1,13 +1,10 @@
 import knexFactory from "knex";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../server/errors.js";
-import {
-  applyFilters,
-  encodeToken,
-  type ListSpec,
-  resolveSort,
-  runPage,
-} from "../../server/repositories/list-page.js";
+import { applyFilters } from "../../server/repositories/list-filters.js";
+import { runPage } from "../../server/repositories/list-page.js";
+import { type ListSpec, resolveSort } from "../../server/repositories/list-spec.js";
+import { encodeToken } from "../../server/repositories/page-token.js";
 import { parseFilters } from "../../server/validation/filter-grammar.js";
 
 const spec: ListSpec = {

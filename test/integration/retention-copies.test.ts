@@ -1,21 +1,17 @@
-import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
-import { NodeSchema } from "../../gen/flyteidl/core/workflow_pb.js";
 import { ConfigError, loadConfig } from "../../server/config.js";
 import { executionMetadataDirs } from "../../server/storage/layout.js";
 import {
-  bind,
-  intType,
+  echoWorkflow,
+  executionRequest,
+  gateWorkflow,
   launchPlanId,
   literalInt,
   literalString,
-  stringType,
-  taskId,
-  taskNode,
-  taskTemplate,
+  registerEchoProject,
+  registerWorkflow,
   workflowId,
-  workflowTemplate,
 } from "../fixtures/flyte-builders.js";
 import { eventually } from "../support/eventually.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -25,18 +21,8 @@ const key = (name: string) => ({ ...P, name });
 const MINUTE = 60_000;
 let t: TestServer;
 
-async function register(name: string, template: ReturnType<typeof workflowTemplate>) {
-  await t.admin.createWorkflow({ id: workflowId(name), spec: { template } });
-  await t.admin.createLaunchPlan({ id: launchPlanId(name), spec: { workflowId: workflowId(name) } });
-}
-
 const start = (name: string, lp: string) =>
-  t.admin.createExecution({
-    ...P,
-    name,
-    spec: { launchPlan: launchPlanId(lp) },
-    inputs: { literals: { x: literalInt(7) } },
-  });
+  t.admin.createExecution(executionRequest(launchPlanId(lp), { x: literalInt(7) }, name));
 
 const settled = (name: string, phase: W) =>
   eventually(
@@ -55,38 +41,9 @@ async function copies(name: string): Promise<number> {
 
 beforeAll(async () => {
   t = await startTestServer({ start: { retention: { batch: 2, intervalMs: 3_600_000, pauseMs: 1 } } });
-  await t.admin.registerProject({ project: { id: P.project, name: P.project } });
-  await t.admin.createTask({
-    id: taskId("echo"),
-    spec: { template: taskTemplate({ type: "echo", inputs: { a: intType() }, outputs: { a: intType() } }) },
-  });
-  await register(
-    "one",
-    workflowTemplate({
-      inputs: { x: intType() },
-      outputs: { o: intType() },
-      nodes: [taskNode("n0", taskId("echo"), [bind("a", "", "x")])],
-      outputBindings: [bind("o", "n0", "a")],
-    }),
-  );
-  const gate = create(NodeSchema, {
-    id: "gate",
-    target: {
-      case: "gateNode",
-      value: {
-        condition: { case: "signal", value: { signalId: "go", type: stringType(), outputVariableName: "o" } },
-      },
-    },
-  });
-  await register(
-    "gate",
-    workflowTemplate({
-      inputs: { x: intType() },
-      outputs: { o: stringType() },
-      nodes: [gate],
-      outputBindings: [bind("o", "gate", "o")],
-    }),
-  );
+  await registerEchoProject(t.admin);
+  await registerWorkflow(t.admin, workflowId("one"), echoWorkflow());
+  await registerWorkflow(t.admin, workflowId("gate"), gateWorkflow());
 });
 
 afterAll(async () => {

@@ -12,14 +12,15 @@ import { defaultRawPrefix, executionMetadataDirs, rawSandbox } from "../../serve
 import { HmacUrlSigner } from "../../server/storage/signed-urls.js";
 import {
   bind,
+  echoWorkflow,
+  executionRequest,
+  gateWorkflow,
   intType,
   launchPlanId,
   literalInt,
   literalString,
-  stringType,
-  taskId,
-  taskNode,
-  taskTemplate,
+  registerEchoProject,
+  registerWorkflow,
   workflowId,
   workflowTemplate,
 } from "../fixtures/flyte-builders.js";
@@ -32,15 +33,6 @@ const DAY = 24 * 3_600_000;
 const RETENTION = { batch: 2, intervalMs: 3_600_000, pauseMs: 1 };
 const key = (name: string) => ({ ...P, name });
 
-const gate: Node = create(NodeSchema, {
-  id: "gate",
-  target: {
-    case: "gateNode",
-    value: {
-      condition: { case: "signal", value: { signalId: "go", type: stringType(), outputVariableName: "o" } },
-    },
-  },
-});
 const child: Node = create(NodeSchema, {
   id: "child",
   inputs: [bind("x", "", "x")],
@@ -50,28 +42,15 @@ const child: Node = create(NodeSchema, {
   },
 });
 
-async function register(t: TestServer, name: string, nodes: Node[], out: [string, string]) {
-  const template = workflowTemplate({
-    inputs: { x: intType() },
-    outputs: { o: name === "gate" ? stringType() : intType() },
-    nodes,
-    outputBindings: [bind("o", ...out)],
-  });
-  await t.admin.createWorkflow({ id: workflowId(name), spec: { template } });
-  await t.admin.createLaunchPlan({ id: launchPlanId(name), spec: { workflowId: workflowId(name) } });
-}
-
-async function run(t: TestServer, name: string, lp: string, rawPrefix?: string) {
-  await t.admin.createExecution({
-    ...P,
-    name,
-    spec: {
-      launchPlan: launchPlanId(lp),
-      ...(rawPrefix === undefined ? {} : { rawOutputDataConfig: { outputLocationPrefix: rawPrefix } }),
-    },
-    inputs: { literals: { x: literalInt(1) } },
-  });
-}
+const run = (t: TestServer, name: string, lp: string, rawPrefix?: string) =>
+  t.admin.createExecution(
+    executionRequest(
+      launchPlanId(lp),
+      { x: literalInt(1) },
+      name,
+      rawPrefix === undefined ? {} : { rawOutputDataConfig: { outputLocationPrefix: rawPrefix } },
+    ),
+  );
 
 const phaseOf = (t: TestServer, name: string) =>
   t.admin.getExecution({ id: key(name) }).then(
@@ -124,14 +103,16 @@ describe.each(storeSubjects())("retention on the $name store", (subject) => {
       loadConfig([], { ...env, PETREL_HOME: t.home }),
       new HmacUrlSigner(randomBytes(32)),
     );
-    await t.admin.registerProject({ project: { id: P.project, name: P.project } });
-    await t.admin.createTask({
-      id: taskId("echo"),
-      spec: { template: taskTemplate({ type: "echo", inputs: { a: intType() }, outputs: { a: intType() } }) },
+    await registerEchoProject(t.admin);
+    await registerWorkflow(t.admin, workflowId("one"), echoWorkflow());
+    await registerWorkflow(t.admin, workflowId("gate"), gateWorkflow());
+    const parent = workflowTemplate({
+      inputs: { x: intType() },
+      outputs: { o: intType() },
+      nodes: [child],
+      outputBindings: [bind("o", "child", "o")],
     });
-    await register(t, "one", [taskNode("n0", taskId("echo"), [bind("a", "", "x")])], ["n0", "a"]);
-    await register(t, "gate", [gate], ["gate", "o"]);
-    await register(t, "parent", [child], ["child", "o"]);
+    await registerWorkflow(t.admin, workflowId("parent"), parent);
   });
 
   afterAll(async () => {

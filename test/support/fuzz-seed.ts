@@ -2,19 +2,25 @@
 // signal gate, launch plans, executions that ran and one waiting on a signal, named-entity metadata and matchable
 // attributes. Mutated requests then reach the deep code paths, not just "not found".
 import { create } from "@bufbuild/protobuf";
-import { ComparisonExpression_Operator as Op } from "../../gen/flyteidl/core/condition_pb.js";
 import { WorkflowExecution_Phase as W } from "../../gen/flyteidl/core/execution_pb.js";
 import { type Node, NodeSchema } from "../../gen/flyteidl/core/workflow_pb.js";
+import { compareInt, Op } from "../fixtures/branch-builders.js";
 import {
+  addTask,
   bind,
+  echoTask,
+  executionRequest,
+  intDefault,
   intType,
   launchPlanId,
   literalInt,
   literalString,
+  registerWorkflow,
+  signalGate,
   stringType,
   taskId,
   taskNode,
-  taskTemplate,
+  waitDone as waitFinished,
   workflowId,
   workflowTemplate,
 } from "../fixtures/flyte-builders.js";
@@ -39,21 +45,6 @@ export const EXECUTIONS = {
 } as const;
 export const GATE_SIGNAL = "go";
 
-const TERMINAL = [W.SUCCEEDED, W.FAILED, W.ABORTED, W.TIMED_OUT];
-
-const gt = (v: string, n: number) => ({
-  expr: {
-    case: "comparison" as const,
-    value: {
-      operator: Op.GT,
-      leftValue: { val: { case: "var" as const, value: v } },
-      rightValue: {
-        val: { case: "primitive" as const, value: { value: { case: "integer" as const, value: BigInt(n) } } },
-      },
-    },
-  },
-});
-
 function branch(): Node {
   return create(NodeSchema, {
     id: "pick",
@@ -63,37 +54,14 @@ function branch(): Node {
       case: "branchNode",
       value: {
         ifElse: {
-          case: { condition: gt("a", 1), thenNode: taskNode("big", taskId("echo"), [bind("s", "", "s")]) },
+          case: {
+            condition: compareInt("a", Op.GT, 1),
+            thenNode: taskNode("big", taskId("echo"), [bind("s", "", "s")]),
+          },
           default: { case: "elseNode", value: taskNode("small", taskId("echo"), [bind("s", "", "s")]) },
         },
       },
     },
-  });
-}
-
-export function signalGate(id: string, signalId: string): Node {
-  return create(NodeSchema, {
-    id,
-    target: {
-      case: "gateNode",
-      value: {
-        condition: { case: "signal", value: { signalId, type: stringType(), outputVariableName: "o" } },
-      },
-    },
-  });
-}
-
-/** The echo task (string s → s), with a description entity. */
-export function echoTask() {
-  return taskTemplate({ type: "echo", inputs: { s: stringType() }, outputs: { s: stringType() } });
-}
-
-/** The container task: a process adding two integers. */
-export function addTask() {
-  return taskTemplate({
-    inputs: { a: intType(), b: intType() },
-    outputs: { o: intType() },
-    command: ["sh", "-c", "echo $(({{.inputs.a}} + {{.inputs.b}})) > {{.outputPrefix}}/o"],
   });
 }
 
@@ -111,7 +79,8 @@ export function chainWorkflow() {
   });
 }
 
-export function echoWorkflow() {
+/** The echo workflow: `s` through echo. */
+function echoWorkflow() {
   return workflowTemplate({
     inputs: { s: stringType() },
     outputs: { s: stringType() },
@@ -125,7 +94,7 @@ async function registerEcho(t: TestServer, project: string) {
   await t.admin.createTask({
     id: taskId("echo", "v1", project),
     spec: {
-      template: echoTask(),
+      template: echoTask("s", stringType),
       description: {
         shortDescription: "echoes s",
         longDescription: { content: { case: "value", value: "# Echo\nreturns its input" }, format: 1 },
@@ -144,12 +113,9 @@ async function registerEcho(t: TestServer, project: string) {
   return scope;
 }
 
-export async function waitDone(t: TestServer, name: string, project: string = P.project) {
-  return eventually(
-    () => t.admin.getExecution({ id: { project, domain: P.domain, name } }),
-    (e) => TERMINAL.includes(e.closure?.phase ?? 0),
-  );
-}
+/** Polls a seed execution until it has finished. */
+export const waitDone = (t: TestServer, name: string, project: string = P.project) =>
+  waitFinished(t.admin, name, { project, domain: P.domain });
 
 /** Seeds the main server (engine on). */
 export async function seedMain(t: TestServer): Promise<void> {
@@ -161,21 +127,14 @@ export async function seedMain(t: TestServer): Promise<void> {
   await registerEcho(t, P.project);
   await registerEcho(t, ATTR_PROJECT);
   await t.admin.createTask({ id: taskId("add"), spec: { template: addTask() } });
-  await t.admin.createWorkflow({ id: workflowId("wf"), spec: { template: chainWorkflow() } });
-  await t.admin.createWorkflow({
-    id: workflowId("gate"),
-    spec: { template: workflowTemplate({ nodes: [signalGate("g", GATE_SIGNAL)] }) },
+  await registerWorkflow(t.admin, workflowId("wf"), chainWorkflow(), {
+    defaultInputs: { parameters: { b: intDefault(2) } },
   });
-  const defaults = {
-    parameters: {
-      b: { var: { type: intType() }, behavior: { case: "default" as const, value: literalInt(2) } },
-    },
-  };
-  await t.admin.createLaunchPlan({
-    id: launchPlanId("wf"),
-    spec: { workflowId: workflowId("wf"), defaultInputs: defaults },
-  });
-  await t.admin.createLaunchPlan({ id: launchPlanId("gate"), spec: { workflowId: workflowId("gate") } });
+  await registerWorkflow(
+    t.admin,
+    workflowId("gate"),
+    workflowTemplate({ nodes: [signalGate("g", GATE_SIGNAL)] }),
+  );
   await t.admin.createLaunchPlan({
     id: launchPlanId("lp-upd"),
     spec: {
@@ -203,23 +162,15 @@ export async function seedMain(t: TestServer): Promise<void> {
     },
   });
   const s = literalString("hello");
-  await t.admin.createExecution({
-    ...P,
-    name: EXECUTIONS.ran,
-    spec: { launchPlan: launchPlanId("wf") },
-    inputs: { literals: { s, a: literalInt(5) } },
-  });
+  await t.admin.createExecution(
+    executionRequest(launchPlanId("wf"), { s, a: literalInt(5) }, EXECUTIONS.ran),
+  );
   for (const [name, lp] of [
     [EXECUTIONS.ranEcho, "echo-lp"],
     [EXECUTIONS.updated, "echo-lp"],
     [EXECUTIONS.waiting, "gate"],
   ] as const) {
-    await t.admin.createExecution({
-      ...P,
-      name,
-      spec: { launchPlan: launchPlanId(lp) },
-      inputs: { literals: lp === "gate" ? {} : { s } },
-    });
+    await t.admin.createExecution(executionRequest(launchPlanId(lp), lp === "gate" ? {} : { s }, name));
   }
   for (const name of [EXECUTIONS.ran, EXECUTIONS.ranEcho]) {
     const done = await waitDone(t, name);

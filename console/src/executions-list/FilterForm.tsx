@@ -1,5 +1,5 @@
 // The executions list's filters: phases and sort apply at once; text fields and times apply with Apply (or Enter).
-import { type FormEvent, useState } from "react";
+import { type FormEvent, type ReactNode, useState } from "react";
 import { type ExecutionFilters, PHASES, SORTS, type SortChoice } from "./filters";
 
 const EMPTY: Omit<ExecutionFilters, "sort"> = {
@@ -16,28 +16,32 @@ interface Props {
   onApply: (f: ExecutionFilters) => void;
 }
 
-function TextFilter(props: {
-  id: string;
-  label: string;
-  value: string;
-  placeholder?: string;
-  type?: "text" | "datetime-local";
-  onChange: (v: string) => void;
-}) {
+/** A filter's row: its label over its control. */
+function Row({ id, label, children }: { id: string; label: string; children: ReactNode }) {
   return (
     <div>
-      <label htmlFor={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        data-testid={props.id}
-        type={props.type ?? "text"}
-        value={props.value}
-        placeholder={props.placeholder}
-        onChange={(e) => props.onChange(e.target.value)}
-      />
+      <label htmlFor={id}>{label}</label>
+      {children}
     </div>
   );
 }
+
+type TextKey = "launchPlan" | "from" | "to" | "label" | "tag";
+
+/** The text and time fields, in order: applied with Apply (or Enter). */
+const TEXT_FILTERS: readonly {
+  key: TextKey;
+  id: string;
+  label: string;
+  placeholder?: string;
+  type?: "datetime-local";
+}[] = [
+  { key: "launchPlan", id: "filter-launch-plan", label: "Launch plan", placeholder: "exact name" },
+  { key: "from", id: "filter-from", label: "Created from", type: "datetime-local" },
+  { key: "to", id: "filter-to", label: "Created until", type: "datetime-local" },
+  { key: "label", id: "filter-label", label: "Label", placeholder: "key=value" },
+  { key: "tag", id: "filter-tag", label: "Tag" },
+];
 
 export function FilterForm({ value, onApply }: Props) {
   const [draft, setDraft] = useState(value);
@@ -71,37 +75,19 @@ export function FilterForm({ value, onApply }: Props) {
         ))}
       </fieldset>
       <div className="filter-grid">
-        <TextFilter
-          id="filter-launch-plan"
-          label="Launch plan"
-          value={draft.launchPlan}
-          placeholder="exact name"
-          onChange={(launchPlan) => set({ launchPlan })}
-        />
-        <TextFilter
-          id="filter-from"
-          label="Created from"
-          type="datetime-local"
-          value={draft.from}
-          onChange={(from) => set({ from })}
-        />
-        <TextFilter
-          id="filter-to"
-          label="Created until"
-          type="datetime-local"
-          value={draft.to}
-          onChange={(to) => set({ to })}
-        />
-        <TextFilter
-          id="filter-label"
-          label="Label"
-          value={draft.label}
-          placeholder="key=value"
-          onChange={(label) => set({ label })}
-        />
-        <TextFilter id="filter-tag" label="Tag" value={draft.tag} onChange={(tag) => set({ tag })} />
-        <div>
-          <label htmlFor="sort">Sort</label>
+        {TEXT_FILTERS.map((f) => (
+          <Row key={f.id} id={f.id} label={f.label}>
+            <input
+              id={f.id}
+              data-testid={f.id}
+              type={f.type ?? "text"}
+              value={draft[f.key]}
+              placeholder={f.placeholder}
+              onChange={(e) => set({ [f.key]: e.target.value })}
+            />
+          </Row>
+        ))}
+        <Row id="sort" label="Sort">
           <select
             id="sort"
             data-testid="sort"
@@ -114,7 +100,7 @@ export function FilterForm({ value, onApply }: Props) {
               </option>
             ))}
           </select>
-        </div>
+        </Row>
       </div>
       <div className="toolbar">
         <button type="submit" data-testid="apply-filters">

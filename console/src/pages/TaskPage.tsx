@@ -5,10 +5,9 @@ import { Sort_Direction } from "../../../gen/flyteidl/admin/common_pb.js";
 import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { admin } from "../api";
 import { ErrorBanner } from "../ui/ErrorBanner";
-import { VariablesView } from "../ui/InterfaceView";
+import { InterfaceAndVersions } from "../ui/InterfaceAndVersions";
 import { formatDuration, Time } from "../ui/Time";
 import { useLoad } from "../ui/useLoad";
-import { VersionList } from "../ui/VersionList";
 
 interface Props {
   project: string;
@@ -49,50 +48,50 @@ export function TaskPage(props: Props) {
       {t.error !== undefined && <ErrorBanner error={t.error} action="read this task" onRetry={t.reload} />}
       {t.loading && task === undefined && <p className="muted">Loading…</p>}
       {task !== undefined && (
-        <>
-          <dl className="facts">
-            <dt>Version</dt>
-            <dd className="mono">{task.id?.version}</dd>
-            <dt>Type</dt>
-            <dd>{template?.type || "—"}</dd>
-            {task.shortDescription !== "" && (
-              <>
-                <dt>Description</dt>
-                <dd>{task.shortDescription}</dd>
-              </>
-            )}
-            {container !== undefined && (
-              <>
-                <dt>Image</dt>
-                <dd className="mono">{container.image || "—"}</dd>
-                <dt>Command</dt>
-                <dd className="mono">{[...container.command, ...container.args].join(" ") || "—"}</dd>
-              </>
-            )}
-            {template?.target.case === "k8sPod" && (
-              <>
-                <dt>Runs as</dt>
-                <dd>a Kubernetes pod</dd>
-              </>
-            )}
-            <dt>Retries</dt>
-            <dd>{meta?.retries?.retries ?? 0}</dd>
-            <dt>Timeout</dt>
-            <dd>{meta?.timeout === undefined ? "none" : formatDuration(meta.timeout)}</dd>
-            <dt>Cache</dt>
-            <dd>{meta?.discoverable ? `on (version ${meta.discoveryVersion || "—"})` : "off"}</dd>
-            <dt>Registered</dt>
-            <dd>
-              <Time value={task.closure?.createdAt} />
-            </dd>
-          </dl>
-          <h2>Inputs</h2>
-          <VariablesView vars={template?.interface?.inputs} />
-          <h2>Outputs</h2>
-          <VariablesView vars={template?.interface?.outputs} />
-        </>
+        <dl className="facts">
+          <dt>Version</dt>
+          <dd className="mono">{task.id?.version}</dd>
+          <dt>Type</dt>
+          <dd>{template?.type || "—"}</dd>
+          {task.shortDescription !== "" && (
+            <>
+              <dt>Description</dt>
+              <dd>{task.shortDescription}</dd>
+            </>
+          )}
+          {container !== undefined && (
+            <>
+              <dt>Image</dt>
+              <dd className="mono">{container.image || "—"}</dd>
+              <dt>Command</dt>
+              <dd className="mono">{[...container.command, ...container.args].join(" ") || "—"}</dd>
+            </>
+          )}
+          {template?.target.case === "k8sPod" && (
+            <>
+              <dt>Runs as</dt>
+              <dd>a Kubernetes pod</dd>
+            </>
+          )}
+          <dt>Retries</dt>
+          <dd>{meta?.retries?.retries ?? 0}</dd>
+          <dt>Timeout</dt>
+          <dd>{meta?.timeout === undefined ? "none" : formatDuration(meta.timeout)}</dd>
+          <dt>Cache</dt>
+          <dd>{meta?.discoverable ? `on (version ${meta.discoveryVersion || "—"})` : "off"}</dd>
+          <dt>Registered</dt>
+          <dd>
+            <Time value={task.closure?.createdAt} />
+          </dd>
+        </dl>
       )}
-      <VersionList kind="tasks" project={project} domain={domain} name={name} selected={task?.id?.version} />
+      <InterfaceAndVersions
+        kind="tasks"
+        project={project}
+        domain={domain}
+        name={name}
+        shown={task === undefined ? undefined : { version: task.id?.version, iface: template?.interface }}
+      />
     </main>
   );
 }

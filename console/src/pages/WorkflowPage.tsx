@@ -6,10 +6,9 @@ import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { admin } from "../api";
 import { Link, paths } from "../router";
 import { ErrorBanner } from "../ui/ErrorBanner";
-import { VariablesView } from "../ui/InterfaceView";
+import { InterfaceAndVersions } from "../ui/InterfaceAndVersions";
 import { Time } from "../ui/Time";
 import { useLoad } from "../ui/useLoad";
-import { VersionList } from "../ui/VersionList";
 
 interface Props {
   project: string;
@@ -78,13 +77,15 @@ export function WorkflowPage(props: Props) {
               <Time value={workflow.closure?.createdAt} />
             </dd>
           </dl>
-          <h2>Inputs</h2>
-          <VariablesView vars={template?.interface?.inputs} />
-          <h2>Outputs</h2>
-          <VariablesView vars={template?.interface?.outputs} />
         </>
       )}
-      <VersionList kind="workflows" project={project} domain={domain} name={name} selected={version} />
+      <InterfaceAndVersions
+        kind="workflows"
+        project={project}
+        domain={domain}
+        name={name}
+        shown={workflow === undefined ? undefined : { version, iface: template?.interface }}
+      />
     </main>
   );
 }

@@ -32,7 +32,7 @@ import type { EngineContext, Placement } from "./engine-context.js";
 
 export type LaunchChild = (
   req: ExecutionCreateRequest,
-  opts: { parentNodeExecutionId: string },
+  opts: { parentNodeExecutionId: string; deferStart?: (start: () => void) => void },
 ) => Promise<WorkflowExecutionIdentifier>;
 
 const BASE32 = "abcdefghijklmnopqrstuvwxyz123456";
@@ -119,7 +119,13 @@ export async function startLaunchPlanNode(
     },
   });
   try {
-    await ctx.launchChild(req, { parentNodeExecutionId: row.id });
+    // The child starts once this transaction ends: its parent may be uncommitted yet (created by this transaction),
+    // and a child that finished before the parent's commit could not find it to wake it (wakeParent).
+    const handed = ctx.handed.get(trx);
+    await ctx.launchChild(req, {
+      parentNodeExecutionId: row.id,
+      ...(handed === undefined ? {} : { deferStart: (start: () => void) => handed.afterEnd(start) }),
+    });
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     if (err.code !== Code.AlreadyExists) {

@@ -1,6 +1,9 @@
 // What the evaluator and the task runner share: the database, data store, compiled-workflow cache, and helpers
 // that record events by the same rules the Create*Event rpcs use. Engine transactions (ctx.transaction) collect
 // node and task events in an EventBatch and write them in a few statements before commit.
+
+import os from "node:os";
+import path from "node:path";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Knex } from "knex";
@@ -18,7 +21,6 @@ import type {
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import {
-  NodeExecutionEventSchema,
   TaskExecutionEventSchema,
   type TaskExecutionMetadata,
   WorkflowExecutionEventSchema,
@@ -35,7 +37,8 @@ import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { decodeClosureInSteps } from "../transformers/closure-decoder.js";
 import { executionId } from "../transformers/execution.js";
 import type { LaunchChild } from "./child-executions.js";
-import type { NodeEventExtra } from "./node-event-extra.js";
+import type { HandedAttempt, HandedAttempts } from "./handed-attempts.js";
+import { type NodeEventExtra, nodeExecutionEvent } from "./node-event-extra.js";
 import { reportPhaseChange } from "./phase-report.js";
 import type { TaskPlugin } from "./plugins/plugin.js";
 import type { SecretSource } from "./task-secrets.js";
@@ -52,6 +55,14 @@ export interface EngineOptions {
   readonly secrets?: SecretSource;
   readonly outbox?: OutboxPolicy;
 }
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  leaseMs: 30_000,
+  concurrency: 32,
+  pollMs: 1_000,
+  workRoot: path.join(os.tmpdir(), "petrel-tasks"),
+  taskEnv: {},
+};
 
 /** Events that were already recorded (a replay after a crash) are fine; anything else is a real failure. */
 const replayed = (err: unknown) =>
@@ -91,6 +102,15 @@ export class EngineContext {
   launchChild: LaunchChild | undefined;
   /** Where the HTTP port serves task logs (set once the listeners are up). */
   logBaseUrl = "";
+  /** The attempts engine transactions hand to this engine, by transaction (handed-attempts.ts). */
+  readonly handed = new WeakMap<Knex, HandedAttempts>();
+  /** Evaluates locked executions inside an engine transaction (the evaluator's; set by the engine). */
+  evaluate: ((trx: Knex, executionIds: readonly string[]) => Promise<void>) | undefined;
+  /** Takes a slot for an attempt to hand over (false when the engine is full), given back by releaseSlot or adopt. */
+  reserveSlot: (() => boolean) | undefined;
+  releaseSlot: (() => void) | undefined;
+  /** Runs a handed attempt in its reserved slot (set by the engine). */
+  adopt: ((attempt: HandedAttempt) => void) | undefined;
 
   constructor(
     readonly db: Knex,
@@ -206,55 +226,7 @@ export class EngineContext {
     phase: NodeExecution_Phase,
     extra: NodeEventExtra = {},
   ) {
-    const taskMeta =
-      extra.cacheStatus !== undefined ||
-      extra.checkpointUri !== undefined ||
-      extra.dynamicWorkflow !== undefined;
-    const event = create(NodeExecutionEventSchema, {
-      id: { nodeId, executionId: executionId(exec) },
-      phase,
-      occurredAt: timestampNow(),
-      specNodeId: extra.specNodeId ?? "",
-      isParent: extra.isParent === true,
-      isDynamic: extra.isDynamic === true,
-      isArray: extra.isArray === true,
-      isInDynamicChain: extra.inDynamicChain === true,
-      deckUri: extra.deckUri ?? "",
-      retryGroup: extra.retryGroup ?? "",
-      ...(extra.childExecution !== undefined
-        ? { targetMetadata: { case: "workflowNodeMetadata", value: { executionId: extra.childExecution } } }
-        : {}),
-      ...(taskMeta
-        ? {
-            targetMetadata: {
-              case: "taskNodeMetadata",
-              value: {
-                ...(extra.cacheStatus !== undefined ? { cacheStatus: extra.cacheStatus } : {}),
-                checkpointUri: extra.checkpointUri ?? "",
-                ...(extra.dynamicWorkflow !== undefined ? { dynamicWorkflow: extra.dynamicWorkflow } : {}),
-              },
-            },
-          }
-        : {}),
-      ...(extra.parentNodeId !== undefined ? { parentNodeMetadata: { nodeId: extra.parentNodeId } } : {}),
-      ...(extra.parentTask !== undefined
-        ? {
-            parentTaskMetadata: {
-              id: {
-                taskId: extra.parentTask.taskId,
-                nodeExecutionId: { nodeId: extra.parentTask.nodeId, executionId: executionId(exec) },
-                retryAttempt: extra.parentTask.attempt,
-              },
-            },
-          }
-        : {}),
-      ...(extra.inputs !== undefined ? { inputValue: { case: "inputData", value: extra.inputs } } : {}),
-      ...(extra.outputs !== undefined ? { outputResult: { case: "outputData", value: extra.outputs } } : {}),
-      ...(extra.outputUri !== undefined
-        ? { outputResult: { case: "outputUri", value: extra.outputUri } }
-        : {}),
-      ...(extra.error !== undefined ? { outputResult: { case: "error", value: extra.error } } : {}),
-    });
+    const event = nodeExecutionEvent(executionId(exec), nodeId, phase, extra);
     return tolerant(() => this.batch(trx).recordNode(exec, event));
   }
 

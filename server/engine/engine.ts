@@ -23,17 +23,14 @@ import {
 } from "../repositories/work-repo.js";
 import type { LaunchChild } from "./child-executions.js";
 import { DockerSweeper } from "./docker-sweeper.js";
-import { EngineContext, type EngineOptions } from "./engine-context.js";
-import { evaluateExecutions } from "./evaluator.js";
-import {
-  type ContainerRuntime,
-  createContainerPlugin,
-  type DockerTarget,
-} from "./plugins/container-plugin.js";
+import { DEFAULT_ENGINE_OPTIONS, EngineContext, type EngineOptions } from "./engine-context.js";
+import { evaluateCreated, evaluateExecutions } from "./evaluation-groups.js";
+import { evaluateIn } from "./evaluator.js";
+import type { HandedAttempt } from "./handed-attempts.js";
+import type { ContainerRuntime } from "./plugins/container-plugin.js";
 import { DockerApi } from "./plugins/docker-api.js";
-import { echoPlugin } from "./plugins/echo-plugin.js";
-import type { TaskPlugin } from "./plugins/plugin.js";
-import { runTaskItem } from "./task-runner.js";
+import { pluginSelector } from "./plugins/plugin-selector.js";
+import { runAttempt, runTaskItem } from "./task-runner.js";
 import { WorkerQueue } from "./worker-queue.js";
 
 const MIN_SLEEP_MS = 2;
@@ -42,24 +39,6 @@ const MIN_SLEEP_MS = 2;
  * claimed together, so under load each transaction covers more executions (and costs fewer statements each).
  */
 const MAX_EVALUATION_GROUPS = 2;
-
-export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
-  leaseMs: 30_000,
-  concurrency: 32,
-  pollMs: 1_000,
-  workRoot: path.join(os.tmpdir(), "petrel-tasks"),
-  taskEnv: {},
-};
-
-/** Chooses the plugin for a task template: `echo` by type, container tasks by target. */
-export function pluginSelector(runtime: ContainerRuntime, docker?: DockerTarget) {
-  const container = createContainerPlugin(runtime, docker);
-  return (template: { type: string; target: { case: string | undefined } }): TaskPlugin | undefined => {
-    if (template.type === "echo") return echoPlugin;
-    if (template.target.case === "container") return container;
-    return undefined;
-  };
-}
 
 export class Engine {
   readonly owner = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -96,6 +75,16 @@ export class Engine {
       ...DEFAULT_ENGINE_OPTIONS,
       ...rest,
     });
+    this.ctx.evaluate = (trx, ids) => evaluateIn(this.ctx, trx, ids);
+    this.ctx.reserveSlot = () => {
+      if (this.free() <= 0) return false;
+      this.busy++;
+      return true;
+    };
+    this.ctx.releaseSlot = () => {
+      this.busy--;
+    };
+    this.ctx.adopt = (attempt) => this.track(this.runHanded(attempt), 1, true);
     // Task containers a lost engine left are removed (docker-sweeper.ts).
     if (docker !== undefined)
       this.sweeper = new DockerSweeper(docker.api, db, this.owner, logger, this.ctx.options.leaseMs);
@@ -181,6 +170,21 @@ export class Engine {
     this.wake();
   }
 
+  /** Creates executions and runs their first evaluations in one transaction (see evaluateCreated). */
+  async evaluateWith<T>(
+    write: (trx: Knex) => Promise<{ readonly value: T; readonly work: readonly WorkItemRow[] }>,
+  ): Promise<{ readonly value: T } | undefined> {
+    if (!this.running) return undefined;
+    try {
+      return { value: await evaluateCreated(this.ctx, this.owner, write) };
+    } catch (err) {
+      this.logger.warn("evaluating new executions with their creation failed; evaluated apart", {
+        error: err,
+      });
+      throw err;
+    }
+  }
+
   private wake(): void {
     this.woken = true;
     this.wakeSleeper?.();
@@ -248,9 +252,10 @@ export class Engine {
     });
   }
 
-  private track(p: Promise<void>, items: number): void {
+  /** `reserved`: the items' slots were taken already (reserveSlot). */
+  private track(p: Promise<void>, items: number, reserved = false): void {
     this.inflight.add(p);
-    this.busy += items;
+    if (!reserved) this.busy += items;
     void p.finally(() => {
       const wasFull = this.busy >= this.ctx.options.concurrency;
       this.inflight.delete(p);
@@ -274,9 +279,18 @@ export class Engine {
     }
   }
 
-  private async runTask(item: WorkItemRow): Promise<void> {
+  private runTask(item: WorkItemRow): Promise<void> {
+    return this.attempt(item, () => runTaskItem(this.ctx, item, this.owner));
+  }
+
+  /** An attempt handed over by the transaction that recorded it (handed-attempts.ts). */
+  private runHanded(h: HandedAttempt): Promise<void> {
+    return this.attempt(h.item, () => runAttempt(this.ctx, h));
+  }
+
+  private async attempt(item: WorkItemRow, run: () => Promise<void>): Promise<void> {
     try {
-      await withLogContext({ executionId: item.execution_id }, () => runTaskItem(this.ctx, item, this.owner));
+      await withLogContext({ executionId: item.execution_id }, run);
     } catch (err) {
       this.logger.error("work item failed; it will be retried when its lease expires", {
         item: item.id,

@@ -13,7 +13,7 @@ import { idKey } from "../compiler/interfaces.js";
 import { withLogContext } from "../logging/log-context.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
-import { enqueueEvaluation, type WorkItemRow } from "../repositories/work-repo.js";
+import { enqueueEvaluation } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { arraySubTask, stepArray } from "./arrays.js";
@@ -21,9 +21,8 @@ import { checkBranch } from "./branches.js";
 import { checkLaunchPlanNode, wakeParent } from "./child-executions.js";
 import { stepDynamic } from "./dynamic-nodes.js";
 import type { EngineContext } from "./engine-context.js";
-import { atNode, isTransient, StalledEvaluationError } from "./evaluation-errors.js";
+import { atNode, StalledEvaluationError } from "./evaluation-errors.js";
 import { ExecutionView } from "./execution-view.js";
-import { failEvaluation } from "./failed-evaluations.js";
 import { checkGate } from "./gates.js";
 import {
   abortNode,
@@ -39,81 +38,20 @@ import { resumeWaitingTask } from "./task-nodes.js";
 import { PLAN_CHUNK } from "./workflow-plan.js";
 
 /**
- * Evaluates claimed `evaluate` items together: one transaction locks and loads all their executions, evaluates each,
- * and writes everything — items completed, watchers told — in one statement before commit. When that transaction
- * fails (one execution's evaluation throws, or a deadlock), each item is evaluated in a transaction of its own.
+ * Evaluates executions this engine transaction has locked; each works for at most `sliceMs` before the rest is
+ * queued as a new evaluation.
  */
-export async function evaluateExecutions(
+export async function evaluateIn(
   ctx: EngineContext,
-  items: readonly WorkItemRow[],
-  owner: string,
+  trx: Knex,
+  ids: readonly string[],
+  sliceMs = SLICE_MS,
 ): Promise<void> {
-  if (items.length > 1) {
-    try {
-      await evaluateTogether(ctx, items, owner);
-      return;
-    } catch (err) {
-      ctx.logger.warn("evaluating executions together failed; evaluating them one by one", {
-        executions: items.length,
-        error: err,
-      });
-    }
+  const batch = ctx.batch(trx);
+  for (const id of ids) {
+    await withLogContext({ executionId: id }, () => evaluateLocked(ctx, trx, id, sliceMs));
+    batch.notifyWatchers(id);
   }
-  for (const item of items) {
-    await withLogContext({ executionId: item.execution_id }, async () => {
-      try {
-        await evaluateTogether(ctx, [item], owner);
-      } catch (err) {
-        await settleFailure(ctx, item, owner, err);
-      }
-    });
-  }
-}
-
-/**
- * An evaluation that threw: tried again when its lease expires if the error may pass (the database, the blob store),
- * else its execution fails (see evaluation-errors.ts), so no execution waits forever on a retry that cannot succeed.
- */
-async function settleFailure(
-  ctx: EngineContext,
-  item: WorkItemRow,
-  owner: string,
-  err: unknown,
-): Promise<void> {
-  if (ctx.stopping || isTransient(err)) {
-    ctx.logger.warn("evaluation failed; it is retried when its lease expires", {
-      execution: item.execution_id,
-      error: err,
-    });
-    return;
-  }
-  try {
-    await failEvaluation(ctx, item, owner, err);
-  } catch (failing) {
-    ctx.logger.error(
-      "failing an execution that cannot be evaluated failed; it is retried when its lease expires",
-      {
-        execution: item.execution_id,
-        error: failing,
-      },
-    );
-  }
-}
-
-async function evaluateTogether(ctx: EngineContext, items: readonly WorkItemRow[], owner: string) {
-  const ids = [...new Set(items.map((i) => i.execution_id))];
-  await ctx.transaction(async (trx) => {
-    const batch = ctx.batch(trx);
-    await batch.lock(ids, true);
-    for (const id of ids) {
-      await withLogContext({ executionId: id }, () => evaluateLocked(ctx, trx, id));
-      batch.notifyWatchers(id);
-    }
-    batch.complete(
-      items.map((i) => i.id),
-      owner,
-    );
-  });
 }
 
 /** What one evaluation works with, loaded once. */
@@ -142,8 +80,12 @@ const YIELD_EVERY_MS = 10;
 
 /** One evaluation's time: it makes progress at least once, then stops when the slice is spent. */
 class Slice {
-  private readonly until = performance.now() + SLICE_MS;
+  private readonly until: number;
   private lastYield = performance.now();
+
+  constructor(ms: number) {
+    this.until = performance.now() + ms;
+  }
 
   get spent(): boolean {
     return performance.now() >= this.until;
@@ -157,8 +99,8 @@ class Slice {
   }
 }
 
-async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string): Promise<void> {
-  const slice = new Slice();
+async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string, sliceMs: number) {
+  const slice = new Slice(sliceMs);
   let exec = await ctx.lockExecution(trx, executionId);
   if (exec === undefined || TERMINAL_WORKFLOW_PHASES.has(workflowPhase(exec.phase))) return;
   if (exec.phase === "UNDEFINED")

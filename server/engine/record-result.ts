@@ -1,7 +1,7 @@
-// Records what a task attempt came to, in one transaction that also proves the recorder still owns the attempt's
-// lease (so a result is never recorded twice, even when a crashed replica's work was taken over): outputs end the
-// node; a dynamic workflow moves it to DYNAMIC_RUNNING; a failure retries it or fails it by Flyte's rules
-// (retry-policy.ts).
+// Records what a task attempt came to, inside a transaction that holds the execution's lock and proves the recorder
+// still owns the attempt's lease (task-runner.ts: so a result is never recorded twice, even when a crashed replica's
+// work was taken over): outputs end the node; a dynamic workflow moves it to DYNAMIC_RUNNING; a failure retries it or
+// fails it by Flyte's rules (retry-policy.ts). The caller evaluates the execution after (or queues an evaluation).
 import { fromBinary } from "@bufbuild/protobuf";
 import type { Knex } from "knex";
 import { TaskExecutionClosureSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
@@ -19,7 +19,7 @@ import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { putCachedOutputs, releaseCacheKey } from "../repositories/task-cache-repo.js";
-import { completeWork, enqueueEvaluation, enqueueTask, type WorkItemRow } from "../repositories/work-repo.js";
+import { enqueueTask, type WorkItemRow } from "../repositories/work-repo.js";
 import { attemptOutputsUri } from "../storage/layout.js";
 import { executionKey } from "../transformers/execution.js";
 import { decodeLiteralMap, encodeLiteralMap } from "../transformers/literals.js";
@@ -46,8 +46,7 @@ export async function systemFailures(trx: Knex, nodeExecutionId: string): Promis
 
 /** What recording an attempt needs besides its result. */
 export interface AttemptRecord {
-  readonly item: WorkItemRow;
-  readonly owner: string;
+  readonly item: Pick<WorkItemRow, "execution_id" | "node_id" | "attempt">;
   readonly ref: Identifier;
   readonly template: TaskTemplate;
   /** The node's template node (its retries override the task's). */
@@ -55,9 +54,29 @@ export interface AttemptRecord {
   readonly logs?: TaskLog[];
 }
 
+/** The cache key of the attempt's task run (its node's inputs are read only for a cacheable task). */
+async function attemptCacheKey(
+  ctx: EngineContext,
+  trx: Knex,
+  node: NodeExecutionRow,
+  a: AttemptRecord,
+): Promise<string | undefined> {
+  if (a.template.metadata?.discoverable !== true) return undefined;
+  const inputs = decodeLiteralMap(
+    node.input_uri === "" ? undefined : await ctx.readData(trx, node.input_uri),
+  );
+  return cacheKey(a.ref, a.template, inputs);
+}
+
+/** An attempt run from a work item leased to `owner`. */
+export interface LeasedAttempt extends AttemptRecord {
+  readonly item: WorkItemRow;
+  readonly owner: string;
+}
+
 /**
- * A failed attempt: retried as the next attempt while the budget allows, else the node fails. Used for task
- * failures and for attempts whose replica was lost.
+ * A failed attempt: retried as the next attempt while the budget allows, else the node fails (true: the execution
+ * needs evaluating). Used for task failures and for attempts whose replica was lost.
  */
 export async function recordFailure(
   ctx: EngineContext,
@@ -66,7 +85,7 @@ export async function recordFailure(
   node: NodeExecutionRow,
   a: AttemptRecord,
   failure: { error: ExecutionError; permanent?: boolean; deckUri?: string },
-): Promise<void> {
+): Promise<boolean> {
   const { item, ref, template } = a;
   const taskType = template.type;
   const logs = a.logs ?? [];
@@ -74,7 +93,7 @@ export async function recordFailure(
     failure.error,
     failure.permanent === true,
     item.attempt,
-    await systemFailures(trx, node.id),
+    item.attempt === 0 ? 0 : await systemFailures(trx, node.id),
     maxAttempts(a.node, template),
   );
   if (verdict.retry) {
@@ -88,25 +107,22 @@ export async function recordFailure(
       failure.error.kind === ExecutionError_ErrorKind.SYSTEM ? 0 : RETRY_BACKOFF_MS * 2 ** item.attempt;
     await enqueueTask(trx, exec.id, item.node_id, item.attempt + 1, backoff, workerQueue(template));
     ctx.batch(trx).notifyWatchers(exec.id);
-    return;
+    return false;
   }
   await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.FAILED, {
     error: failure.error,
     taskType,
     logs,
   });
-  const inputs = decodeLiteralMap(
-    node.input_uri === "" ? undefined : await ctx.readData(trx, node.input_uri),
-  );
-  const key = cacheKey(ref, template, inputs);
+  const key = await attemptCacheKey(ctx, trx, node, a);
   if (key !== undefined) await releaseCacheKey(trx, key, `${exec.id}/${item.node_id}`);
   await ctx.nodeEvent(trx, exec, item.node_id, NodePhase.FAILED, {
     error: verdict.nodeError,
     checkpointUri: attemptPlaces(ctx, exec, item.node_id, item.attempt).checkpoint,
     ...(failure.deckUri === undefined ? {} : { deckUri: failure.deckUri }),
   });
-  await enqueueEvaluation(trx, exec.id);
   ctx.batch(trx).notifyWatchers(exec.id);
+  return true;
 }
 
 async function recordSuccess(
@@ -123,10 +139,7 @@ async function recordSuccess(
     taskType: template.type,
     logs: a.logs ?? [],
   });
-  const inputs = decodeLiteralMap(
-    node.input_uri === "" ? undefined : await ctx.readData(trx, node.input_uri),
-  );
-  const key = cacheKey(ref, template, inputs);
+  const key = await attemptCacheKey(ctx, trx, node, a);
   if (key !== undefined) {
     await putCachedOutputs(trx, key, Buffer.from(encodeLiteralMap(result.outputs)), exec.execution_name);
     await releaseCacheKey(trx, key, `${exec.id}/${item.node_id}`);
@@ -138,7 +151,6 @@ async function recordSuccess(
     ...(result.deckUri === undefined ? {} : { deckUri: result.deckUri }),
     ...(key === undefined ? {} : { cacheStatus: CatalogCacheStatus.CACHE_POPULATED }),
   });
-  await enqueueEvaluation(trx, exec.id);
   ctx.batch(trx).notifyWatchers(exec.id);
 }
 
@@ -151,12 +163,10 @@ async function recordDynamic(
   a: AttemptRecord,
   result: Extract<TaskResult, { dynamic: unknown }>,
   compiled: Awaited<ReturnType<typeof compileDynamic>>,
-): Promise<void> {
+): Promise<boolean> {
   const { item, ref, template } = a;
-  if ("error" in compiled) {
-    await recordFailure(ctx, trx, exec, node, a, { error: compiled.error, permanent: true });
-    return;
-  }
+  if ("error" in compiled)
+    return recordFailure(ctx, trx, exec, node, a, { error: compiled.error, permanent: true });
   await ctx.taskEvent(trx, exec, item.node_id, ref, item.attempt, TaskPhase.SUCCEEDED, {
     taskType: template.type,
     logs: a.logs ?? [],
@@ -175,33 +185,37 @@ async function recordDynamic(
     checkpointUri: attemptPlaces(ctx, exec, item.node_id, item.attempt).checkpoint,
     ...(result.deckUri === undefined ? {} : { deckUri: result.deckUri }),
   });
-  await enqueueEvaluation(trx, exec.id);
   ctx.batch(trx).notifyWatchers(exec.id);
+  return true;
 }
 
-export async function recordResult(
+/** A dynamic workflow is compiled before the transaction that records it (it may take a while and needs no lock). */
+export type CompiledDynamic = Awaited<ReturnType<typeof compileDynamic>>;
+
+export function compileResult(
   ctx: EngineContext,
+  exec: ExecutionRow,
   a: AttemptRecord,
   result: TaskResult,
-  store?: (trx: Knex, exec: ExecutionRow) => Promise<TaskLog[]>,
-): Promise<void> {
-  const { item, owner } = a;
-  // A dynamic workflow is compiled before the transaction (it may take a while and needs no lock).
-  let compiled: Awaited<ReturnType<typeof compileDynamic>> | undefined;
-  if (result.ok && "dynamic" in result) {
-    const exec = await ctx.db("executions").where({ id: item.execution_id }).first();
-    if (exec === undefined) return;
-    compiled = await compileDynamic(ctx, exec as ExecutionRow, item.node_id, a.template, result.dynamic);
+): Promise<CompiledDynamic | undefined> {
+  if (!result.ok || !("dynamic" in result)) return Promise.resolve(undefined);
+  return compileDynamic(ctx, exec, a.item.node_id, a.template, result.dynamic);
+}
+
+/** Records the attempt's result on its (running) node; true when the execution needs evaluating. */
+export async function recordOutcome(
+  ctx: EngineContext,
+  trx: Knex,
+  exec: ExecutionRow,
+  node: NodeExecutionRow,
+  a: AttemptRecord,
+  result: TaskResult,
+  compiled: CompiledDynamic | undefined,
+): Promise<boolean> {
+  if (!result.ok) return recordFailure(ctx, trx, exec, node, a, result);
+  if ("outputs" in result) {
+    await recordSuccess(ctx, trx, exec, node, a, result);
+    return true;
   }
-  await ctx.transaction(async (trx) => {
-    const exec = await ctx.lockExecution(trx, item.execution_id);
-    if (!(await completeWork(trx, item.id, owner)) || exec === undefined) return; // lease lost: the new owner records it
-    const node = await ctx.batch(trx).storedNode(exec.id, item.node_id);
-    if (node === undefined || node.phase !== "RUNNING") return; // aborted meanwhile
-    const logs = store === undefined ? [] : await store(trx, exec);
-    const rec = { ...a, logs };
-    if (!result.ok) await recordFailure(ctx, trx, exec, node, rec, result);
-    else if ("outputs" in result) await recordSuccess(ctx, trx, exec, node, rec, result);
-    else if (compiled !== undefined) await recordDynamic(ctx, trx, exec, node, rec, result, compiled);
-  });
+  return compiled !== undefined && recordDynamic(ctx, trx, exec, node, a, result, compiled);
 }

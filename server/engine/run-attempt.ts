@@ -30,7 +30,7 @@ function timeoutMs(template: TaskTemplate): number | undefined {
 
 export async function runPlugin(
   ctx: EngineContext,
-  item: WorkItemRow,
+  item: Pick<WorkItemRow, "id" | "execution_id" | "node_id" | "attempt">,
   owner: string,
   template: TaskTemplate,
   base: Omit<TaskContext, "signal" | "workDir">,
@@ -42,13 +42,12 @@ export async function runPlugin(
       error: systemError("NoPlugin", `no task plugin handles task type [${template.type}]`),
     };
   }
-  // Under this engine's own directory (another server on this machine has the same ids); the node id as a safe name.
+  // Under this engine's own directory (another server on this machine has the same ids), one directory per attempt
+  // (the node id as a safe name).
   const workDir = path.join(
     ctx.options.workRoot,
     owner,
-    item.execution_id,
-    pathSegment(item.node_id),
-    String(item.attempt),
+    `${item.execution_id}-${item.attempt}-${pathSegment(item.node_id)}`,
   );
   try {
     fs.mkdirSync(workDir, { recursive: true });

@@ -63,7 +63,8 @@ export async function startTaskNode(
     }
     if (claim !== "reserved") return cacheHit(ctx, trx, exec, node.id, claim);
   }
-  return runTaskNode(ctx, trx, exec, node, taskId, template, inputs, key);
+  const nested = under.parentNodeId !== undefined || under.parentTask !== undefined;
+  return runTaskNode(ctx, trx, exec, node, taskId, template, inputs, key, nested);
 }
 
 const RESERVATION_POLL_MS = 250;
@@ -73,7 +74,10 @@ export function workerQueue(template: TaskTemplate | undefined): string | null {
   return template?.type === "worker" ? (template.id?.name ?? null) : null;
 }
 
-/** RUNNING, attempt 0 queued; synchronous plugins finish inside this transaction (no queue round trip). */
+/**
+ * RUNNING, attempt 0 queued; synchronous plugins finish inside this transaction (no queue round trip), and a
+ * top-level node's local process is handed to this engine when it commits (handed-attempts.ts).
+ */
 async function runTaskNode(
   ctx: EngineContext,
   trx: Knex,
@@ -83,6 +87,7 @@ async function runTaskNode(
   template: TaskTemplate | undefined,
   inputs: LiteralMap,
   key: string | undefined,
+  nested: boolean,
 ): Promise<boolean> {
   const taskType = template?.type ?? "";
   await ctx.nodeEvent(trx, exec, node.id, NodePhase.RUNNING);
@@ -117,7 +122,9 @@ async function runTaskNode(
       return true;
     }
   }
-  await enqueueTask(trx, exec.id, node.id, 0, 0, workerQueue(template));
+  const handed = nested ? undefined : ctx.handed.get(trx);
+  const started = template !== undefined && (await handed?.start(trx, exec, node, taskId, template, inputs));
+  if (started !== true) await enqueueTask(trx, exec.id, node.id, 0, 0, workerQueue(template));
   const timeout = durationMs(node.metadata?.timeout);
   if (timeout > 0) await enqueueEvaluation(trx, exec.id, timeout);
   return false;
@@ -176,5 +183,6 @@ export async function resumeWaitingTask(
     return false;
   }
   if (claim !== "reserved") return cacheHit(ctx, trx, exec, row.node_id, claim);
-  return runTaskNode(ctx, trx, exec, { ...spec, id: row.node_id }, taskId, template, inputs, key);
+  const node = { ...spec, id: row.node_id };
+  return runTaskNode(ctx, trx, exec, node, taskId, template, inputs, key, row.parent_id !== null);
 }

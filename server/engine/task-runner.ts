@@ -1,34 +1,30 @@
-// Runs one task attempt claimed from the queue: the plugin runs under a heartbeated lease (run-attempt.ts) with the
-// environment and places Flyte gives a task (attempt-spec.ts), and the result is recorded by record-result.ts.
-import { fromBinary } from "@bufbuild/protobuf";
-import { ExecutionMetadata_ExecutionMode } from "../../gen/flyteidl/admin/execution_pb.js";
-import { NodeExecutionClosureSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
-import { TaskExecution_Phase as TaskPhase } from "../../gen/flyteidl/core/execution_pb.js";
-import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
-import { type ExecutionRow, getExecution } from "../repositories/execution-repo.js";
+// Runs task attempts from work items leased to this engine — claimed from the queue, or handed over by the
+// transaction that started their nodes (handed-attempts.ts) — under a heartbeated lease (run-attempt.ts), and records
+// each result in a transaction that proves the lease is still held and, when the node finished, evaluates the
+// execution at once (no queue round trip between a task and its successors).
+import type { Knex } from "knex";
+import { type TaskLog, TaskExecution_Phase as TaskPhase } from "../../gen/flyteidl/core/execution_pb.js";
+import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import { getTaskExecution } from "../repositories/task-execution-repo.js";
-import { completeWork, releaseWork, type WorkItemRow } from "../repositories/work-repo.js";
-import {
-  decodeExecSpec,
-  executionKey,
-  TERMINAL_WORKFLOW_PHASES,
-  workflowPhase,
-} from "../transformers/execution.js";
-import { decodeLiteralMap } from "../transformers/literals.js";
-import { attemptEnv, attemptPlaces, taskOf } from "./attempt-spec.js";
+import { completeWork, enqueueEvaluation, releaseWork, type WorkItemRow } from "../repositories/work-repo.js";
+import { TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
+import { prepareAttempt, runPrepared } from "./attempt-prep.js";
+import { taskOf } from "./attempt-spec.js";
 import type { EngineContext } from "./engine-context.js";
-import { userError } from "./plugins/task-results.js";
-import { type AttemptRecord, recordFailure, recordResult } from "./record-result.js";
-import { runPlugin, systemError } from "./run-attempt.js";
-import { AttemptLogWriter, attemptLogLinks } from "./task-log-store.js";
-import { SecretError, type SecretSource, type TaskSecrets, taskSecrets } from "./task-secrets.js";
+import { engineTransaction, type HandedAttempt } from "./handed-attempts.js";
+import type { TaskResult } from "./plugins/plugin.js";
+import { compileResult, type LeasedAttempt, recordFailure, recordOutcome } from "./record-result.js";
+import { systemError } from "./run-attempt.js";
+
+/** How long a handed attempt runs before its logs are first written to the store. */
+const FIRST_LOG_MS = 100;
 
 /**
  * The attempt was RUNNING on a replica that stopped heartbeating (crashed or lost): a system failure. It is recorded
  * as such and the task runs again as the next attempt, within the budget of system retries.
  */
-export async function retryLostAttempt(ctx: EngineContext, a: AttemptRecord): Promise<void> {
+export async function retryLostAttempt(ctx: EngineContext, a: LeasedAttempt): Promise<void> {
   const { item, owner } = a;
   await ctx.transaction(async (trx) => {
     const exec = await ctx.lockExecution(trx, item.execution_id);
@@ -39,32 +35,8 @@ export async function retryLostAttempt(ctx: EngineContext, a: AttemptRecord): Pr
       "LostWorker",
       `attempt ${item.attempt} stopped reporting (its replica was lost); retrying`,
     );
-    await recordFailure(ctx, trx, exec, node, a, { error });
+    if (await recordFailure(ctx, trx, exec, node, a, { error })) await enqueueEvaluation(trx, exec.id);
   });
-}
-
-/** The secrets the task asks for, or why it cannot have them. */
-function secretsOf(template: TaskTemplate, source: SecretSource | undefined): TaskSecrets | SecretError {
-  try {
-    return taskSecrets(template, source ?? {});
-  } catch (err) {
-    if (err instanceof SecretError) return err;
-    throw err;
-  }
-}
-
-/** The checkpoint an attempt resumes from: the previous attempt's, or for a first attempt the recovered node's. */
-async function previousCheckpoint(ctx: EngineContext, exec: ExecutionRow, nodeId: string, attempt: number) {
-  if (attempt > 0) return attemptPlaces(ctx, exec, nodeId, attempt - 1).checkpoint;
-  const spec = decodeExecSpec(exec);
-  const ref = spec.metadata?.referenceExecution;
-  if (spec.metadata?.mode !== ExecutionMetadata_ExecutionMode.RECOVERED || ref === undefined)
-    return undefined;
-  const original = await getExecution(ctx.db, ref);
-  const node = original === undefined ? undefined : await getNodeExecution(ctx.db, original.id, nodeId);
-  if (node === undefined) return undefined;
-  const tm = fromBinary(NodeExecutionClosureSchema, node.closure).targetMetadata;
-  return tm.case === "taskNodeMetadata" && tm.value.checkpointUri !== "" ? tm.value.checkpointUri : undefined;
 }
 
 export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: string): Promise<void> {
@@ -80,18 +52,11 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     return;
   }
   const spec = await taskOf(ctx, ctx.db, exec.workflow_id, exec.id, item.node_id);
-  const { ref, node: nodeSpec } = spec;
+  const { ref } = spec;
   // An array element runs the element's template (a map task's list outputs narrowed to the element's types).
   const template = spec.element?.template ?? spec.template;
   if (ref === undefined || template === undefined)
     throw new Error(`task of node ${item.node_id} not found in the compiled workflow`);
-  const attempt: AttemptRecord = {
-    item,
-    owner,
-    ref,
-    template,
-    ...(nodeSpec === undefined ? {} : { node: nodeSpec }),
-  };
   const key = {
     node_execution_id: node.id,
     project: ref.project,
@@ -101,75 +66,50 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     retry_attempt: item.attempt,
   };
   if ((await getTaskExecution(ctx.db, key))?.phase === "RUNNING") {
-    await retryLostAttempt(ctx, attempt);
+    const lost = { item, owner, ref, template, ...(spec.node === undefined ? {} : { node: spec.node }) };
+    await retryLostAttempt(ctx, lost);
     return;
   }
-  // A container task's stdout/stderr go to the store as they come; its links are on the RUNNING event already.
-  const container = ctx.plugins(template)?.name.startsWith("container-") === true;
-  const logLinks = attemptLogLinks(ctx.logBaseUrl, executionKey(exec), item.node_id, item.attempt);
-  const logs = AttemptLogWriter.forAttempt(
-    ctx.data.blobs,
-    ctx.data.root,
-    executionKey(exec),
-    item.node_id,
+  const prepared = await prepareAttempt(
+    ctx,
+    ctx.db,
+    exec,
+    node,
+    { ...spec, ref, template },
     item.attempt,
-    (err) => ctx.logger.warn("writing a task's log to the store failed", { error: err }),
+    (uri) => ctx.data.get(ctx.db, uri),
   );
-  if (container) await logs.open();
+  // A container task's stdout/stderr go to the store as they come; its links are on the RUNNING event already.
+  if (prepared.container) await prepared.logs.open();
   await ctx.transaction(async (trx) => {
     const locked = await ctx.lockExecution(trx, exec.id);
     if (locked !== undefined) {
       await ctx.taskEvent(trx, locked, item.node_id, ref, item.attempt, TaskPhase.RUNNING, {
         taskType: template.type,
-        ...(container ? { logs: logLinks } : {}),
+        ...(prepared.container ? { logs: prepared.logLinks } : {}),
       });
       ctx.batch(trx).notifyWatchers(locked.id);
     }
   });
-  const read = async (uri: string) =>
-    decodeLiteralMap(uri === "" ? undefined : await ctx.data.get(ctx.db, uri));
-  const inputs = await read(node.input_uri);
-  const element = spec.element;
-  const inputsFile =
-    element !== undefined && element.inputUri !== node.input_uri ? await read(element.inputUri) : undefined;
-  const secrets = secretsOf(template, ctx.options.secrets);
-  if (secrets instanceof SecretError) {
-    await logs.close();
-    const error = userError("SecretNotFound", secrets.message);
-    await recordResult(ctx, attempt, { ok: false, error, permanent: true }, async () =>
-      container ? logLinks : [],
-    );
-    return;
-  }
-  const places = attemptPlaces(ctx, exec, item.node_id, item.attempt);
-  const prev = await previousCheckpoint(ctx, exec, item.node_id, item.attempt);
-  const result = await runPlugin(ctx, item, owner, template, {
-    template,
-    inputs,
-    ...(inputsFile === undefined ? {} : { inputsFile }),
-    executionName: exec.execution_name,
-    project: exec.execution_project,
-    domain: exec.execution_domain,
-    nodeId: item.node_id,
-    attempt: item.attempt,
-    envs: { ...attemptEnv(exec, spec, ref, item.attempt, ctx.options.taskEnv), ...secrets.env },
-    secretFiles: secrets.files,
-    io: {
-      store: ctx.data.blobs,
-      inputUri: node.input_uri,
-      outputPrefix: places.outputPrefix,
-      rawPrefix: places.rawPrefix,
-      uniqueKey: places.uniqueKey,
-      ...(prev === undefined ? {} : { prevCheckpointPrefix: prev }),
-    },
-    ...(container ? { logs } : {}),
-  }).catch(async (err: unknown) => {
-    await logs.close();
+  await runAttempt(ctx, { prepared, item, owner, open: false });
+}
+
+/** Runs a prepared attempt recorded RUNNING under a leased work item, keeps its logs and records its result. */
+export async function runAttempt(ctx: EngineContext, h: HandedAttempt): Promise<void> {
+  const { prepared, item, owner } = h;
+  // A container task's logs are followed in the store while it runs (its links are on its RUNNING event); one
+  // that ends within FIRST_LOG_MS writes them only with its result.
+  if (h.open && prepared.container) void prepared.logs.open(FIRST_LOG_MS);
+  let result: TaskResult;
+  try {
+    result = await runPrepared(ctx, prepared, item, owner);
+  } catch (err) {
+    await prepared.logs.close();
     throw err;
-  });
-  const logged = container || result.logs !== undefined;
-  if (logged) await logs.close(result.logs);
+  }
+  const logged = prepared.container || result.logs !== undefined;
   if (ctx.stopping && !result.ok) {
+    if (logged) await prepared.logs.close(result.logs);
     // Interrupted because this engine stops, not failed: the attempt goes back to the queue. The next engine sees
     // it RUNNING and runs it again as a lost attempt (a system retry).
     await releaseWork(ctx.db, item.id, owner).catch((err: unknown) =>
@@ -177,5 +117,63 @@ export async function runTaskItem(ctx: EngineContext, item: WorkItemRow, owner: 
     );
     return;
   }
-  await recordResult(ctx, attempt, result, async () => (logged ? logLinks : []));
+  const links = logged ? prepared.logLinks : [];
+  // The final logs are written with the result (database copies, store copies after the commit, as the engine's
+  // other blobs); should the result not be recorded here (the lease was lost), they go to the store directly.
+  const logs = logged ? await prepared.logs.finish(result.logs) : [];
+  let kept = false;
+  try {
+    kept = await recordResult(ctx, { ...prepared.record, item, owner }, result, async (trx) => {
+      ctx.batch(trx).addBlobs(logs);
+      return links;
+    });
+  } finally {
+    if (!kept && logs.length > 0)
+      await ctx.data
+        .materialize(logs)
+        .catch((err: unknown) => ctx.logger.warn("writing a task's log to the store failed", { error: err }));
+  }
+}
+
+/**
+ * Records a leased attempt's result, if the lease is still held and the node still runs (false when it was not); the
+ * execution is then evaluated in the same transaction (queued instead, should that evaluation fail: the result is
+ * never lost to it).
+ */
+export async function recordResult(
+  ctx: EngineContext,
+  a: LeasedAttempt,
+  result: TaskResult,
+  store?: (trx: Knex, exec: ExecutionRow) => Promise<TaskLog[]>,
+): Promise<boolean> {
+  const { item, owner } = a;
+  let compiled: Awaited<ReturnType<typeof compileResult>>;
+  if (result.ok && "dynamic" in result) {
+    const exec = await ctx.db("executions").where({ id: item.execution_id }).first();
+    if (exec === undefined) return false;
+    compiled = await compileResult(ctx, exec as ExecutionRow, a, result);
+  }
+  const record = (evaluate: boolean) =>
+    engineTransaction(ctx, owner, async (trx) => {
+      const exec = (await ctx.batch(trx).lock([item.execution_id], evaluate))[0];
+      // The lease lost: the new owner records the attempt.
+      if (!(await completeWork(trx, item.id, owner)) || exec === undefined) return false;
+      const node = await ctx.batch(trx).storedNode(exec.id, item.node_id);
+      if (node === undefined || node.phase !== "RUNNING") return false; // aborted meanwhile
+      const logs = store === undefined ? [] : await store(trx, exec);
+      if (!(await recordOutcome(ctx, trx, exec, node, { ...a, logs }, result, compiled))) return true;
+      if (evaluate && ctx.evaluate !== undefined) await ctx.evaluate(trx, [exec.id]);
+      else await enqueueEvaluation(trx, exec.id);
+      return true;
+    });
+  try {
+    return await record(true);
+  } catch (err) {
+    const execution = item.execution_id;
+    ctx.logger.warn("evaluating after a task's result failed; the evaluation is queued", {
+      execution,
+      error: err,
+    });
+    return record(false);
+  }
 }

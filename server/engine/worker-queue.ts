@@ -22,8 +22,7 @@ import { executionId, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transfo
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { taskOf } from "./attempt-spec.js";
 import type { EngineContext } from "./engine-context.js";
-import { recordResult } from "./record-result.js";
-import { retryLostAttempt } from "./task-runner.js";
+import { recordResult, retryLostAttempt } from "./task-runner.js";
 
 const MAX_WAIT_MS = 30_000;
 const POLL_STEP_MS = 50;

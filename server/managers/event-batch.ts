@@ -10,12 +10,12 @@ import type { NodeExecutionEvent, TaskExecutionEvent } from "../../gen/flyteidl/
 import { notFound } from "../errors.js";
 import { OutboxCollector, type OutboxPolicy } from "../notifications/outbox-collector.js";
 import type { BlobWrite, DataStore } from "../repositories/data-store.js";
+import { lockExecutions, lockExecutionsWithNodes, nodeRowsOf } from "../repositories/engine-locks.js";
 import {
   attemptKey,
   EXECUTION_EVENT_COLUMNS,
-  lockExecutions,
-  lockExecutionsWithNodes,
-  nodeRowsOf,
+  type LeasedTask,
+  leasedKey,
   writeEngineBatch,
 } from "../repositories/engine-writes.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
@@ -80,6 +80,9 @@ export class EventBatch {
   private readonly executions = new Map<string, ExecutionRow>();
   private readonly changedExecutions = new Set<string>();
   private completed: { ids: string[]; owner: string } | undefined;
+  private leased: { owner: string; leaseMs: number; attempts: LeasedTask[] } | undefined;
+  /** The ids of the leased work items written, by leasedKey. */
+  private readonly leasedIds = new Map<string, string>();
   /** Events and blobs recorded since the last flush (how much the next flush writes, roughly). */
   private recorded = 0;
   /** Blobs whose database copies this transaction wrote: their store copies are due once it commits. */
@@ -122,6 +125,13 @@ export class EventBatch {
       const row = this.executions.get(id);
       return row === undefined ? [] : [{ ...row }];
     });
+  }
+
+  /** Locks executions this transaction created: they have no node rows yet, so none are read. */
+  async lockCreated(ids: readonly string[]): Promise<ExecutionRow[]> {
+    const rows = await this.lock(ids);
+    for (const id of ids) this.listed.add(id);
+    return rows;
   }
 
   private addNodes(executionIds: readonly string[], rows: readonly nodes.NodeExecutionRow[]): void {
@@ -175,6 +185,11 @@ export class EventBatch {
     const slot = { row, pending: false, dirty: false };
     this.putNode(executionId, key, slot);
     return slot;
+  }
+
+  /** A node row as this transaction sees it, written or not (the batch's own row: read it, never write it). */
+  async liveNode(executionId: string, nodeId: string): Promise<Readonly<nodes.NodeExecutionRow> | undefined> {
+    return (await this.nodeSlot(executionId, nodeId))?.row;
   }
 
   /** A stored node row (written first when it is still pending), for code that needs its id. */
@@ -292,6 +307,16 @@ export class EventBatch {
     this.completed = { ids: [...(this.completed?.ids ?? []), ...ids], owner };
   }
 
+  /** Writes work items for these task attempts, leased to `owner`, when the batch is written (see leasedItem). */
+  leaseTasks(owner: string, leaseMs: number, attempts: readonly LeasedTask[]): void {
+    this.leased = { owner, leaseMs, attempts: [...(this.leased?.attempts ?? []), ...attempts] };
+  }
+
+  /** The id of a leased work item written by flush(). */
+  leasedItem(attempt: LeasedTask): string | undefined {
+    return this.leasedIds.get(leasedKey(attempt));
+  }
+
   /** Tells the executions' watchers (on every replica) about this transaction's changes, at commit. */
   notifyWatchers(executionId: string): void {
     this.notified.add(executionId);
@@ -342,6 +367,7 @@ export class EventBatch {
     const blobs = [...this.pendingBlobs].map(([uri, data]) => ({ uri, data }));
     const executions = [...this.changedExecutions].flatMap((id) => this.executions.get(id) ?? []);
     const completed = this.completed;
+    const leased = this.leased;
     const notified = [...this.notified];
     const messages = this.outbox.take();
     if (
@@ -352,12 +378,14 @@ export class EventBatch {
         notified.length +
         messages.length ===
         0 &&
-      completed === undefined
+      completed === undefined &&
+      leased === undefined
     )
       return;
     this.pendingBlobs.clear();
     this.changedExecutions.clear();
     this.completed = undefined;
+    this.leased = undefined;
     this.notified.clear();
     // Small blobs: their database copies are written with the rows (and entered in the blob outbox); their store
     // copies are written after commit (see committedCopies). Larger ones go to the store before the commit.
@@ -380,10 +408,12 @@ export class EventBatch {
         })),
       taskUpdates: taskSlots.filter((s) => !s.pending).map((s) => s.row),
       ...(completed !== undefined ? { completed } : {}),
+      ...(leased !== undefined ? { leased } : {}),
       notify: { channel: WATCH_CHANNEL, payloads: notified.map((id) => `${id}#${this.token}`) },
       messages,
     });
     const [ids] = await Promise.all([written, stored]);
+    for (const [k, id] of ids.leased) this.leasedIds.set(k, id);
     for (const s of nodeSlots) {
       if (s.pending) {
         const id = ids.nodes.get(nodeKeyOf(s.row.execution_id, s.row.node_id));

@@ -1,5 +1,5 @@
 // Launching executions: validation, input resolution against the launch plan, spec merge, and the hand-off to the
-// engine (an evaluation work item written in the execution row's INSERT statement).
+// engine (an evaluation work item written in the execution row's INSERT statement; see execution-inserts.ts).
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
@@ -13,21 +13,15 @@ import { ConcurrencyLimitBehavior, type LaunchPlanSpec } from "../../gen/flyteid
 import { MatchableResource } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
-import { Coalescer, type Outcome } from "../coalescer.js";
 import { idKey } from "../compiler/interfaces.js";
-import { alreadyExists, internal, invalidArgument, missingField, unavailable } from "../errors.js";
+import { alreadyExists, invalidArgument, missingField, unavailable } from "../errors.js";
 import { LruCache } from "../lru-cache.js";
 import type { DataStore } from "../repositories/data-store.js";
-import {
-  type CreateOutcome,
-  executionExists,
-  insertExecutions,
-  type NewExecution,
-} from "../repositories/execution-create-repo.js";
+import { executionExists, type NewExecution } from "../repositories/execution-create-repo.js";
 import * as execs from "../repositories/execution-repo.js";
 import { getLaunchPlan, type LaunchPlanRow } from "../repositories/launch-plan-repo.js";
 import type { EntityKey } from "../repositories/versioned-entity.js";
-import { handedEvaluation, type LocalEngine, type WorkItemRow } from "../repositories/work-repo.js";
+import type { LocalEngine } from "../repositories/work-repo.js";
 import { getWorkflowKey } from "../repositories/workflow-repo.js";
 import { executionInputsUri, executionUserInputsUri } from "../storage/layout.js";
 import { encodeExecClosure, encodeExecSpec, executionId } from "../transformers/execution.js";
@@ -38,6 +32,7 @@ import { validateIdentifierFields, validateIdText } from "../validation/identifi
 import { validateLabels } from "../validation/labels-validator.js";
 import { validateNotifications } from "../validation/launch-plan-validator.js";
 import type { AttributesManager } from "./attributes-manager.js";
+import { ExecutionInserts } from "./execution-inserts.js";
 import { mergeExecutionSpec } from "./execution-spec.js";
 import { launchPlanNotFound } from "./launch-plan-manager.js";
 import type { ProjectManager } from "./project-manager.js";
@@ -62,6 +57,11 @@ export function validateExecutionName(name: string): void {
 export interface CreateOptions {
   readonly sourceExecutionId?: string;
   readonly parentNodeExecutionId?: string;
+  /**
+   * Hands the new execution's first evaluation to the engine. A child launched by its parent's uncommitted evaluation
+   * defers it to that transaction's end: a child that finished first could not see its parent to wake it.
+   */
+  readonly deferStart?: (start: () => void) => void;
   /** Who launched it (the authenticated caller), recorded as spec.metadata.principal. */
   readonly principal?: string;
 }
@@ -69,15 +69,8 @@ export interface CreateOptions {
 /** Launch plans and workflows are immutable once registered (launching never reads a launch plan's state). */
 const LOOKUP_CACHE_SIZE = 1024;
 
-/** Most executions written by one statement. */
-const MAX_INSERT_BATCH = 64;
-
 export class ExecutionLauncher {
-  private localEngine: LocalEngine | undefined;
-  private readonly inserts = new Coalescer<NewExecution, CreateOutcome>((items) => this.insertBatch(items), {
-    maxBatch: MAX_INSERT_BATCH,
-    key: ({ row }) => JSON.stringify([row.execution_project, row.execution_domain, row.execution_name]),
-  });
+  private readonly inserts: ExecutionInserts;
   private readonly launchPlans = new LruCache<string, LaunchPlanRow>(LOOKUP_CACHE_SIZE);
   private readonly workflowKeys = new LruCache<string, EntityKey>(LOOKUP_CACHE_SIZE);
 
@@ -87,11 +80,13 @@ export class ExecutionLauncher {
     private readonly attributes: AttributesManager,
     private readonly singleTask: SingleTaskLauncher,
     private readonly data: DataStore,
-  ) {}
+  ) {
+    this.inserts = new ExecutionInserts(db);
+  }
 
   /** From now on, new executions are evaluated first by `engine` (no NOTIFY and claim needed). */
   setLocalEngine(engine: LocalEngine): void {
-    this.localEngine = engine;
+    this.inserts.localEngine = engine;
   }
 
   async createExecution(
@@ -110,7 +105,7 @@ export class ExecutionLauncher {
         await this.projects.assertWritable(req.project, req.domain);
         throw err;
       });
-      const outcome = await this.inserts.submit(item);
+      const outcome = await this.inserts.insert(item, opts.deferStart);
       switch (outcome.kind) {
         case "created":
           // The INSERT wrote the inputs' database copies and outbox entries; the store copies follow (only for the
@@ -126,42 +121,6 @@ export class ExecutionLauncher {
           continue;
       }
     }
-  }
-
-  /** One statement for the executions created concurrently; rows of a failed statement are retried one by one. */
-  private async insertBatch(items: readonly NewExecution[]): Promise<Outcome<CreateOutcome>[]> {
-    const outcomes = await this.insertAll(items);
-    const engine = this.localEngine;
-    if (engine !== undefined) {
-      const work = outcomes.flatMap((o): WorkItemRow[] =>
-        o.ok && o.value.kind === "created"
-          ? [handedEvaluation(engine, o.value.workItemId, o.value.row.id)]
-          : [],
-      );
-      if (work.length > 0) engine.accept(work);
-    }
-    return outcomes;
-  }
-
-  private async insertAll(items: readonly NewExecution[]): Promise<Outcome<CreateOutcome>[]> {
-    const lease = this.localEngine;
-    try {
-      return (await insertExecutions(this.db, items, lease)).map((value) => ({ ok: true, value }));
-    } catch (err) {
-      if (items.length === 1) throw err;
-    }
-    const outcomes: Outcome<CreateOutcome>[] = [];
-    for (const item of items) {
-      try {
-        const [value] = await insertExecutions(this.db, [item], lease);
-        outcomes.push(
-          value === undefined ? { ok: false, error: internal("no outcome") } : { ok: true, value },
-        );
-      } catch (error) {
-        outcomes.push({ ok: false, error });
-      }
-    }
-    return outcomes;
   }
 
   /** Everything after the project check, up to the rows to write. */
@@ -190,9 +149,8 @@ export class ExecutionLauncher {
     for (const tag of req.spec.tags) validateIdText("tags", tag);
     const isTask = ref.resourceType === ResourceType.TASK;
     // The task wrapper is written before the execution: only into a writable project.
-    if (isTask) await this.projects.assertWritable(req.project, req.domain);
     const lpRow = isTask
-      ? await this.singleTask.ensureWrapper(ref)
+      ? await this.singleTask.ensureWrapper(ref, () => this.projects.assertWritable(req.project, req.domain))
       : await this.launchPlans.getOrLoad(idKey(ref), () => getLaunchPlan(this.db, ref));
     if (lpRow === undefined) throw launchPlanNotFound(ref);
     const lpSpec = decodeLpSpec(lpRow);

@@ -8,7 +8,9 @@ import { WorkflowCreateRequestSchema } from "../../gen/flyteidl/admin/workflow_p
 import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { BindingSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import { NodeSchema, WorkflowTemplateSchema } from "../../gen/flyteidl/core/workflow_pb.js";
+import { idKey } from "../compiler/interfaces.js";
 import { AppError, Code } from "../errors.js";
+import { LruCache } from "../lru-cache.js";
 import { getLaunchPlan, type LaunchPlanRow } from "../repositories/launch-plan-repo.js";
 import { upsertNamedEntityMetadata } from "../repositories/named-entity-repo.js";
 import { getTask } from "../repositories/task-repo.js";
@@ -26,7 +28,14 @@ export function wrapperNodeId(taskName: string): string {
   return kept.slice(-63) || "task";
 }
 
+/** Tasks and their wrappers are immutable once registered: known ones are not read again. */
+const KNOWN_WRAPPERS = 1024;
+
 export class SingleTaskLauncher {
+  private readonly known = new LruCache<string, { readonly taskRowId: string; readonly lp: LaunchPlanRow }>(
+    KNOWN_WRAPPERS,
+  );
+
   constructor(
     private readonly db: Knex,
     private readonly workflows: WorkflowManager,
@@ -34,10 +43,23 @@ export class SingleTaskLauncher {
   ) {}
 
   async taskRowId(ref: Identifier): Promise<string | null> {
-    return (await getTask(this.db, ref))?.id ?? null;
+    return this.known.get(idKey(ref))?.taskRowId ?? (await getTask(this.db, ref))?.id ?? null;
   }
 
-  async ensureWrapper(ref: Identifier): Promise<LaunchPlanRow> {
+  /** The task's wrapper launch plan, written first if need be (after `check`, unless the wrapper is known). */
+  async ensureWrapper(
+    ref: Identifier,
+    check: () => Promise<void> = async () => undefined,
+  ): Promise<LaunchPlanRow> {
+    const known = this.known.get(idKey(ref));
+    if (known !== undefined) return known.lp;
+    await check();
+    const lp = await this.loadWrapper(ref);
+    this.known.set(idKey(ref), { taskRowId: lp.taskRowId, lp: lp.row });
+    return lp.row;
+  }
+
+  private async loadWrapper(ref: Identifier): Promise<{ taskRowId: string; row: LaunchPlanRow }> {
     const row = await getTask(this.db, ref);
     if (row === undefined) throw taskNotFound(ref);
     const template = compiledTaskOf(row).template;
@@ -52,7 +74,7 @@ export class SingleTaskLauncher {
       });
     const lpId = at(ResourceType.LAUNCH_PLAN);
     const existing = await getLaunchPlan(this.db, lpId);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) return { taskRowId: row.id, row: existing };
     const nodeId = wrapperNodeId(ref.name);
     const iface = template?.interface;
     const inputs = Object.keys(iface?.inputs?.variables ?? {}).map((v) =>
@@ -98,6 +120,6 @@ export class SingleTaskLauncher {
     }
     const lp = await getLaunchPlan(this.db, lpId);
     if (lp === undefined) throw new Error(`wrapper launch plan for ${ref.name} was not created`);
-    return lp;
+    return { taskRowId: row.id, row: lp };
   }
 }

@@ -1,8 +1,8 @@
-// The engine's reads and writes for one transaction over many executions, each in a single statement: the
-// executions locked (with their small input blobs), their node rows, and everything the transaction decided —
-// blobs, execution rows, node and task executions (a new attempt finds its new node's id in the same
-// statement), finished work items removed and watchers notified. Rows travel as one array per column
-// (`unnest`), so a statement's bind parameters do not grow with its row count.
+// The engine's writes for one transaction over many executions, in a single statement (its locking reads are in
+// engine-locks.ts): everything the transaction decided — blobs, execution rows, node and task executions (a new
+// attempt finds its new node's id in the same statement), finished work items removed, task attempts' work items
+// leased to the engine, watchers notified. Rows travel as one array per column (`unnest`), so a statement's bind
+// parameters do not grow with its row count.
 import type { Knex } from "knex";
 import type { BlobWrite } from "./data-store.js";
 import type { ExecutionRow } from "./execution-repo.js";
@@ -13,6 +13,7 @@ import { insertOutboxSql, type OutboxInsert } from "./outbox-repo.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
 import { TASK_MUTABLE, type TaskExecutionRow } from "./task-execution-repo.js";
+import type { WorkItemRow } from "./work-repo.js";
 
 /** The execution columns workflow events change. */
 export const EXECUTION_EVENT_COLUMNS: TypedColumns<ExecutionRow> = [
@@ -64,6 +65,12 @@ export interface EngineWrites {
   readonly taskUpdates: readonly TaskExecutionRow[];
   /** Work items to remove (when still leased by `owner`). */
   readonly completed?: { readonly ids: readonly string[]; readonly owner: string };
+  /** Work items of task attempts to write leased to `owner` (the engine runs them once the transaction commits). */
+  readonly leased?: {
+    readonly owner: string;
+    readonly leaseMs: number;
+    readonly attempts: readonly LeasedTask[];
+  };
   /** `pg_notify(channel, payload)` for each payload, delivered at commit. */
   readonly notify?: { readonly channel: string; readonly payloads: readonly string[] };
   /** Messages for the outbox (notifications, event-sink CloudEvents), in delivery order. */
@@ -75,7 +82,12 @@ export interface WrittenIds {
   readonly nodes: Map<string, string>;
   /** Ids of inserted attempts, by `<node row id>/<attempt key>` (see attemptKey). */
   readonly tasks: Map<string, string>;
+  /** Ids of the leased work items written, by leasedKey. */
+  readonly leased: Map<string, string>;
 }
+
+export type LeasedTask = Pick<WorkItemRow, "execution_id" | "node_id" | "attempt">;
+export const leasedKey = (t: LeasedTask) => JSON.stringify([t.execution_id, t.node_id, t.attempt]);
 
 export const attemptKey = (
   t: Pick<
@@ -165,6 +177,21 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
     s.ctes.push("done AS (DELETE FROM work_items WHERE id = ANY(?::bigint[]) AND leased_by = ?)");
     s.bindings.push([...w.completed.ids], w.completed.owner);
   }
+  const l = w.leased;
+  const leased = l !== undefined && l.attempts.length > 0;
+  if (leased) {
+    s.ctes.push(`leased AS (INSERT INTO work_items (execution_id, kind, node_id, attempt, leased_by, lease_until)
+      SELECT v.e, 'run_task', v.n, v.a, ?, now() + (?::text || ' milliseconds')::interval
+        FROM unnest(?::bigint[], ?::text[], ?::int[]) AS v(e, n, a)
+      RETURNING id, execution_id, node_id, attempt)`);
+    s.bindings.push(
+      l.owner,
+      String(l.leaseMs),
+      l.attempts.map((a) => a.execution_id),
+      l.attempts.map((a) => a.node_id),
+      l.attempts.map((a) => a.attempt),
+    );
+  }
   if (w.messages !== undefined && w.messages.length > 0) {
     const insert = insertOutboxSql(w.messages);
     s.ctes.push(`msgs AS (${insert.sql})`);
@@ -183,6 +210,9 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
         ]
       : []),
     ...(notify ? ["SELECT 'x', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM notified"] : []),
+    ...(leased
+      ? ["SELECT 'w', id::text, execution_id::text, node_id, NULL, NULL, NULL, attempt FROM leased"]
+      : []),
   ];
   const sql = `WITH ${s.ctes.join(",\n")}\n${selects.join("\nUNION ALL ")}`;
   return withDbErrors(async () => {
@@ -191,7 +221,10 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
     };
     const nodes = new Map<string, string>();
     const tasks = new Map<string, string>();
+    const leasedIds = new Map<string, string>();
     for (const row of r.rows) {
+      if (row.k === "w")
+        leasedIds.set(leasedKey({ execution_id: row.a, node_id: row.b, attempt: row.f }), row.id);
       if (row.k === "n") nodes.set(`${row.a}/${row.b}`, row.id);
       if (row.k === "t")
         tasks.set(
@@ -206,76 +239,6 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
           row.id,
         );
     }
-    return { nodes, tasks };
+    return { nodes, tasks, leased: leasedIds };
   });
-}
-
-type LockedRow = ExecutionRow & { prefetched_inputs: Buffer | null };
-
-/**
- * The node rows of the executions in `ids` (an array expression), in id order: one index lookup per execution
- * (a LATERAL subquery, which OFFSET 0 keeps from becoming a join). As `execution_id IN (…)`, the plan depended on
- * statistics: without them each id looks like 1/200 of the table, so a few dozen ids read all of node_executions.
- */
-const nodesOfSql = (ids: string) =>
-  `SELECT n.* FROM (SELECT DISTINCT id FROM unnest(${ids}) AS id) w
-     CROSS JOIN LATERAL (SELECT * FROM node_executions WHERE execution_id = w.id OFFSET 0) n
-    ORDER BY n.id`;
-
-/** Row ids come from the database (bigint); they are inlined only after this check. */
-function idList(ids: readonly string[]): string {
-  for (const id of ids) if (!/^\d+$/.test(id)) throw new Error(`invalid row id [${id}]`);
-  return ids.join(", ");
-}
-
-const lockSql = (ids: string, maxInputBytes: number) =>
-  `SELECT e.*, CASE WHEN octet_length(b.data) <= ${Math.floor(maxInputBytes)} THEN b.data END AS prefetched_inputs
-     FROM executions e LEFT JOIN data_blobs b ON b.uri = e.inputs_uri
-    WHERE e.id IN (${ids}) ORDER BY e.id FOR UPDATE OF e`;
-
-const locked = (rows: LockedRow[]) =>
-  rows.map(({ prefetched_inputs, ...row }) => ({ row, inputs: prefetched_inputs ?? undefined }));
-
-/**
- * Locks the executions (in id order, so concurrent lockers cannot deadlock on them) and reads each one's inputs blob
- * when it is at most `maxInputBytes` (immutable, so safe to read in the locking statement).
- */
-export function lockExecutions(
-  db: Knex,
-  ids: readonly string[],
-  maxInputBytes: number,
-): Promise<{ row: ExecutionRow; inputs: Buffer | undefined }[]> {
-  return withDbErrors(async () => {
-    const r = (await db.raw(lockSql(idList(ids), maxInputBytes))) as { rows: LockedRow[] };
-    return locked(r.rows);
-  });
-}
-
-/**
- * lockExecutions, then the executions' node rows in id (creation) order, in one round trip: two statements in one
- * simple-protocol message (ids inlined). The node rows are read by the second statement, after the locks are held:
- * a statement that waited for a lock keeps its older snapshot for every other table, the next one does not.
- */
-export function lockExecutionsWithNodes(
-  db: Knex,
-  ids: readonly string[],
-  maxInputBytes: number,
-): Promise<{ locked: { row: ExecutionRow; inputs: Buffer | undefined }[]; nodes: NodeExecutionRow[] }> {
-  return withDbErrors(async () => {
-    const list = idList(ids);
-    const r = (await db.raw(
-      `${lockSql(list, maxInputBytes)};
-       ${nodesOfSql(`ARRAY[${list}]::bigint[]`)}`,
-    )) as [{ rows: LockedRow[] }, { rows: NodeExecutionRow[] }];
-    return { locked: locked(r[0].rows), nodes: r[1].rows };
-  });
-}
-
-/** The node rows of several executions, in id (creation) order. */
-export function nodeRowsOf(db: Knex, executionIds: readonly string[]): Promise<NodeExecutionRow[]> {
-  return withDbErrors(
-    async () =>
-      ((await prepared(db, nodesOfSql("?::bigint[]"), [[...executionIds]])) as { rows: NodeExecutionRow[] })
-        .rows,
-  );
 }

@@ -26,6 +26,14 @@ export interface LocalEngine {
   readonly owner: string;
   readonly leaseMs: number;
   accept(items: readonly WorkItemRow[]): void;
+  /**
+   * Runs `write`, which creates executions and returns their first evaluations' work items (leased to this engine),
+   * and those evaluations, in one transaction: one commit for both. Undefined when the engine is not running (nothing
+   * was written).
+   */
+  evaluateWith?<T>(
+    write: (trx: Knex) => Promise<{ readonly value: T; readonly work: readonly WorkItemRow[] }>,
+  ): Promise<{ readonly value: T } | undefined>;
 }
 
 /** The engine a statement leases the evaluation it queues to (see the `lease` CTE below). */

@@ -3,7 +3,8 @@
 // are written at once (handed over in memory), then made durable together by one flush; a sweep writes whatever the
 // blob outbox still holds after a while — another server's, or what a crash left — from the database copies. An
 // entry leaves the outbox only once its blob is durable in the store, so every URI handed out is readable there soon
-// after its commit, crash or not.
+// after its commit, crash or not. Entries written leave the outbox together, about once a second (a statement and a
+// commit of their own per batch of blobs would cost each execution one more commit).
 import type { Knex } from "knex";
 import type { Logger } from "../logger.js";
 import { clearOutbox, lockPending } from "../repositories/blob-outbox-repo.js";
@@ -19,9 +20,17 @@ export interface MaterializerOptions {
   readonly concurrency: number;
   /** How long handed-over blobs wait for more to be written with them. */
   readonly batchMs: number;
+  /** How long the outbox entries of written blobs wait for more to be removed with them. */
+  readonly clearMs: number;
 }
 
-const DEFAULTS: MaterializerOptions = { sweepMs: 2_000, staleMs: 5_000, concurrency: 4, batchMs: 100 };
+const DEFAULTS: MaterializerOptions = {
+  sweepMs: 2_000,
+  staleMs: 5_000,
+  concurrency: 4,
+  batchMs: 100,
+  clearMs: 1_000,
+};
 const SWEEP_BATCH = 256;
 
 export class BlobMaterializer {
@@ -32,6 +41,10 @@ export class BlobMaterializer {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private stopped = false;
+  /** Written (durably) blobs whose outbox entries are still to be removed. */
+  private written: string[] = [];
+  private clearTimer: NodeJS.Timeout | undefined;
+  private clearing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Knex,
@@ -69,11 +82,23 @@ export class BlobMaterializer {
     while (this.queue.size > 0 && !this.stopped) {
       const batch = [...this.queue].slice(0, SWEEP_BATCH);
       for (const [uri] of batch) this.queue.delete(uri);
-      const written = await this.write(batch);
-      await clearOutbox(this.db, written).catch((err: unknown) =>
-        this.logger.warn("clearing the blob outbox failed; a sweep will", { error: err }),
-      );
+      this.written.push(...(await this.write(batch)));
+      if (this.written.length >= SWEEP_BATCH) void this.clear();
+      else this.clearTimer ??= setTimeout(() => void this.clear(), this.options.clearMs).unref();
     }
+  }
+
+  /** Removes the outbox entries of the blobs written so far (what fails is left to a sweep). */
+  private clear(): Promise<void> {
+    clearTimeout(this.clearTimer);
+    this.clearTimer = undefined;
+    const uris = this.written.splice(0);
+    this.clearing = this.clearing.then(() =>
+      clearOutbox(this.db, uris).catch((err: unknown) =>
+        this.logger.warn("clearing the blob outbox failed; a sweep will", { error: err }),
+      ),
+    );
+    return this.clearing;
   }
 
   /**
@@ -125,7 +150,8 @@ export class BlobMaterializer {
     clearTimeout(this.batchTimer);
     this.stopped = true;
     const grace = new Promise((r) => setTimeout(r, graceMs).unref());
-    await Promise.race([Promise.all([this.draining, this.sweeping]), grace]);
+    const drained = Promise.all([this.draining, this.sweeping]).then(() => this.clear());
+    await Promise.race([drained, grace]);
     this.queue.clear();
   }
 }

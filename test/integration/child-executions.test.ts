@@ -87,6 +87,22 @@ beforeAll(async () => {
   await parent("parent-ok", "child-ok");
   await parent("parent-bad", "child-bad");
   await parent("parent-slow", "child-slow");
+  await t.admin.createTask({
+    id: taskId("echo"),
+    spec: { template: taskTemplate({ type: "echo", inputs: { a: intType() }, outputs: { a: intType() } }) },
+  });
+  const wf = workflowTemplate({
+    inputs: { a: intType() },
+    outputs: { o: intType() },
+    nodes: [taskNode("n0", taskId("echo"), [bind("a", "", "a")])],
+    outputBindings: [bind("o", "n0", "a")],
+  });
+  await t.admin.createWorkflow({ id: workflowId("child-echo"), spec: { template: wf } });
+  await t.admin.createLaunchPlan({
+    id: launchPlanId("child-echo"),
+    spec: { workflowId: workflowId("child-echo") },
+  });
+  await parent("parent-echo", "child-echo");
 });
 afterAll(async () => {
   await t?.stop();
@@ -130,6 +146,26 @@ describe("launch-plan nodes", () => {
       return trx("work_items").where({ execution_id: parent.id, kind: "evaluate" });
     });
     expect(queued).toHaveLength(1);
+  });
+
+  it("parents created together, whose children finish at once, all finish", async () => {
+    // Concurrent creations are written and first evaluated in one transaction: their children start when it ends,
+    // else a child could finish (and look for its parent to wake) before its parent's row is committed.
+    const names = Array.from({ length: 24 }, (_, i) => `together-${i}`);
+    await Promise.all(
+      names.map((name) =>
+        t.admin.createExecution({
+          ...P,
+          name,
+          spec: { launchPlan: launchPlanId("parent-echo") },
+          inputs: { literals: { x: literalInt(1) } },
+        }),
+      ),
+    );
+    for (const name of names) {
+      const e = await wait({ ...P, name });
+      expect(e.closure?.phase).toBe(W.SUCCEEDED);
+    }
   });
 
   it("a failing child fails the parent", async () => {

@@ -6,7 +6,7 @@
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../server/db/database.js";
-import { lockExecutionsWithNodes, nodeRowsOf } from "../../server/repositories/engine-writes.js";
+import { lockExecutionsWithNodes, nodeRowsOf } from "../../server/repositories/engine-locks.js";
 import { EXECUTION_LIST, getExecution } from "../../server/repositories/execution-repo.js";
 import { findExecutionsIn, loadExecutionStates } from "../../server/repositories/execution-state-repo.js";
 import { filterScope } from "../../server/repositories/list-spec.js";

@@ -166,7 +166,7 @@ async function runContainer(ctx: TaskContext, docker: DockerTarget | undefined):
       permanent: true,
     };
   const io = ctx.io;
-  const place = await outputPlace(io, c, ctx.workDir);
+  const place = outputPlace(io, c, ctx.workDir);
   const dirs: Dirs = place.dirs;
   let values: LiteralMap;
   try {
@@ -175,8 +175,6 @@ async function runContainer(ctx: TaskContext, docker: DockerTarget | undefined):
     if (!(err instanceof OffloadedLiteralError)) throw err;
     return { ok: false, error: userError("OffloadedLiteralUnreadable", err.message) };
   }
-  await writeInputs(dirs, ctx.inputsFile ?? ctx.inputs, values, c, io);
-  fs.writeFileSync(path.join(dirs.input, "task.pb"), toBinary(TaskTemplateSchema, ctx.template));
   const mounts = docker === undefined ? undefined : dockerMounts(c, dirs, localPath(io.store.root));
   const paths = mounts?.paths ?? dirs;
   let rendered: string[];
@@ -186,6 +184,15 @@ async function runContainer(ctx: TaskContext, docker: DockerTarget | undefined):
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     return { ok: false, error: userError("BadTaskSpecification", err.message), permanent: true };
+  }
+  // A task finds its places only through its arguments (Flyte gives no other way): a place its command does not
+  // name is not prepared for it, unless data_config asks for files or Docker mounts them.
+  const all = docker !== undefined || c.dataConfig?.enabled === true;
+  const named = (dir: string) => all || rendered.some((arg) => arg.includes(dir));
+  place.make(named);
+  if (named(dirs.input)) {
+    await writeInputs(dirs, ctx.inputsFile ?? ctx.inputs, values, c, io);
+    fs.writeFileSync(path.join(dirs.input, "task.pb"), toBinary(TaskTemplateSchema, ctx.template));
   }
   if (rendered.length === 0)
     return {
@@ -225,7 +232,8 @@ async function runContainer(ctx: TaskContext, docker: DockerTarget | undefined):
   if ("oomKilled" in r && r.oomKilled)
     return { ok: false, error: userError("OOMKilled", "the task's container ran out of memory"), logs };
   if (r.code !== 0) return { ok: false, error: exitFailure(r), logs };
-  return readCompletion(ctx, place, logs);
+  const done = await readCompletion(ctx, place, logs);
+  return done;
 }
 
 /** Where the task finds its secret files (written into the attempt's directory; mounted in Docker), if any. */

@@ -2,32 +2,36 @@
 // is killed with SIGKILL: otherwise a crashed replica's tasks run on while the attempt is taken over and run again.
 //
 // Node has no prctl(PR_SET_PDEATHSIG) and no subreaper, and `setpriv --pdeathsig` would reach only the first
-// process, not what it forks (`sh -c` pipelines, python subprocesses). So each task gets a watchdog: a tiny POSIX sh
-// program (nothing beyond /bin/sh is needed), started by the server before the task, that holds a pipe from the
-// server on its stdin. The server writes the task's process group id to it, and "done" once the group is finished.
-// If the pipe reaches EOF first, the server is gone (the kernel closes a dead process's descriptors): the watchdog
-// SIGKILLs the whole group and runs an optional cleanup command (`docker rm -f <name>` for Docker tasks).
-// - The task itself is spawned as before (its own group, `detached`), so its parent, stdout/stderr capture, exit
-//   codes and signals are unchanged; aborts and timeouts still signal the whole group.
+// process, not what it forks (`sh -c` pipelines, python subprocesses). So the server keeps one watchdog: a tiny POSIX
+// sh program (nothing beyond /bin/sh is needed), started at the first task, that holds a pipe from the server on its
+// stdin. The server writes each task's process group id to it when the task starts ("+ <pgid>") and again once the
+// group is finished ("- <pgid>"). If the pipe reaches EOF, the server is gone (the kernel closes a dead process's
+// descriptors): the watchdog SIGKILLs every group still listed.
+// - The task itself is spawned in a group of its own (`detached`), so its parent, stdout/stderr capture, exit codes
+//   and signals are plain; aborts and timeouts signal the whole group.
 // - The server's end of the pipe is close-on-exec (libuv creates it so), so no other child keeps it open and hides
-//   the server's death; the task never sees the watchdog's descriptors.
+//   the server's death; tasks never see the watchdog's descriptors.
 // - The watchdog is the server's child (reaped by it, no orphans or zombies even when the server is PID 1), runs in
-//   a session of its own and ignores HUP/INT/TERM, so signals meant for the server or the task don't disarm it.
+//   a session of its own and ignores HUP/INT/TERM, so signals meant for the server or the tasks don't disarm it.
+//   Should it die anyway, the next line written starts a new one, told every group still running.
 // - When the task's main process exits, whatever it left in its group is killed, as when a container's init exits.
 // - A task process that leaves its group on purpose (setsid, setpgid) escapes, as it would escape any group kill.
 // - Left open: the server dying in the microseconds between spawning the task and handing its group id over.
-// Cost: one more `sh` per running task (about 1.6 MB resident, 0.1 MB of it private). Spawning it delays the task's
-// start by about 1.3 ms (median; p90 4 ms); a trivial task takes 3-5 ms longer from spawn to exit (median, 2 busy
-// cores: 2.5 → 6 ms, 4.6 → 10 ms).
+// One watchdog for all tasks, not one per task: a watchdog spawned per task delayed its start by about 1.3 ms and
+// its end by 3-5 ms on 2 busy cores.
 import { type ChildProcess, spawn } from "node:child_process";
 
-/** The watchdog: `sh -c WATCHDOG petrel-watchdog [cleanup argv…]`, fed "<pgid>\n" then "done\n" on its stdin. */
+/** The watchdog: `sh -c WATCHDOG petrel-watchdog`, fed "+ <pgid>" and "- <pgid>" lines on its stdin. */
 export const WATCHDOG = [
   "trap '' HUP INT TERM",
-  "IFS= read -r pgid || exit 0",
-  "IFS= read -r _ && exit 0",
-  'kill -s KILL -- "-$pgid" 2>/dev/null',
-  '[ "$#" -eq 0 ] || exec "$@" </dev/null >/dev/null 2>&1',
+  'groups=""',
+  "while read -r op id; do",
+  "  case $op in",
+  '    +) groups="$groups $id" ;;',
+  '    -) rest=""; for g in $groups; do [ "$g" = "$id" ] || rest="$rest $g"; done; groups=$rest ;;',
+  "  esac",
+  "done",
+  'for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done',
 ].join("\n");
 
 const OUTPUT_LIMIT = 1_000_000;
@@ -48,8 +52,6 @@ export interface GroupOptions {
   /** Aborting sends SIGTERM to the group, then SIGKILL after `graceMs`. */
   readonly signal: AbortSignal;
   readonly graceMs: number;
-  /** Run by the watchdog after it killed the group because the server died (e.g. `docker rm -f <name>`). */
-  readonly onServerDeath?: readonly string[];
   /** Gets the output as it comes (all of it; the result keeps only the last MB of each stream). */
   readonly onOutput?: (stream: "stdout" | "stderr", data: Buffer) => void;
 }
@@ -74,36 +76,55 @@ function groupExists(pgid: number | undefined): boolean {
   }
 }
 
-/** Starts a task's watchdog; `arm` hands it the group, `release` tells it the group is finished. */
-function startWatchdog(env: Record<string, string>, cleanup: readonly string[]) {
-  let child: ChildProcess | undefined;
-  try {
-    child = spawn("/bin/sh", ["-c", WATCHDOG, "petrel-watchdog", ...cleanup], {
-      env,
-      stdio: ["pipe", "ignore", "ignore"],
-      detached: true,
-    });
-    child.once("error", () => undefined); // no /bin/sh: the task runs unwatched
-    child.stdin?.on("error", () => undefined); // the watchdog is gone already
-  } catch {
-    child = undefined;
+/** This process's watchdog (see the top of this file): started at the first group, restarted should it die. */
+class Watchdog {
+  private child: ChildProcess | undefined;
+  private readonly groups = new Set<number>();
+
+  watch(pgid: number): void {
+    this.groups.add(pgid);
+    this.send(`+ ${pgid}`);
   }
-  let armed = false;
-  let released = false;
-  return {
-    arm(pgid: number): void {
-      armed = true;
-      child?.stdin?.write(`${pgid}\n`);
-    },
-    /** Disarms the watchdog; it exits without killing anything. */
-    release(): void {
-      if (released) return;
-      released = true;
-      if (armed) child?.stdin?.end("done\n");
-      else child?.stdin?.end();
-    },
-  };
+
+  /** The group is finished: the watchdog forgets it. */
+  release(pgid: number): void {
+    if (this.groups.delete(pgid)) this.send(`- ${pgid}`);
+  }
+
+  private send(line: string): void {
+    if (this.child === undefined) this.start();
+    else this.child.stdin?.write(`${line}\n`);
+  }
+
+  /** Starts the watchdog and tells it every group running now. */
+  private start(): void {
+    let child: ChildProcess;
+    try {
+      child = spawn("/bin/sh", ["-c", WATCHDOG, "petrel-watchdog"], {
+        env: { PATH: "/usr/bin:/bin" },
+        stdio: ["pipe", "ignore", "ignore"],
+        detached: true,
+      });
+    } catch {
+      return; // tasks run unwatched
+    }
+    child.once("error", () => undefined); // no /bin/sh: tasks run unwatched
+    child.stdin?.on("error", () => undefined); // the watchdog is gone: its exit restarts it
+    child.once("exit", () => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      if (this.groups.size > 0) this.start();
+    });
+    // The watchdog never keeps this process alive.
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    this.child = child;
+    const lines = [...this.groups].map((g) => `+ ${g}\n`).join("");
+    if (lines !== "") child.stdin?.write(lines);
+  }
 }
+
+const watchdog = new Watchdog();
 
 /**
  * Runs argv in a new process group watched by a watchdog, capturing stdout/stderr (the last MB of each). Resolves
@@ -112,7 +133,6 @@ function startWatchdog(env: Record<string, string>, cleanup: readonly string[]) 
 export function runInProcessGroup(argv: readonly string[], opts: GroupOptions): Promise<GroupResult> {
   return new Promise((resolve) => {
     const [cmd = "", ...args] = argv;
-    const watchdog = startWatchdog({ PATH: opts.env.PATH ?? "/usr/bin:/bin" }, opts.onServerDeath ?? []);
     let child: ChildProcess;
     try {
       child = spawn(cmd, args, {
@@ -122,12 +142,11 @@ export function runInProcessGroup(argv: readonly string[], opts: GroupOptions): 
         detached: true,
       });
     } catch (err) {
-      watchdog.release();
       resolve({ code: null, stdout: "", stderr: "", spawnError: err as Error });
       return;
     }
     const pgid = child.pid;
-    if (pgid !== undefined) watchdog.arm(pgid);
+    if (pgid !== undefined) watchdog.watch(pgid);
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (c: Buffer) => {
@@ -144,7 +163,7 @@ export function runInProcessGroup(argv: readonly string[], opts: GroupOptions): 
       if (finished) return;
       finished = true;
       signalGroup(pgid, "SIGKILL");
-      watchdog.release();
+      if (pgid !== undefined) watchdog.release(pgid);
     };
     const abort = () => {
       if (finished) return;
@@ -158,8 +177,7 @@ export function runInProcessGroup(argv: readonly string[], opts: GroupOptions): 
     });
     child.once("error", (err) => {
       opts.signal.removeEventListener("abort", abort);
-      if (pgid === undefined) watchdog.release();
-      else finish();
+      if (pgid !== undefined) finish();
       resolve({ code: null, stdout, stderr, spawnError: err });
     });
     child.once("close", (code, exitSignal) => {

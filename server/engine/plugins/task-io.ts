@@ -57,13 +57,9 @@ export interface OutputPlace {
   keep(): Promise<void>;
   /** A blob URI in the task's outputs, as the store names it. */
   fromTask(value: string): string;
+  /** Makes the local directories among `dirs` that are wanted (the others are left for a task that never sees them). */
+  make(wanted: (dir: string) => boolean): void;
 }
-
-const fileExists = (file: string) =>
-  fs.promises.stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
 
 async function uploadDir(store: BlobStore, dir: string, prefix: string): Promise<void> {
   for (const entry of await fs.promises.readdir(dir, { recursive: true, withFileTypes: true })) {
@@ -74,21 +70,46 @@ async function uploadDir(store: BlobStore, dir: string, prefix: string): Promise
   }
 }
 
-/** Prepares the attempt's places: `scratch` is its own scratch directory (removed after the attempt). */
-export async function outputPlace(io: TaskIo, c: Container, scratch: string): Promise<OutputPlace> {
+/**
+ * What a local directory the task wrote holds: listed once (after the task ended), so the files it did not write (most
+ * of error.pb, futures.pb, outputs.pb, outputs.json, deck.html) are known absent without a call each.
+ */
+function localFiles(dir: string) {
+  let names: Set<string> | undefined;
+  const listed = (name: string) => {
+    if (name.includes("/")) return true; // not a plain name: looked up directly
+    try {
+      names ??= new Set(fs.readdirSync(dir));
+    } catch {
+      names = new Set();
+    }
+    return names.has(name);
+  };
+  return {
+    read: async (name: string) =>
+      listed(name) ? fs.promises.readFile(path.join(dir, name)).catch(() => undefined) : undefined,
+    exists: async (name: string) =>
+      listed(name) && fs.statSync(path.join(dir, name), { throwIfNoEntry: false })?.isFile() === true,
+  };
+}
+
+/** Makes directories synchronously: a few small file-system calls take less than a trip through libuv's pool each. */
+const makeDirs = (dirs: readonly string[], wanted: (dir: string) => boolean) => {
+  for (const dir of dirs) if (wanted(dir)) fs.mkdirSync(dir, { recursive: true });
+};
+
+/** The attempt's places: `scratch` is its own scratch directory (removed after the attempt). Nothing is made yet. */
+export function outputPlace(io: TaskIo, c: Container, scratch: string): OutputPlace {
   const input = path.join(scratch, "inputs");
-  await fs.promises.mkdir(input, { recursive: true });
   const localOutput = localPath(io.outputPrefix);
   const localRaw = localPath(io.rawPrefix);
   if (localOutput !== undefined && localRaw !== undefined) {
-    await fs.promises.mkdir(localOutput, { recursive: true });
-    await fs.promises.mkdir(localRaw, { recursive: true });
     return {
       dirs: { input, output: localOutput, raw: localRaw },
-      read: (name) => fs.promises.readFile(path.join(localOutput, name)).catch(() => undefined),
-      exists: (name) => fileExists(path.join(localOutput, name)),
+      ...localFiles(localOutput),
       keep: async () => undefined,
       fromTask: (value) => fromLocalStore(io.store, value),
+      make: (wanted) => makeDirs([input, localOutput, localRaw], wanted),
     };
   }
   if (c.dataConfig?.enabled !== true) {
@@ -99,16 +120,14 @@ export async function outputPlace(io: TaskIo, c: Container, scratch: string): Pr
       exists: async (name) => (await io.store.head(`${io.outputPrefix}/${name}`)) !== undefined,
       keep: async () => undefined,
       fromTask: (value) => value,
+      make: (wanted) => makeDirs([input], wanted),
     };
   }
   const output = path.join(scratch, "outputs");
   const raw = path.join(scratch, "raw");
-  await fs.promises.mkdir(output, { recursive: true });
-  await fs.promises.mkdir(raw, { recursive: true });
   return {
     dirs: { input, output, raw },
-    read: (name) => fs.promises.readFile(path.join(output, name)).catch(() => undefined),
-    exists: (name) => fileExists(path.join(output, name)),
+    ...localFiles(output),
     keep: async () => {
       await uploadDir(io.store, output, io.outputPrefix);
       await uploadDir(io.store, raw, io.rawPrefix);
@@ -118,6 +137,8 @@ export async function outputPlace(io: TaskIo, c: Container, scratch: string): Pr
       path.isAbsolute(value) && value.startsWith(`${raw}${path.sep}`)
         ? `${io.rawPrefix}/${path.relative(raw, value).split(path.sep).join("/")}`
         : value,
+    // Uploaded after the task: made whatever the task sees.
+    make: () => makeDirs([input, output, raw], () => true),
   };
 }
 

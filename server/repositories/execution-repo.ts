@@ -3,6 +3,7 @@ import type { Knex } from "knex";
 import { listPage } from "./list-page.js";
 import type { ListSpec, Page, PageRequest } from "./list-spec.js";
 import { withDbErrors } from "./pg-errors.js";
+import { prepared } from "./prepared.js";
 import { baseColumns } from "./versioned-entity.js";
 
 export interface ExecutionKey {
@@ -126,17 +127,17 @@ export const EXECUTION_LIST: ListSpec = {
  * By name (the execution key leads with it), project and domain compared as a row, which no index serves: with the
  * plain key, Postgres without statistics may choose a (project, domain, …) list index and read the whole project.
  */
+const GET_EXECUTION = `SELECT * FROM executions
+  WHERE execution_name = ? AND (execution_project, execution_domain) IS NOT DISTINCT FROM (?, ?) LIMIT 1`;
+
+/** One execution by its key (a prepared statement: the read path's hottest query). */
 export function getExecution(db: Knex, key: ExecutionKey): Promise<ExecutionRow | undefined> {
-  return withDbErrors(
-    () =>
-      db("executions")
-        .where({ execution_name: key.name })
-        .whereRaw("(execution_project, execution_domain) IS NOT DISTINCT FROM (?, ?)", [
-          key.project,
-          key.domain,
-        ])
-        .first() as Promise<ExecutionRow | undefined>,
-  );
+  return withDbErrors(async () => {
+    const result = (await prepared(db, GET_EXECUTION, [key.name, key.project, key.domain])) as {
+      rows: ExecutionRow[];
+    };
+    return result.rows[0];
+  });
 }
 
 export function getExecutionById(db: Knex, id: string, forUpdate = false): Promise<ExecutionRow | undefined> {

@@ -85,10 +85,11 @@ export class GrpcCall {
   ) {
     this.timeoutMs = parseTimeout(header(req, "grpc-timeout"), opts.maxTimeoutMs).timeoutMs;
     this.deadline = this.timeoutMs === undefined ? undefined : Date.now() + this.timeoutMs;
+    // A response is compressed only as its request was (see answersAsRequested in rpc-adapter.ts).
     this.compression = compressionNegotiate(
       [...opts.acceptCompression],
+      header(req, "grpc-encoding"),
       null,
-      header(req, "grpc-accept-encoding"),
       "Grpc-Accept-Encoding",
     ).response;
     if (this.compression !== null) this.responseHeader.set("Grpc-Encoding", this.compression.name);

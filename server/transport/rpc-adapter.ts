@@ -88,6 +88,17 @@ async function* replay(read: readonly Uint8Array[], rest: AsyncIterable<Uint8Arr
   if (rest !== undefined) yield* rest;
 }
 
+/**
+ * gRPC and gRPC-web responses are compressed only when, and as, their request was — what grpc-go (FlyteAdmin) and
+ * grpc-js servers do by default: compressing every large answer a client merely accepts compressed costs the server
+ * more CPU than it saves on a local network. Without a Grpc-Accept-Encoding header Connect answers in the request's
+ * encoding (the Connect protocol's own Accept-Encoding negotiation is unchanged).
+ */
+function answersAsRequested(header: Headers): void {
+  if ((header.get("content-type") ?? "").startsWith("application/grpc"))
+    header.delete("grpc-accept-encoding");
+}
+
 /** Like connectNodeAdapter (same defaults, 404 for unknown paths), plus the direct path for plain gRPC calls. */
 export function createRpcAdapter(options: RpcAdapterOptions): RpcAdapter {
   const withDefaults: RpcAdapterOptions = {
@@ -141,6 +152,7 @@ export function createRpcAdapter(options: RpcAdapterOptions): RpcAdapter {
       res.once("finish", end);
       res.once("close", end);
     }
+    answersAsRequested(uReq.header);
     const input = handler.method.input.typeName;
     track(
       handler(body === undefined ? uReq : { ...uReq, body })

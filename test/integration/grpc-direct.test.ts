@@ -1,7 +1,7 @@
 // The direct gRPC unary path answers byte for byte as Connect's handler does. A query string keeps a call on
 // Connect's path (the router ignores it), so each request is sent both ways and the answers compared.
 import http2 from "node:http2";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -133,7 +133,8 @@ afterAll(async () => {
 
 describe("direct gRPC unary path", () => {
   const empty = envelope(new Uint8Array());
-  const list = envelope(toBinary(ProjectListRequestSchema, create(ProjectListRequestSchema, { limit: 100 })));
+  const listRequest = toBinary(ProjectListRequestSchema, create(ProjectListRequestSchema, { limit: 100 }));
+  const list = envelope(listRequest);
 
   it("answers successes, with headers, trailers and compression as Connect does", async () => {
     const plain = await same("GetVersion", {}, empty);
@@ -145,11 +146,21 @@ describe("direct gRPC unary path", () => {
       empty,
     );
     await same("GetDomains", { "x-request-id": "req-1", "grpc-timeout": "5S" }, empty);
+    // As grpc-go and grpc-js servers do, a response is compressed only when (and as) its request was.
     const big = await same("ListProjects", { "grpc-accept-encoding": "identity, gzip" }, list);
-    expect(big.headers["grpc-encoding"]).toBe("gzip");
-    expect(big.body.slice(0, 2)).toBe("01");
+    expect(big.headers["grpc-encoding"]).toBeUndefined();
+    expect(big.body.slice(0, 2)).toBe("00");
     await same("ListProjects", { "grpc-accept-encoding": "br" }, list);
     await same("ListProjects", {}, list);
+    const zipped = envelope(gzipSync(listRequest), 1);
+    const mirrored = await same(
+      "ListProjects",
+      { "grpc-encoding": "gzip", "grpc-accept-encoding": "br,gzip" },
+      zipped,
+    );
+    expect(mirrored.headers["grpc-encoding"]).toBe("gzip");
+    expect(mirrored.trailers["grpc-status"]).toBe("0");
+    expect(gunzipSync(Buffer.from(mirrored.body.slice(10), "hex")).length).toBeGreaterThan(1000);
   });
 
   it("answers errors, with details, as Connect does", async () => {

@@ -21,8 +21,9 @@ import {
 } from "./blob-key.js";
 import type { BlobInfo, BlobStore, PutOptions, SignedGet, SignedPut } from "./blob-store.js";
 import { replaceFileDurably, writeAll } from "./durable-file.js";
+import { FileBody } from "./file-body.js";
 import { Syncer } from "./fs-syncer.js";
-import { Md5Meter, meteredChunks } from "./md5-meter.js";
+import { HashedWriter } from "./hashed-write.js";
 import type { UrlSigner } from "./url-signer.js";
 
 const MD5_DIR = `${RESERVED_PREFIX}-md5`;
@@ -35,6 +36,8 @@ interface Md5Record {
 
 export class LocalBlobStore implements BlobStore {
   private syncer: Syncer | undefined;
+  /** Streamed writes: large writes, hashed off the event loop. */
+  private readonly writer = new HashedWriter();
   readonly root: string;
 
   /** The store's directory (absolute, normalized). */
@@ -87,11 +90,7 @@ export class LocalBlobStore implements BlobStore {
     options: PutOptions & { readonly maxBytes?: number } = {},
   ): Promise<BlobInfo> {
     const key = this.requireKey(uri);
-    const meter = new Md5Meter(options);
-    return this.replace(key, options.storeMd5 === true, async (handle) => {
-      for await (const chunk of meteredChunks(body, meter)) await writeAll(handle, chunk);
-      return meter.finish();
-    });
+    return this.replace(key, options.storeMd5 === true, (handle) => this.writer.write(body, handle, options));
   }
 
   async get(uri: string): Promise<Uint8Array | undefined> {
@@ -110,12 +109,13 @@ export class LocalBlobStore implements BlobStore {
       throw err;
     });
     if (handle === undefined) return undefined;
-    if (!(await handle.stat()).isFile()) {
+    const info = await handle.stat();
+    if (!info.isFile()) {
       await handle.close();
       return undefined;
     }
-    // 1 MiB reads: a blob served over HTTP goes ~2× faster than with the 64 KiB default (bench:data-proxy).
-    return handle.createReadStream({ highWaterMark: 1024 * 1024 });
+    // 1 MiB reads (~2x faster over HTTP than the 64 KiB default), into reused buffers when sent to a socket.
+    return new FileBody(handle, info.size);
   }
 
   async head(uri: string): Promise<BlobInfo | undefined> {
@@ -173,6 +173,7 @@ export class LocalBlobStore implements BlobStore {
   async close(): Promise<void> {
     this.syncer?.close();
     this.syncer = undefined;
+    await this.writer.close();
   }
 
   private requireKey(uri: string): string {

@@ -1,5 +1,6 @@
 // Counts and hashes a streamed body as it passes, refusing it past a size limit or (at its end) when its MD5 is not the
-// one it was sent with. Both stores run every streamed write through one, so the refusals are the same everywhere.
+// one it was sent with. The S3 store runs its streamed writes through one; the local store's (hashed-write.ts, which
+// hashes on a worker thread) raises the same refusals, so they are the same everywhere.
 import { createHash, type Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { AppError } from "../errors.js";

@@ -5,11 +5,13 @@
 // expired URL or a key outside the store, 404 for a missing blob or a directory with no blobs, 413 past the upload
 // limit, 422 for a directory with more blobs than one listing names.
 import type http from "node:http";
+import type { Socket } from "node:net";
 import { pipeline } from "node:stream/promises";
 import { AppError, Code } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { listDirectory } from "../storage/blob-listing.js";
 import type { BlobStore } from "../storage/blob-store.js";
+import { FileBody } from "../storage/file-body.js";
 import {
   BLOB_PATH_PREFIX,
   type BlobGrant,
@@ -150,7 +152,9 @@ async function getBlob(
     return;
   }
   try {
-    await pipeline(body, res);
+    // A local file is sent from reused buffers; any other stream is piped.
+    if (body instanceof FileBody) await body.sendTo(res);
+    else await pipeline(body, res);
   } catch (err) {
     // The client went away or the store failed midway: the response is cut, which the client sees as truncated.
     deps.logger.debug("blob download ended early", { uri, error: err });
@@ -207,6 +211,25 @@ async function serveListing(deps: BlobRouteDeps, req: http.IncomingMessage, res:
   res.end(body);
 }
 
+/** How long a refused upload's connection is kept half-closed, its incoming bytes discarded, before it is closed. */
+const LINGER_MS = 2000;
+
+/**
+ * Makes the closing of `socket` after the answer a lingering close (RFC 9112 §9.6): the answer is followed by a FIN and
+ * the body still arriving is read and dropped until the client closes (or LINGER_MS). Closed at once, with body bytes
+ * unread, the connection would be reset, and a client still sending could lose the answer to the reset (write EPIPE
+ * instead of the 4xx and its reason).
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = () => {
+    socket.end();
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  };
+}
+
 /** The route of a request path, or undefined when it is none of these. */
 function routeOf(url: string) {
   if (url.startsWith(BLOB_PATH_PREFIX))
@@ -238,7 +261,10 @@ export function blobRoutes(deps: BlobRouteDeps): HttpRoute {
       }
       if (!(err instanceof Refusal)) throw err;
       // A refused PUT's body is not read: the connection is closed after the answer instead of draining it.
-      if (req.method === "PUT" && !req.readableEnded) res.setHeader("connection", "close");
+      if (req.method === "PUT" && !req.readableEnded) {
+        res.setHeader("connection", "close");
+        lingerOnClose(req.socket);
+      }
       answerPlain(res, err.status, `${err.message}\n`);
     });
   };

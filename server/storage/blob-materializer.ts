@@ -16,7 +16,7 @@ export interface MaterializerOptions {
   readonly sweepMs: number;
   /** How old an outbox entry is before a sweep takes it (younger ones are being written by their own server). */
   readonly staleMs: number;
-  /** Store writes in flight at once. */
+  /** Store writes in flight at once (stores without putSmall). */
   readonly concurrency: number;
   /** How long handed-over blobs wait for more to be written with them. */
   readonly batchMs: number;
@@ -102,25 +102,34 @@ export class BlobMaterializer {
   }
 
   /**
-   * Writes blobs to the store, `concurrency` at a time, then makes them durable together (one flush, not a sync per
-   * file); returns the URIs written.
+   * Writes blobs to the store — as one batch where the store has putSmall, else `concurrency` at a time — then makes
+   * them durable together (one flush, not a sync per file); returns the URIs written.
    */
   private async write(blobs: readonly (readonly [string, Uint8Array])[]): Promise<string[]> {
     const written: string[] = [];
-    for (let i = 0; i < blobs.length; i += this.options.concurrency) {
-      await Promise.all(
-        blobs.slice(i, i + this.options.concurrency).map(async ([uri, data]) => {
-          try {
-            await this.store.put(uri, data, { durable: false });
-            written.push(uri);
-          } catch (err) {
-            this.logger.warn("writing a blob to the store failed; it stays in the outbox", {
-              uri,
-              error: err,
-            });
-          }
-        }),
-      );
+    const failed = (uri: string, err: unknown) =>
+      this.logger.warn("writing a blob to the store failed; it stays in the outbox", { uri, error: err });
+    if (this.store.putSmall !== undefined) {
+      const errors = await this.store
+        .putSmall(blobs.map(([uri, data]) => ({ uri, data })))
+        .catch((err: unknown) => blobs.map(() => err));
+      blobs.forEach(([uri], i) => {
+        if (errors[i] === undefined) written.push(uri);
+        else failed(uri, errors[i]);
+      });
+    } else {
+      for (let i = 0; i < blobs.length; i += this.options.concurrency) {
+        await Promise.all(
+          blobs.slice(i, i + this.options.concurrency).map(async ([uri, data]) => {
+            try {
+              await this.store.put(uri, data, { durable: false });
+              written.push(uri);
+            } catch (err) {
+              failed(uri, err);
+            }
+          }),
+        );
+      }
     }
     if (written.length > 0) await this.store.flush();
     return written;

@@ -92,6 +92,13 @@ export interface BlobStore {
   signPut(uri: string, options: PutOptions & { readonly expiresInMs: number }): Promise<SignedPut>;
   /** A URL to GET the blob from until `expiresInMs` from now. */
   signGet(uri: string, options: { readonly expiresInMs: number }): Promise<SignedGet>;
+  /**
+   * Stores small blobs as one batch, as `put` with `durable: false` would (flush() makes them durable); resolves with
+   * each one's error, undefined when it was stored. Left out by stores without a cheaper way than `put` one by one.
+   */
+  putSmall?(
+    blobs: readonly { readonly uri: string; readonly data: Uint8Array }[],
+  ): Promise<(Error | undefined)[]>;
   /** Makes every write made with `durable: false` durable (a no-op where writes always are). */
   flush(): Promise<void>;
   /** Releases what the store holds (S3 client sockets). */

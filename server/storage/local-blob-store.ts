@@ -1,11 +1,8 @@
 // The default blob store: files under one directory (`<PETREL_HOME>/blobs`), named by `file://` URIs that are the
 // files' absolute paths (`file:///srv/petrel/blobs/a/b.pb`, not percent-encoded, as flytekit's fsspec reads them).
-// Writes are atomic and durable (durable-file.ts). A recorded MD5 (storeMd5) lives in a sidecar file under
-// `<root>/.petrel-md5/<key>` holding the MD5, the size and the inode of the blob it describes: the blob file is renamed
-// into place after its sidecar, and a rename keeps the inode, so a sidecar is believed only while the blob is the file
-// it was written for (a crash between the two renames, or a later overwrite without storeMd5, leaves it ignored).
+// Writes are atomic and durable (durable-file.ts); a recorded MD5 (storeMd5) lives in a sidecar file (md5-sidecars.ts).
 // Signed URLs come from an injected UrlSigner (Petrel's HTTP port serves them; signed-urls.ts).
-import { type FileHandle, mkdir, open, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { type AppError, failedPrecondition } from "../errors.js";
@@ -20,24 +17,21 @@ import {
   sameMd5,
 } from "./blob-key.js";
 import type { BlobInfo, BlobStore, PutOptions, SignedGet, SignedPut } from "./blob-store.js";
-import { replaceFileDurably, writeAll } from "./durable-file.js";
+import { replaceFileDurably, TEMP_PREFIX, writeAll } from "./durable-file.js";
 import { FileBody } from "./file-body.js";
 import { Syncer } from "./fs-syncer.js";
 import { HashedWriter } from "./hashed-write.js";
+import { Md5Sidecars } from "./md5-sidecars.js";
+import { SmallFileWriter } from "./small-file-writer.js";
 import type { UrlSigner } from "./url-signer.js";
-
-const MD5_DIR = `${RESERVED_PREFIX}-md5`;
-
-interface Md5Record {
-  readonly md5: string;
-  readonly size: number;
-  readonly ino: string;
-}
 
 export class LocalBlobStore implements BlobStore {
   private syncer: Syncer | undefined;
   /** Streamed writes: large writes, hashed off the event loop. */
   private readonly writer = new HashedWriter();
+  /** Small blobs (the engine's): written in batches on a worker thread. */
+  private readonly small = new SmallFileWriter(TEMP_PREFIX);
+  private readonly sidecars: Md5Sidecars;
   readonly root: string;
 
   /** The store's directory (absolute, normalized). */
@@ -53,6 +47,7 @@ export class LocalBlobStore implements BlobStore {
     }
     this.dir = path.resolve(dir);
     this.root = `file://${this.dir}`;
+    this.sidecars = new Md5Sidecars(this.dir);
   }
 
   uri(...segments: string[]): string {
@@ -82,6 +77,33 @@ export class LocalBlobStore implements BlobStore {
       },
       options.durable !== false,
     );
+  }
+
+  /** Written as `put` with `durable: false` writes them, in one batch off the event loop (small-file-writer.ts). */
+  async putSmall(
+    blobs: readonly { readonly uri: string; readonly data: Uint8Array }[],
+  ): Promise<(Error | undefined)[]> {
+    const errors: (Error | undefined)[] = [];
+    const batch: { at: number; key: string; path: string; data: Uint8Array }[] = [];
+    for (const [at, { uri, data }] of blobs.entries()) {
+      const key = keyUnder(this.root, uri);
+      if (key === undefined) errors[at] = notInStore(uri);
+      // An old MD5 sidecar is removed as put removes it (never the engine's keys).
+      else if (await this.sidecars.mayHave(key))
+        errors[at] = await this.put(uri, data, { durable: false }).then(
+          () => undefined,
+          (err: unknown) => err as Error,
+        );
+      else batch.push({ at, key, path: this.fileOf(key), data });
+    }
+    const failures = await this.small.write(batch);
+    for (const [i, f] of failures.entries()) {
+      const b = batch[i];
+      if (f === undefined || b === undefined) continue;
+      const err = Object.assign(new Error(`writing blob [${b.key}]: ${f.message}`), { code: f.code });
+      errors[b.at] = nameClash(err, b.key) ?? err;
+    }
+    return blobs.map((_, at) => errors[at]);
   }
 
   async write(
@@ -126,9 +148,8 @@ export class LocalBlobStore implements BlobStore {
     });
     if (info === undefined || !info.isFile()) return undefined;
     const size = Number(info.size);
-    const record = await this.readMd5Record(key);
-    if (record === undefined || record.ino !== String(info.ino) || record.size !== size) return { size };
-    return { size, contentMd5: Buffer.from(record.md5, "base64") };
+    const contentMd5 = await this.sidecars.md5Of(key, info.ino, size);
+    return contentMd5 === undefined ? { size } : { size, contentMd5 };
   }
 
   async list(
@@ -152,7 +173,7 @@ export class LocalBlobStore implements BlobStore {
     );
     if (!isDirectory) return;
     await rm(this.fileOf(key), { recursive: true, force: true });
-    await rm(this.md5FileOf(key), { recursive: true, force: true });
+    await this.sidecars.removeUnder(key);
   }
 
   async signPut(uri: string, options: PutOptions & { readonly expiresInMs: number }): Promise<SignedPut> {
@@ -174,6 +195,7 @@ export class LocalBlobStore implements BlobStore {
     this.syncer?.close();
     this.syncer = undefined;
     await this.writer.close();
+    await this.small.close();
   }
 
   private requireKey(uri: string): string {
@@ -184,10 +206,6 @@ export class LocalBlobStore implements BlobStore {
 
   private fileOf(key: string): string {
     return path.join(this.dir, ...key.split("/"));
-  }
-
-  private md5FileOf(key: string): string {
-    return path.join(this.dir, MD5_DIR, ...key.split("/"));
   }
 
   /**
@@ -204,50 +222,15 @@ export class LocalBlobStore implements BlobStore {
       this.fileOf(key),
       fill,
       async (temp, filled) => {
-        if (!storeMd5) return;
-        const { ino } = await stat(temp, { bigint: true });
-        const record: Md5Record = {
-          md5: Buffer.from(filled.contentMd5).toString("base64"),
-          size: filled.size,
-          ino: String(ino),
-        };
-        await replaceFileDurably(this.md5FileOf(key), (h) =>
-          writeAll(h, Buffer.from(JSON.stringify(record))),
-        );
+        if (storeMd5) await this.sidecars.record(key, temp, filled.contentMd5, filled.size);
       },
       durable,
     );
     const result = await write.catch((err: unknown) => {
       throw nameClash(err, key) ?? err;
     });
-    if (storeMd5) this.sidecarTops?.add(key.split("/")[0] ?? "");
-    else if (await this.mayHaveSidecar(key)) await unlink(this.md5FileOf(key)).catch(() => {});
+    if (!storeMd5) await this.sidecars.remove(key);
     return result;
-  }
-
-  /** The first key segments under which MD5 sidecars exist (read once, then kept up to date). */
-  private sidecarTops: Set<string> | undefined;
-
-  /** Whether an old sidecar may exist for `key` (most keys, the engine's, never have one: no unlink for them). */
-  private async mayHaveSidecar(key: string): Promise<boolean> {
-    this.sidecarTops ??= new Set(await readdir(path.join(this.dir, MD5_DIR)).catch(() => []));
-    return this.sidecarTops.has(key.split("/")[0] ?? "");
-  }
-
-  private async readMd5Record(key: string): Promise<Md5Record | undefined> {
-    try {
-      const record = JSON.parse(await readFile(this.md5FileOf(key), "utf8")) as Partial<Md5Record>;
-      if (
-        typeof record.md5 !== "string" ||
-        typeof record.size !== "number" ||
-        typeof record.ino !== "string"
-      ) {
-        return undefined;
-      }
-      return record as Md5Record;
-    } catch {
-      return undefined;
-    }
   }
 
   /**

@@ -2,25 +2,15 @@
 // option of net/tls sockets, so Node allocates nothing per read and the HTTP parser copies nothing), each written to
 // the file whole (one write per ~2 MiB) while the next ones fill. Node's http client costs ~3x the CPU here
 // (a fresh 64 KiB buffer per read, another copy per body chunk, and the garbage collections of all those buffers).
-// HTTP/1.1 only, one request per connection (Connection: close); bodies framed by Content-Length, chunked or the
-// connection's end; interim 1xx answers are skipped; an answer other than 200 is read for its first 2 KiB (a reason).
+// HTTP/1.1 only, one request per connection (Connection: close); the response is read in place by ResponseReader
+// (bodies framed by Content-Length, chunked or the connection's end; interim 1xx answers skipped; an answer other
+// than 200 read for its first 2 KiB of text, a reason); this file is the socket, its buffers and the file's writes.
 import type { FileHandle } from "node:fs/promises";
 import net from "node:net";
 import tls from "node:tls";
-import { ChunkedDecoder } from "./chunked-decoder.js";
-import { type Head, parseHead } from "./response-head.js";
+import { type DirectGetResult, ResponseReader } from "./response-reader.js";
 
-/** What a GET answered: 200 with its body in the file, or another status with the start of its body. */
-export type DirectGetResult =
-  | {
-      readonly ok: true;
-      readonly received: number;
-      /** The Content-Length, if the answer had one. */
-      readonly announced: number | undefined;
-      /** False when the connection ended before the body's framing did (cut short). */
-      readonly complete: boolean;
-    }
-  | { readonly ok: false; readonly status: number; readonly reason: string };
+export type { DirectGetResult } from "./response-reader.js";
 
 export interface DirectGetOptions {
   readonly signal?: AbortSignal;
@@ -44,8 +34,6 @@ const SLAB = 2 * 1024 * 1024;
 const SLABS = 6;
 /** A slab with less room than this is written out and the next one read into. */
 const MIN_ROOM = 256 * 1024;
-const MAX_HEAD = 64 * 1024;
-const MAX_REASON = 2048;
 
 /** Where a 200 answer's body goes: opened at its first bytes (never for another answer), written from position 0. */
 export type OpenFile = () => Promise<FileHandle>;
@@ -67,16 +55,14 @@ class Transfer {
   /** Raw bytes read while no slab was free (TLS may hand over decrypted data after a pause). */
   private readonly overflow: Buffer[] = [];
   private readonly spare = Buffer.allocUnsafe(64 * 1024);
-  private head: Head | undefined;
-  private chunked: ChunkedDecoder | undefined;
-  private received = 0;
-  private bodyDone = false;
-  private reason: Buffer[] = [];
-  private reasonBytes = 0;
+  private readonly response = new ResponseReader();
   private position = 0;
   private writes: Promise<void> = Promise.resolve();
   private pending = 0;
+  /** The connection has ended (its last bytes may still wait in `overflow`). */
+  private ended = false;
   private settled = false;
+  private onAbort: (() => void) | undefined;
 
   constructor(
     private readonly url: URL,
@@ -149,72 +135,28 @@ class Transfer {
     }
   }
 
-  /** `n` new bytes at `cur[fill]`: parsed, kept as body; the slab is written out when full. False: pause reading. */
+  /**
+   * `n` new bytes at `cur[fill]`: read as the head, then decoded in place as the body (a refusal's kept as its reason,
+   * none left to write); the slab is written out when nearly full. False: pause reading.
+   */
   private take(n: number): boolean {
     const cur = this.cur as Buffer;
     let from = this.fill;
     this.fill += n;
-    if (this.head === undefined) {
-      if (!this.readHead(cur, from)) return true;
-      from = this.base;
+    if (this.response.head === undefined) {
+      const { fill, base } = this.response.readHead(cur, from, this.fill);
+      this.fill = fill;
+      if (base === undefined) return true;
+      this.base = from = base;
     }
-    if (this.fill > from) this.body(cur, from);
-    if (this.settled) return false;
-    if (this.bodyDone) {
+    if (this.fill > from) this.fill = this.response.body(cur, from, this.fill);
+    if (this.response.done) {
       this.finish();
       return false;
     }
     if (cur.length - this.fill >= MIN_ROOM) return true;
     this.flush();
     return this.cur !== undefined;
-  }
-
-  /** Looks for the end of the head in `cur[0, fill)`; false while it has not arrived. */
-  private readHead(cur: Buffer, from: number): boolean {
-    for (;;) {
-      const end = cur.subarray(0, this.fill).indexOf("\r\n\r\n", Math.max(0, from - 3));
-      if (end < 0) {
-        if (this.fill > MAX_HEAD) throw new Error(`the response head exceeds ${MAX_HEAD} bytes`);
-        return false;
-      }
-      const head = parseHead(cur.toString("latin1", 0, end));
-      if (head.status >= 100 && head.status < 200) {
-        // An interim answer (100 Continue, 103 Early Hints): dropped, the final one follows.
-        cur.copyWithin(0, end + 4, this.fill);
-        this.fill -= end + 4;
-        from = 0;
-        continue;
-      }
-      this.head = head;
-      this.base = end + 4;
-      if (head.chunked) this.chunked = new ChunkedDecoder();
-      if (head.length === 0) this.bodyDone = true;
-      return true;
-    }
-  }
-
-  /** Decodes the body bytes `cur[from, fill)`. */
-  private body(cur: Buffer, from: number): void {
-    const head = this.head as Head;
-    if (this.chunked !== undefined) {
-      this.fill = this.chunked.decode(cur, from, this.fill);
-      this.bodyDone = this.chunked.done;
-    } else if (head.length !== undefined && this.received + (this.fill - from) >= head.length) {
-      this.fill = from + (head.length - this.received); // anything after the body is not ours
-      this.bodyDone = true;
-    }
-    this.received += this.fill - from;
-    if (head.status !== 200) {
-      if (this.reasonBytes < MAX_REASON) {
-        const part = Buffer.from(
-          cur.subarray(from, Math.min(this.fill, from + MAX_REASON - this.reasonBytes)),
-        );
-        this.reason.push(part);
-        this.reasonBytes += part.length;
-      }
-      this.fill = this.base; // nothing of it goes to the file
-      if (this.reasonBytes >= MAX_REASON) this.bodyDone = true;
-    }
   }
 
   /** Writes the current slab's body bytes out and moves to the next slab (undefined, pausing, when none is free). */
@@ -245,38 +187,40 @@ class Transfer {
     this.cur = this.takeSlab();
   }
 
+  /** A slab is back from the file: reading goes on into it (bytes read meanwhile first), or the result follows. */
   private onWritten(): void {
     if (this.settled) return;
-    if (this.cur === undefined && !this.bodyDone) {
+    if (this.cur === undefined && !this.response.done) {
       this.cur = this.takeSlab();
       try {
-        for (const raw of this.overflow.splice(0)) {
-          raw.copy(this.cur as Buffer, this.fill);
+        // In order, for as long as a slab has room (taking them may fill it and leave none free: the rest waits).
+        while (this.cur !== undefined && this.overflow.length > 0) {
+          const raw = this.overflow.shift() as Buffer;
+          raw.copy(this.cur, this.fill);
           this.take(raw.length);
-          if (this.settled || this.bodyDone) return;
+          if (this.settled || this.response.done) return;
         }
       } catch (err) {
         this.fail(err);
         return;
       }
+      if (this.cur === undefined) return;
       if (this.ended) this.finish();
-      else if (this.cur !== undefined) this.socket?.resume();
+      else this.socket?.resume();
       return;
     }
-    if ((this.bodyDone || this.ended) && this.pending === 0) this.settle();
+    if ((this.response.done || this.ended) && this.pending === 0) this.settle();
   }
-
-  private ended = false;
 
   /** The connection ended: the body is what arrived (complete if its framing said so, or if it had none). */
   private onEnd(): void {
     if (this.settled || this.ended) return;
     this.ended = true;
-    if (this.head === undefined) {
+    if (this.response.head === undefined) {
       this.fail(new Error("the connection closed before a response arrived"));
       return;
     }
-    if (this.overflow.length > 0 && !this.bodyDone) return; // the last bytes are taken once a slab is back
+    if (this.overflow.length > 0 && !this.response.done) return; // the last bytes are taken once a slab is back
     this.finish();
   }
 
@@ -287,8 +231,6 @@ class Transfer {
     if (this.pending === 0) this.settle();
   }
 
-  private onAbort: (() => void) | undefined;
-
   private done(): void {
     this.settled = true;
     this.socket?.destroy();
@@ -298,18 +240,7 @@ class Transfer {
   private settle(): void {
     if (this.settled) return;
     this.done();
-    const head = this.head as Head;
-    if (head.status !== 200) {
-      this.resolve({ ok: false, status: head.status, reason: Buffer.concat(this.reason).toString("utf8") });
-      return;
-    }
-    const framed = head.chunked || head.length !== undefined;
-    this.resolve({
-      ok: true,
-      received: this.received,
-      announced: head.length,
-      complete: !framed || this.bodyDone,
-    });
+    this.resolve(this.response.result());
   }
 
   private fail(err: unknown): void {
@@ -318,7 +249,7 @@ class Transfer {
     const message = err instanceof Error ? err.message : String(err);
     // Wait for writes in flight: the caller removes the file once nothing writes to it.
     void this.writes.then(() =>
-      this.reject(new DirectGetError(message, this.head !== undefined, { cause: err })),
+      this.reject(new DirectGetError(message, this.response.head !== undefined, { cause: err })),
     );
   }
 }

@@ -25,10 +25,12 @@ export class PartialFile {
     await fs.promises.rename(this.path, this.dest);
   }
 
+  /** Closes and removes the file; never throws (it runs while a download fails, whose error is the one to tell). */
   async discard(): Promise<void> {
     if (this.handle === undefined) return;
     await this.handle.then((h) => h.close()).catch(() => {});
-    await fs.promises.rm(this.path, { force: true });
+    // Fails when the file was never made (its directory is a file: ENOTDIR); nothing is left behind then.
+    await fs.promises.rm(this.path, { force: true }).catch(() => {});
   }
 }
 

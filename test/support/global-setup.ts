@@ -1,5 +1,6 @@
 // Integration setup: one Postgres for the whole run (embedded, or TEST_DATABASE_URL), with a migrated template
 // database that every test file clones into a database of its own.
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
@@ -23,10 +24,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (externalEndpoint !== undefined) return async () => {};
   const logger = createLogger("warn");
   const external = process.env.TEST_DATABASE_URL;
+  const dir = path.join(os.tmpdir(), `petrel-test-pg-${process.pid}`);
   const embedded =
     external === undefined || external === ""
       ? await startEmbeddedPostgres({
-          dir: path.join(os.tmpdir(), `petrel-test-pg-${process.pid}`),
+          dir,
           logger,
           unsafeFast: true,
           database: "postgres",
@@ -45,6 +47,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("templateDatabase", TEMPLATE);
   return async () => {
     await embedded?.stop();
+    // The run's Postgres files go with it (left behind, every run would add thousands of files to the temp directory).
+    if (embedded !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   };
 }
 

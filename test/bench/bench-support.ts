@@ -92,6 +92,23 @@ export async function startBenchServer() {
  * `petrel serve` in its own process on a scratch embedded Postgres, as deployed: the benchmark's clients (and the
  * in-process graphile-worker baseline) do not share the server's event loop. `env` adds to the server's environment.
  */
+/** CPU time (user + system, ms) of the server process tree, Postgres (all backends) and the benchmark's process. */
+export interface CpuTimes {
+  readonly server: number;
+  readonly postgres: number;
+  readonly client: number;
+}
+
+/** How long after a measured piece of work its deferred work is counted (see cpuOf). */
+const SETTLE_MS = 2_000;
+const IDLE_MS = 3_000;
+
+const minus = (b: CpuTimes, a: CpuTimes, scale = 1): CpuTimes => ({
+  server: (b.server - a.server) * scale,
+  postgres: (b.postgres - a.postgres) * scale,
+  client: (b.client - a.client) * scale,
+});
+
 export async function startBenchServerProcess(env: Record<string, string> = {}, opts: ScratchOptions = {}) {
   const db = await scratchPostgres(opts);
   const child = await startServerProcess([], {
@@ -104,12 +121,38 @@ export async function startBenchServerProcess(env: Record<string, string> = {}, 
     throw err;
   });
   const serverPid = child.child.pid ?? 0;
+  const cpu = (): CpuTimes => ({
+    server: treeCpuMs(serverPid),
+    postgres: treeCpuMs(db.pid()),
+    client: selfCpuMs(),
+  });
+  let idle: CpuTimes | undefined;
   return {
     server: { grpcPort: child.grpcPort, databaseUrl: db.url, pid: serverPid },
     /** The URL of another database on the same Postgres server. */
     urlOf: db.urlOf,
     /** CPU time used so far (user + system, ms) by the server process, Postgres (all backends) and this process. */
-    cpu: () => ({ server: treeCpuMs(serverPid), postgres: treeCpuMs(db.pid()), client: selfCpuMs() }),
+    cpu,
+    /**
+     * The CPU time (as cpu()) spent on `work` and on what it left to do: counted until SETTLE_MS after it ends (the
+     * server writes the store copies of blobs and clears their outbox after commit), less what the processes use
+     * idle over as long (measured once, over IDLE_MS, at the first call).
+     */
+    async cpuOf<T>(work: () => Promise<T>): Promise<{ readonly result: T; readonly cpu: CpuTimes }> {
+      if (idle === undefined) {
+        const a = cpu();
+        await new Promise((r) => setTimeout(r, IDLE_MS));
+        idle = minus(cpu(), a, 1 / IDLE_MS);
+      }
+      const a = cpu();
+      const result = await work();
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const spent = minus(cpu(), a);
+      const rate = idle;
+      const keys = ["server", "postgres", "client"] as const;
+      const net = Object.fromEntries(keys.map((k) => [k, Math.max(0, spent[k] - rate[k] * SETTLE_MS)]));
+      return { result, cpu: net as unknown as CpuTimes };
+    },
     admin: createClient(AdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${child.grpcPort}` })),
     async stop() {
       await child.stop();

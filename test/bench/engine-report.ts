@@ -159,8 +159,10 @@ ${row(
   (r) => db(r).load10.p99,
 )}
 
-CPU per execution (user + system from /proc, medians of the rounds; the benchmark's process holds the clients and,
-for the baselines, the DBOS / graphile-worker library doing the work):
+CPU per execution (user + system from /proc, medians of the rounds; counted until 2 s after each window, so that
+work left for after it — the server's store copies of the window's blobs — counts too, less what the idle processes
+use over as long; the benchmark's process holds the clients and, for the baselines, the DBOS / graphile-worker library
+doing the work):
 
 | run | Petrel server | Postgres (all backends) | benchmark process |
 |---|---|---|---|

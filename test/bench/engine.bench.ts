@@ -33,12 +33,12 @@ try {
   const d = dbos;
   const g = graphile;
 
-  /** A window with the CPU time the processes spent on it, per execution. */
+  /** A window with the CPU time the processes spent on it (and on what it left to do), per execution. */
   async function measured(clients: number, perClient: number, one: () => Promise<number>): Promise<Measured> {
-    const a = bench.cpu();
-    const w: Window = await concurrently(clients, perClient, one);
-    const b = bench.cpu();
-    const per = (k: keyof Cpu) => (b[k] - a[k]) / w.count;
+    const { result: w, cpu } = await bench.cpuOf(
+      (): Promise<Window> => concurrently(clients, perClient, one),
+    );
+    const per = (k: keyof Cpu) => cpu[k] / w.count;
     return { ...w, cpu: { server: per("server"), postgres: per("postgres"), client: per("client") } };
   }
   const serial = (one: () => Promise<number>) => measured(1, SERIAL, one);

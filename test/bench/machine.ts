@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { scratchPostgres } from "./bench-support.js";
 
@@ -35,6 +36,29 @@ function disk(): string {
   }
 }
 
+/**
+ * What creating a small file and a directory costs in the temp directory (CPU, mostly the kernel's): every execution
+ * creates a few of each in the local blob store, and on a crowded ext4 block group each may cost a millisecond.
+ */
+function fileCreation(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "petrel-bench-files-"));
+  try {
+    const n = 500;
+    const data = new Uint8Array(120);
+    const timed = (fn: (i: number) => void) => {
+      const start = process.cpuUsage();
+      for (let i = 0; i < n; i++) fn(i);
+      const used = process.cpuUsage(start);
+      return `${((used.user + used.system) / n).toFixed(0)} µs`;
+    };
+    const dirs = timed((i) => fs.mkdirSync(path.join(dir, `d${i}`)));
+    const files = timed((i) => fs.writeFileSync(path.join(dir, `d${i}`, "f.pb"), data, { flag: "wx" }));
+    return `creating a directory ${dirs}, a 120-byte file ${files} of CPU (${n} of each)`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function postgres(): Promise<string> {
   const db = await scratchPostgres();
   const c = new pg.Client({ connectionString: db.url });
@@ -60,7 +84,7 @@ export async function describeMachine(): Promise<string> {
   return [
     `- CPU: ${cpuModel()}, ${os.availableParallelism()} cores available to Node (${os.cpus().length} online)`,
     `- memory: ${gib(os.totalmem())} (${gib(os.freemem())} free at the start)`,
-    `- disk: ${disk()}`,
+    `- disk: ${disk()}; ${fileCreation()}`,
     `- ${os.type()} ${os.release()}; Node ${process.version}`,
     `- Postgres: ${await postgres()}`,
   ].join("\n");

@@ -41,16 +41,14 @@ try {
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const spawned = await concurrently(1, SERIAL, spawnTrue);
-    const a = bench.cpu();
-    const task = await concurrently(1, SERIAL, () => watch(processTask));
-    const b = bench.cpu();
+    const { result: task, cpu } = await bench.cpuOf(() => concurrently(1, SERIAL, () => watch(processTask)));
     const chain = await concurrently(1, CHAIN_RUNS, () => watch(processChain(10)));
     rounds.push({
       spawn: spawned.p50,
       task: task.p50,
       chain: chain.p50,
-      serverCpu: (b.server - a.server) / task.count,
-      postgresCpu: (b.postgres - a.postgres) / task.count,
+      serverCpu: cpu.server / task.count,
+      postgresCpu: cpu.postgres / task.count,
     });
     console.log(
       `round ${r + 1}: spawn ${fmtMs(spawned.p50)}, task ${fmtMs(task.p50)}, chain ${fmtMs(chain.p50)}`,
@@ -101,8 +99,9 @@ and ${CHAIN_RUNS} runs); medians of the rounds (range in parentheses).
 | 1-node process task | ${showMs(o((r) => r.task))} |
 | 10-node chain of process tasks | ${showMs(o((r) => r.chain))} |
 
-- CPU per process-task execution (user + system, /proc): server ${showMs(o((r) => r.serverCpu))}, Postgres
-  ${showMs(o((r) => r.postgresCpu))} (the task's own process is not counted).
+- CPU per process-task execution (user + system, /proc, counted until 2 s after the runs, less the idle processes'
+  use over as long): server ${showMs(o((r) => r.serverCpu))}, Postgres
+  ${showMs(o((r) => r.postgresCpu))} (the task's own process, gone when sampled, is not counted).
 
 Postgres per execution (${COUNTED} executions one at a time, ${CHAIN_RUNS} for the chain; statements from
 pg_stat_statements without BEGIN / COMMIT / ROLLBACK; write commits are the WAL's commit records, the transactions

@@ -101,12 +101,11 @@ export interface CpuTimes {
 
 /** How long after a measured piece of work its deferred work is counted (see cpuOf). */
 const SETTLE_MS = 2_000;
-const IDLE_MS = 3_000;
 
-const minus = (b: CpuTimes, a: CpuTimes, scale = 1): CpuTimes => ({
-  server: (b.server - a.server) * scale,
-  postgres: (b.postgres - a.postgres) * scale,
-  client: (b.client - a.client) * scale,
+const minus = (b: CpuTimes, a: CpuTimes): CpuTimes => ({
+  server: b.server - a.server,
+  postgres: b.postgres - a.postgres,
+  client: b.client - a.client,
 });
 
 export async function startBenchServerProcess(env: Record<string, string> = {}, opts: ScratchOptions = {}) {
@@ -126,7 +125,6 @@ export async function startBenchServerProcess(env: Record<string, string> = {}, 
     postgres: treeCpuMs(db.pid()),
     client: selfCpuMs(),
   });
-  let idle: CpuTimes | undefined;
   return {
     server: { grpcPort: child.grpcPort, databaseUrl: db.url, pid: serverPid },
     /** The URL of another database on the same Postgres server. */
@@ -135,23 +133,14 @@ export async function startBenchServerProcess(env: Record<string, string> = {}, 
     cpu,
     /**
      * The CPU time (as cpu()) spent on `work` and on what it left to do: counted until SETTLE_MS after it ends (the
-     * server writes the store copies of blobs and clears their outbox after commit), less what the processes use
-     * idle over as long (measured once, over IDLE_MS, at the first call).
+     * server writes the store copies of blobs and clears their outbox after commit). What the processes use idle in
+     * that time is counted too (not subtracted: an idle Postgres's use varies too much to be measured once).
      */
     async cpuOf<T>(work: () => Promise<T>): Promise<{ readonly result: T; readonly cpu: CpuTimes }> {
-      if (idle === undefined) {
-        const a = cpu();
-        await new Promise((r) => setTimeout(r, IDLE_MS));
-        idle = minus(cpu(), a, 1 / IDLE_MS);
-      }
       const a = cpu();
       const result = await work();
       await new Promise((r) => setTimeout(r, SETTLE_MS));
-      const spent = minus(cpu(), a);
-      const rate = idle;
-      const keys = ["server", "postgres", "client"] as const;
-      const net = Object.fromEntries(keys.map((k) => [k, Math.max(0, spent[k] - rate[k] * SETTLE_MS)]));
-      return { result, cpu: net as unknown as CpuTimes };
+      return { result, cpu: minus(cpu(), a) };
     },
     admin: createClient(AdminService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${child.grpcPort}` })),
     async stop() {

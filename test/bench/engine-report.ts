@@ -160,9 +160,9 @@ ${row(
 )}
 
 CPU per execution (user + system from /proc, medians of the rounds; counted until 2 s after each window, so that
-work left for after it — the server's store copies of the window's blobs — counts too, less what the idle processes
-use over as long; the benchmark's process holds the clients and, for the baselines, the DBOS / graphile-worker library
-doing the work):
+work left for after it — the server's store copies of the window's blobs — counts too, and so does what the processes
+use idle in those 2 s, at most ~0.1 ms per execution in the one-client windows; the benchmark's process holds the
+clients and, for the baselines, the DBOS / graphile-worker library doing the work):
 
 | run | Petrel server | Postgres (all backends) | benchmark process |
 |---|---|---|---|

@@ -99,8 +99,8 @@ and ${CHAIN_RUNS} runs); medians of the rounds (range in parentheses).
 | 1-node process task | ${showMs(o((r) => r.task))} |
 | 10-node chain of process tasks | ${showMs(o((r) => r.chain))} |
 
-- CPU per process-task execution (user + system, /proc, counted until 2 s after the runs, less the idle processes'
-  use over as long): server ${showMs(o((r) => r.serverCpu))}, Postgres
+- CPU per process-task execution (user + system, /proc, counted until 2 s after the runs, idle use in those 2 s
+  included): server ${showMs(o((r) => r.serverCpu))}, Postgres
   ${showMs(o((r) => r.postgresCpu))} (the task's own process, gone when sampled, is not counted).
 
 Postgres per execution (${COUNTED} executions one at a time, ${CHAIN_RUNS} for the chain; statements from

@@ -5,9 +5,10 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { BENCHMARKS_FILE, writeSection } from "./bench-support.js";
+import { BENCHMARKS_FILE } from "./bench-support.js";
 import { describeMachine, loadAverage } from "./machine.js";
 import { QUICK } from "./stats.js";
+import { gatherTargets } from "./target-lines.js";
 
 interface Script {
   readonly file: string;
@@ -45,18 +46,6 @@ function runScript(s: Script): Promise<number | null> {
 
 const minutes = (ms: number) => `${(ms / 60_000).toFixed(1)} min`;
 
-/** The list items of each section that state a target as met / not met. */
-function targetLines(markdown: string): string[] {
-  return markdown
-    .split(/\n(?=## )/)
-    .filter((s) => s.startsWith("## ") && !s.startsWith("## Targets from this run"))
-    .flatMap((s) => {
-      const title = s.slice(3, s.indexOf("\n"));
-      const lines = s.split("\n").filter((l) => /^- .*target/i.test(l) && /\bmet\b/.test(l));
-      return lines.length === 0 ? [] : [`**${title}**`, "", ...lines, ""];
-    });
-}
-
 if (QUICK) fs.rmSync(BENCHMARKS_FILE, { force: true });
 const machine = await describeMachine();
 const startLoad = loadAverage();
@@ -93,9 +82,6 @@ ${table}
 const current = fs.existsSync(BENCHMARKS_FILE) ? fs.readFileSync(BENCHMARKS_FILE, "utf8") : "";
 const firstSection = current.indexOf("\n## ");
 fs.writeFileSync(BENCHMARKS_FILE, `${header}${firstSection < 0 ? "" : current.slice(firstSection)}`);
-writeSection(
-  "Targets from this run",
-  `Every target line of the sections above, gathered:\n\n${targetLines(fs.readFileSync(BENCHMARKS_FILE, "utf8")).join("\n")}`,
-);
+gatherTargets();
 console.log(`\nwrote ${BENCHMARKS_FILE} in ${minutes(total)}`);
 if (results.some((r) => r.code !== 0)) process.exitCode = 1;

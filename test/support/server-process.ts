@@ -46,13 +46,17 @@ export async function startServerProcess(
       () => reject(new Error(`server did not start (exit ${child.exitCode}):\n${out}`)),
       60_000,
     );
-    // The serving line, as text (`grpc=host:port http=host:port`) or as a JSON log line.
+    // The serving line, as text (`grpc=host:port http=host:port`) or as a JSON log line. Once found, the output is
+    // only kept (searching all of it again for every later chunk cost a benchmark's process more CPU than its clients).
+    let found = false;
     const onData = (c: Buffer) => {
       out += c.toString();
+      if (found) return;
       const m =
         /petrel is serving grpc=[^ ]+:(\d+) http=[^ ]+:(\d+)/.exec(out) ??
         /"grpc":"[^"]*:(\d+)","http":"[^"]*:(\d+)"[^\n]*"msg":"petrel is serving"/.exec(out);
       if (m !== null) {
+        found = true;
         clearTimeout(timer);
         resolve({ grpc: Number(m[1]), http: Number(m[2]) });
       }

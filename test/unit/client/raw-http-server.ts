@@ -8,9 +8,11 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
+import { afterEach, beforeEach } from "vitest";
 
 export interface Conn {
   readonly socket: net.Socket;
@@ -220,4 +222,30 @@ export async function rejection(p: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error("expected a rejection");
+}
+
+/**
+ * Each test's temporary directory and scripted server, made fresh and removed after it (registers the hooks): `dir`
+ * is the current test's directory, `serve` starts the server it talks to.
+ */
+export function perTestServer() {
+  let server: RawServer | undefined;
+  let dir = "";
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "petrel-direct-get-"));
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir(): string {
+      return dir;
+    },
+    async serve(script: Script): Promise<RawServer> {
+      server = await startRawServer(script);
+      return server;
+    },
+  };
 }

@@ -260,7 +260,7 @@ export function blobRoutes(deps: BlobRouteDeps): HttpRoute {
         return;
       }
       if (!(err instanceof Refusal)) throw err;
-      // A refused PUT's body is not read: the connection is closed after the answer instead of draining it.
+      // A refused PUT's body is not stored: the connection is closed after the answer, lingering (see lingerOnClose).
       if (req.method === "PUT" && !req.readableEnded) {
         res.setHeader("connection", "close");
         lingerOnClose(req.socket);

@@ -33,6 +33,11 @@ export interface OutboxSenderOptions {
   readonly maxBackoffMs: number;
   /** Delivered messages are deleted after this long. */
   readonly retainMs: number;
+  /**
+   * A message of a channel this replica cannot send (email without `--smtp-url`) is left to a replica that can
+   * for this long, then recorded as undeliverable.
+   */
+  readonly unservedAfterMs: number;
 }
 
 export const DEFAULT_SENDER_OPTIONS: OutboxSenderOptions = {
@@ -44,6 +49,7 @@ export const DEFAULT_SENDER_OPTIONS: OutboxSenderOptions = {
   backoffMs: 1_000,
   maxBackoffMs: 300_000,
   retainMs: 7 * 24 * 3_600_000,
+  unservedAfterMs: 10_000,
 };
 
 export type DeliveryOutcome = "delivered" | "retry" | "dead" | "undeliverable";
@@ -75,7 +81,7 @@ export class OutboxSender {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const revived = await reviveOutboxMessages(this.db, Object.keys(this.deliverers) as OutboxChannel[]);
+    const revived = await reviveOutboxMessages(this.db, this.served());
     if (revived > 0) this.logger.info("outbox: undeliverable messages queued again", { count: revived });
     this.schedule(0);
   }
@@ -85,6 +91,10 @@ export class OutboxSender {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+  }
+
+  private served(): OutboxChannel[] {
+    return Object.keys(this.deliverers) as OutboxChannel[];
   }
 
   private schedule(ms: number): void {
@@ -105,13 +115,14 @@ export class OutboxSender {
       this.lastPrune = Date.now();
       await pruneOutboxMessages(this.db, this.o.retainMs, 10_000);
     }
-    const claimed = await claimOutboxMessages(
-      this.db,
-      this.owner,
-      this.o.leaseMs,
-      this.o.batch,
-      this.o.perStream,
-    );
+    const claimed = await claimOutboxMessages(this.db, {
+      owner: this.owner,
+      leaseMs: this.o.leaseMs,
+      limit: this.o.batch,
+      perStream: this.o.perStream,
+      channels: this.served(),
+      unservedAfterMs: this.o.unservedAfterMs,
+    });
     const streams = new Map<string, OutboxRow[]>();
     for (const m of claimed) {
       const key = m.stream ?? `#${m.id}`;

@@ -57,22 +57,31 @@ export async function insertOutboxMessages(db: Knex, rows: readonly OutboxInsert
   await withDbErrors(() => db.raw(sql, bindings as Knex.RawBinding[]));
 }
 
+/** What one claim takes. */
+export interface OutboxClaim {
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** Stream heads at most. */
+  readonly limit: number;
+  /** Messages of one stream at most (its head included). */
+  readonly perStream: number;
+  /** The channels the claimer can deliver; others' messages are taken only once due for `unservedAfterMs`. */
+  readonly channels: readonly OutboxChannel[];
+  readonly unservedAfterMs: number;
+}
+
 /**
  * Leases up to `limit` stream heads (due, unleased, no earlier pending message in their stream) and, with each
- * head, up to `perStream` of its stream's next messages. Returned in id order.
+ * head, up to `perStream` of its stream's next messages. Returned in id order. A message of a channel the claimer
+ * cannot deliver is left for a replica that can until it has waited `unservedAfterMs`.
  */
-export function claimOutboxMessages(
-  db: Knex,
-  owner: string,
-  leaseMs: number,
-  limit: number,
-  perStream: number,
-): Promise<OutboxRow[]> {
+export function claimOutboxMessages(db: Knex, c: OutboxClaim): Promise<OutboxRow[]> {
   return withDbErrors(async () => {
     const r = await db.raw(
       `WITH heads AS (
          SELECT id, stream FROM outbox_messages o
           WHERE state = 'pending' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+            AND (channel = ANY(?::text[]) OR next_attempt_at <= now() - (? || ' milliseconds')::interval)
             AND (stream IS NULL OR NOT EXISTS (
                   SELECT 1 FROM outbox_messages p WHERE p.stream = o.stream AND p.state = 'pending' AND p.id < o.id))
           ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED),
@@ -86,7 +95,14 @@ export function claimOutboxMessages(
        UPDATE outbox_messages m SET leased_by = ?, lease_until = now() + (? || ' milliseconds')::interval
         WHERE m.id IN (SELECT id FROM heads UNION ALL SELECT id FROM followers)
        RETURNING m.*`,
-      [limit, Math.max(0, perStream - 1), owner, String(leaseMs)],
+      [
+        [...c.channels],
+        String(c.unservedAfterMs),
+        c.limit,
+        Math.max(0, c.perStream - 1),
+        c.owner,
+        String(c.leaseMs),
+      ],
     );
     const rows = (r as { rows: OutboxRow[] }).rows;
     return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));

@@ -1,7 +1,8 @@
 // Notifications and event sinks end to end: a real SMTP server and local HTTP receivers get each kind (email,
 // Slack, PagerDuty, Slack webhook, signed webhook) on each terminal phase, the execution's overrides and
 // disable_all win, CloudEvents arrive in order per execution, a receiver that was down gets its messages
-// afterwards, failures end dead and visible, and without SMTP emails are recorded as undeliverable.
+// afterwards, failures end dead and visible, and without SMTP emails are recorded as undeliverable
+// (unless a replica with SMTP takes them first).
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../client/cli/main.js";
@@ -260,7 +261,8 @@ describe("event sinks", () => {
 
 describe("without an SMTP server", () => {
   it("records emails as undeliverable and sends them once one is configured", async () => {
-    const plain = await startTestServer({ start: { outbox: { pollMs: 50 } } });
+    // Emails wait 500 ms for a replica that can send them before this one records them as undeliverable.
+    const plain = await startTestServer({ start: { outbox: { pollMs: 50, unservedAfterMs: 500 } } });
     try {
       await registerFlows(plain.admin, {
         ok: [notification("email", [Phase.SUCCEEDED], ["later@test.example"])],
@@ -282,7 +284,7 @@ describe("without an SMTP server", () => {
         30_000,
       );
       expect(res.messages[0]?.lastError).toContain("--smtp-url");
-      // The next start with an SMTP server sends it.
+      // A replica started with an SMTP server sends it, while the one without keeps running and polling.
       const again = await startTestServer({
         database: plain.database,
         env: { PETREL_SMTP_URL: smtp.url },
@@ -293,6 +295,24 @@ describe("without an SMTP server", () => {
           async () => mailsTo("later@test.example"),
           (m) => m.length === 1,
         );
+        // With both running, every new email goes to the replica that can send it.
+        for (let i = 0; i < 8; i++) {
+          await plain.admin.createExecution({
+            ...P,
+            name: `both-${i}`,
+            spec: { launchPlan: launchPlanId("ok") },
+            inputs: {},
+          });
+        }
+        await eventually(
+          async () => mailsTo("later@test.example"),
+          (m) => m.length === 9,
+          30_000,
+        );
+        const left = (await (
+          await fetch(`${plain.httpBaseUrl}/api/v1/outbox?state=undeliverable`)
+        ).json()) as { messages: unknown[] };
+        expect(left.messages).toEqual([]);
       } finally {
         await again.server.stop(2_000);
       }

@@ -4,6 +4,7 @@ import pg from "pg";
 import type { Logger } from "../logger.js";
 import { migrationSource } from "../repositories/migrations/index.js";
 import { PetrelPgClient } from "./pg-client.js";
+import { PG_TYPES } from "./pg-types.js";
 
 /** Arbitrary constant: the advisory lock that serialises migrations of concurrently starting replicas. */
 const MIGRATION_LOCK_KEY = 0x7065_7472;
@@ -25,7 +26,7 @@ export function createDatabase(url: string, poolMax: number, logger?: Logger): K
         };
   return knexFactory({
     client: PetrelPgClient as unknown as typeof Knex.Client,
-    connection: { connectionString: url, application_name: "petrel" },
+    connection: { connectionString: url, application_name: "petrel", types: PG_TYPES },
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 30_000,
     ...(log === undefined ? {} : { log }),

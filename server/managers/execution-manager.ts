@@ -8,7 +8,6 @@ import {
   type Execution,
   ExecutionCreateRequestSchema,
   type ExecutionList,
-  ExecutionListSchema,
   ExecutionMetadata_ExecutionMode,
   type ExecutionRecoverRequest,
   type ExecutionRelaunchRequest,
@@ -31,13 +30,12 @@ import {
   decodeExecClosure,
   decodeExecSpec,
   encodeExecClosure,
-  rowToExecution,
-  rowToExecutionSummary,
   TERMINAL_WORKFLOW_PHASES,
   workflowPhase,
 } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
+import { lazyExecution, lazyExecutionList } from "../transformers/wire-answers.js";
 import { validateListScope } from "../validation/list-validator.js";
 import type { ExecutionLauncher } from "./execution-launcher.js";
 import { type InlineLimits, literalData } from "./literal-data.js";
@@ -72,16 +70,13 @@ export class ExecutionManager {
   }
 
   async getExecution(req: WorkflowExecutionGetRequest): Promise<Execution> {
-    return rowToExecution(await this.load(req.id));
+    return lazyExecution(await this.load(req.id));
   }
 
   async listExecutions(req: ResourceListRequest): Promise<ExecutionList> {
     const scope = validateListScope(req.id, req.limit);
     const page = await repo.listExecutions(this.db, scope, req);
-    return create(ExecutionListSchema, {
-      executions: page.rows.map(rowToExecutionSummary),
-      token: page.token,
-    });
+    return lazyExecutionList(page.rows, page.token);
   }
 
   async updateExecution(req: ExecutionUpdateRequest): Promise<void> {

@@ -17,9 +17,11 @@ import {
 } from "@connectrpc/connect";
 import {
   createMethodSerializationLookup,
+  limitSerialization,
   type Serialization,
   type UniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
+import { wireOf } from "../transformers/wire-answers.js";
 import { type CallOptions, copyHeaders, GrpcCall } from "./grpc-call.js";
 import { asRequestFault } from "./request-faults.js";
 
@@ -34,7 +36,23 @@ export interface DirectMethod {
 export function directMethod(spec: MethodImplSpec, opt: UniversalHandlerOptions): DirectMethod | undefined {
   if (spec.kind !== "unary" && spec.kind !== "server_streaming") return undefined;
   const s = createMethodSerializationLookup(spec.method, opt.binaryOptions, opt.jsonOptions, opt);
-  return { spec, input: s.getI(true), output: s.getO(true) };
+  const output = s.getO(true);
+  // An answer that carries its own encoding (wire-answers.ts) is sent as is, within the same size limit.
+  const limited = limitSerialization<Uint8Array<ArrayBuffer>>(
+    { serialize: (b) => b, parse: (b) => new Uint8Array(b) },
+    opt,
+  );
+  return {
+    spec,
+    input: s.getI(true),
+    output: {
+      parse: output.parse,
+      serialize: (m) => {
+        const wire = wireOf(m);
+        return wire === undefined ? output.serialize(m) : limited.serialize(wire);
+      },
+    },
+  };
 }
 
 export interface DirectOptions extends CallOptions {

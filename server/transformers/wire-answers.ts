@@ -1,0 +1,81 @@
+// Answers that carry their own encoding. A message built here reads as a normal one (its fields decode from the rows
+// on first access), and until any of its fields is read or set it also knows its binary encoding, which the gRPC
+// path sends as is (grpc-direct.ts). JSON, REST and interceptors that look inside get the decoded message.
+import { create, type Message, toBinary } from "@bufbuild/protobuf";
+import {
+  type Execution,
+  type ExecutionList,
+  ExecutionListSchema,
+  ExecutionSchema,
+} from "../../gen/flyteidl/admin/execution_pb.js";
+import type { ExecutionRow } from "../repositories/execution-repo.js";
+import { rowToExecution, rowToExecutionSummary } from "./execution.js";
+import { executionListWire, executionWire } from "./execution-wire.js";
+
+type Wire = Uint8Array<ArrayBuffer>;
+const encodings = new WeakMap<object, () => Wire | undefined>();
+
+/** The message's binary encoding when it carries one and none of its fields was read or set; else undefined. */
+export function wireOf(message: Message): Wire | undefined {
+  return encodings.get(message)?.();
+}
+
+/**
+ * Gives `message` the fields `keys`, taken from `decode()` when first read (or replaced when set), and the
+ * encoding `encode()` as long as none of them was.
+ */
+function lazy<T extends Message, K extends keyof T & string>(
+  message: T,
+  keys: readonly K[],
+  decode: () => Pick<T, K>,
+  encode: () => Wire | undefined,
+): T {
+  let touched = false;
+  let full: Pick<T, K> | undefined;
+  for (const key of keys) {
+    const settle = (value: unknown) => {
+      touched = true;
+      Object.defineProperty(message, key, { value, writable: true, enumerable: true, configurable: true });
+    };
+    Object.defineProperty(message, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        full ??= decode();
+        const value = full[key];
+        settle(value);
+        return value;
+      },
+      set: settle,
+    });
+  }
+  encodings.set(message, () => (touched ? undefined : encode()));
+  return message;
+}
+
+/** An admin.Execution of the row, decoded only if a field is read. */
+export function lazyExecution(row: ExecutionRow): Execution {
+  return lazy(
+    create(ExecutionSchema),
+    ["id", "spec", "closure"],
+    () => rowToExecution(row),
+    () => executionWire(row, false),
+  );
+}
+
+/** An admin.ExecutionList of the rows' list forms, decoded only if its executions are read. */
+export function lazyExecutionList(rows: readonly ExecutionRow[], token: string): ExecutionList {
+  const list = create(ExecutionListSchema, { token });
+  return lazy(
+    list,
+    ["executions"],
+    () => ({ executions: rows.map(rowToExecutionSummary) }),
+    () => {
+      if (list.token !== token) return undefined;
+      const parts = rows.map(
+        (r) => executionWire(r, true) ?? toBinary(ExecutionSchema, rowToExecutionSummary(r)),
+      );
+      return executionListWire(parts, token);
+    },
+  );
+}

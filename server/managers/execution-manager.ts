@@ -38,6 +38,7 @@ import { modelText } from "../transformers/model-text.js";
 import { lazyExecution, lazyExecutionList } from "../transformers/wire-answers.js";
 import { validateListScope } from "../validation/list-validator.js";
 import type { ExecutionLauncher } from "./execution-launcher.js";
+import { ExecutionReads } from "./execution-reads.js";
 import { type InlineLimits, literalData } from "./literal-data.js";
 import { notifyWatchers } from "./workflow-event-recorder.js";
 
@@ -55,16 +56,20 @@ export const executionNotFound = (id: repo.ExecutionKey) =>
   );
 
 export class ExecutionManager {
+  private readonly reads: ExecutionReads;
+
   constructor(
     private readonly db: Knex,
     private readonly data: DataStore,
     private readonly launcher: ExecutionLauncher,
     private readonly limits: InlineLimits,
-  ) {}
+  ) {
+    this.reads = new ExecutionReads(db);
+  }
 
   async load(id: WorkflowExecutionIdentifier | undefined): Promise<repo.ExecutionRow> {
     const key = validateExecutionId(id);
-    const row = await repo.getExecution(this.db, key);
+    const row = await this.reads.read(key);
     if (row === undefined) throw executionNotFound(key);
     return row;
   }

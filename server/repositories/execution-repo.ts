@@ -140,6 +140,23 @@ export function getExecution(db: Knex, key: ExecutionKey): Promise<ExecutionRow 
   });
 }
 
+/** Several executions by key, in one statement: each key's row (keys without one are left out). */
+const GET_EXECUTIONS = `SELECT e.* FROM unnest(?::text[], ?::text[], ?::text[]) AS k(name, project, domain)
+  CROSS JOIN LATERAL (SELECT * FROM executions
+    WHERE execution_name = k.name AND (execution_project, execution_domain) IS NOT DISTINCT FROM (k.project, k.domain)
+    LIMIT 1) e`;
+
+export function getExecutions(db: Knex, keys: readonly ExecutionKey[]): Promise<ExecutionRow[]> {
+  return withDbErrors(async () => {
+    const result = (await prepared(db, GET_EXECUTIONS, [
+      keys.map((k) => k.name),
+      keys.map((k) => k.project),
+      keys.map((k) => k.domain),
+    ])) as { rows: ExecutionRow[] };
+    return result.rows;
+  });
+}
+
 export function getExecutionById(db: Knex, id: string, forUpdate = false): Promise<ExecutionRow | undefined> {
   return withDbErrors(() => {
     const q = db("executions").where({ id }).first();

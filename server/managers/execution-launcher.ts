@@ -202,6 +202,12 @@ export class ExecutionLauncher {
     if (closure.workflowId !== undefined && wf !== undefined) Object.assign(closure.workflowId, wf);
     const tags = new Map(Object.entries(spec.labels?.values ?? {}));
     for (const tag of spec.tags) tags.set(tag, tags.get(tag) ?? "");
+    // The user's inputs get a blob of their own only where they differ from the inputs (defaults were added):
+    // otherwise user_inputs_uri names the inputs blob, which holds the same bytes (one file less per execution).
+    const inputBytes = encodeLiteralMap(inputs);
+    const userBytes = userInputs === undefined ? undefined : encodeLiteralMap(userInputs);
+    const ownUserBytes =
+      userBytes !== undefined && Buffer.compare(inputBytes, userBytes) !== 0 ? userBytes : undefined;
     return {
       row: {
         execution_project: req.project,
@@ -217,14 +223,15 @@ export class ExecutionLauncher {
         source_execution_id: opts.sourceExecutionId ?? null,
         parent_node_execution_id: opts.parentNodeExecutionId ?? null,
         inputs_uri: inputsUri,
-        user_inputs_uri: userInputs === undefined ? "" : userInputsUri,
+        user_inputs_uri:
+          userBytes === undefined ? "" : ownUserBytes !== undefined ? userInputsUri : inputsUri,
         user: spec.metadata?.principal ?? "",
         launch_entity: isTask ? "task" : "launch_plan",
       },
       extras: {
         blobs: [
-          { uri: inputsUri, data: encodeLiteralMap(inputs) },
-          ...(userInputs === undefined ? [] : [{ uri: userInputsUri, data: encodeLiteralMap(userInputs) }]),
+          { uri: inputsUri, data: inputBytes },
+          ...(ownUserBytes === undefined ? [] : [{ uri: userInputsUri, data: ownUserBytes }]),
         ],
         tags,
       },

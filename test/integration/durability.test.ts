@@ -60,7 +60,8 @@ beforeAll(async () => {
           command: [
             "sh",
             "-c",
-            `sleep 0.3; echo "$PETREL_EXEC ${name} $PPID" >> ${ledger}; echo $(({{.inputs.a}} + 1)) > {{.outputPrefix}}/o`,
+            // The server: the parent of the task's parent (the server's task spawner).
+            `sleep 0.3; echo "$PETREL_EXEC ${name} $(cut -d' ' -f4 /proc/$PPID/stat)" >> ${ledger}; echo $(({{.inputs.a}} + 1)) > {{.outputPrefix}}/o`,
           ],
         }),
       },

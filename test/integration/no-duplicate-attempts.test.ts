@@ -54,7 +54,9 @@ beforeAll(async () => {
   const { proc, admin } = await serve();
   await admin.registerProject({ project: { id: "flytesnacks", name: "flytesnacks" } });
   // Each attempt records its start and end with the pid of the server that runs it and the time.
-  const record = (event: string) => `echo "{{.outputPrefix}} ${event} $PPID $(date +%s%N) $$" >> "$LEDGER"`;
+  // The task's parent is the server's task spawner (task-spawner.ts): the server is the spawner's parent.
+  const record = (event: string) =>
+    `echo "{{.outputPrefix}} ${event} $(cut -d' ' -f4 /proc/$PPID/stat) $(date +%s%N) $$" >> "$LEDGER"`;
   await admin.createTask({
     id: taskId("ledger"),
     spec: {
@@ -80,7 +82,7 @@ interface Line {
   /** `<execution dir>/<node>/data/<attempt>`, from the attempt's output directory. */
   readonly attempt: string;
   readonly event: "start" | "end";
-  /** The server that ran it (the task's parent). */
+  /** The server that ran it (the parent of the task's parent, the server's task spawner). */
   readonly server: number;
   readonly atNs: bigint;
   /** The task's main process, leader of its process group. */

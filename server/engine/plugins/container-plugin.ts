@@ -228,6 +228,16 @@ async function runContainer(ctx: TaskContext, docker: DockerTarget | undefined):
       error: userError("CommandNotFound", `cannot start ${rendered[0]}: ${r.spawnError.message}`),
       logs,
     };
+  if ("lost" in r && r.lost !== undefined)
+    return {
+      ok: false,
+      error: create(ExecutionErrorSchema, {
+        code: "TaskSpawnerLost",
+        message: r.lost,
+        kind: ExecutionError_ErrorKind.SYSTEM,
+      }),
+      logs,
+    };
   if ("failure" in r && r.failure !== undefined) return { ok: false, error: r.failure, logs };
   if ("oomKilled" in r && r.oomKilled)
     return { ok: false, error: userError("OOMKilled", "the task's container ran out of memory"), logs };

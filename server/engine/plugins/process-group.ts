@@ -20,6 +20,7 @@
 // One watchdog for all tasks, not one per task: a watchdog spawned per task delayed its start by about 1.3 ms and
 // its end by 3-5 ms on 2 busy cores.
 import { type ChildProcess, spawn } from "node:child_process";
+import { taskSpawner } from "./task-spawner.js";
 
 /** The watchdog: `sh -c WATCHDOG petrel-watchdog`, fed "+ <pgid>" and "- <pgid>" lines on its stdin. */
 export const WATCHDOG = [
@@ -44,6 +45,8 @@ export interface GroupResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly spawnError?: Error;
+  /** The task spawner died while the task ran (its group was killed): why. */
+  readonly lost?: string;
 }
 
 export interface GroupOptions {
@@ -127,38 +130,20 @@ class Watchdog {
 const watchdog = new Watchdog();
 
 /**
- * Runs argv in a new process group watched by a watchdog, capturing stdout/stderr (the last MB of each). Resolves
- * once the main process exited and its output is closed; the group is gone (or being killed after an abort) then.
+ * Runs argv in a new process group watched by a watchdog, capturing stdout/stderr (the last MB of each). The process
+ * is started by the task spawner (task-spawner.ts). Resolves once the main process exited and its output is closed;
+ * the group is gone (or being killed after an abort) then, or once the spawner died while the task ran (`lost`: its
+ * group is killed).
  */
 export function runInProcessGroup(argv: readonly string[], opts: GroupOptions): Promise<GroupResult> {
   return new Promise((resolve) => {
     const [cmd = "", ...args] = argv;
-    let child: ChildProcess;
-    try {
-      child = spawn(cmd, args, {
-        cwd: opts.cwd,
-        env: opts.env,
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: true,
-      });
-    } catch (err) {
-      resolve({ code: null, stdout: "", stderr: "", spawnError: err as Error });
-      return;
-    }
-    const pgid = child.pid;
-    if (pgid !== undefined) watchdog.watch(pgid);
+    let pgid: number | undefined;
     let stdout = "";
     let stderr = "";
-    child.stdout?.on("data", (c: Buffer) => {
-      opts.onOutput?.("stdout", c);
-      stdout = (stdout + c.toString()).slice(-OUTPUT_LIMIT);
-    });
-    child.stderr?.on("data", (c: Buffer) => {
-      opts.onOutput?.("stderr", c);
-      stderr = (stderr + c.toString()).slice(-OUTPUT_LIMIT);
-    });
     // Once finished, the group is never signalled again (its id could be reused).
     let finished = false;
+    let exited = false;
     const finish = () => {
       if (finished) return;
       finished = true;
@@ -166,25 +151,47 @@ export function runInProcessGroup(argv: readonly string[], opts: GroupOptions): 
       if (pgid !== undefined) watchdog.release(pgid);
     };
     const abort = () => {
-      if (finished) return;
+      if (finished || pgid === undefined) return; // before the pid came: signalled when it does
       signalGroup(pgid, "SIGTERM");
       setTimeout(finish, opts.graceMs).unref();
     };
-    // The main process is gone: what it left behind is killed now, or after an abort's grace period (if anything is
-    // left: an empty group is finished at once, so that its id is not signalled after it may have been reused).
-    child.once("exit", () => {
-      if (!opts.signal.aborted || !groupExists(pgid)) finish();
-    });
-    child.once("error", (err) => {
-      opts.signal.removeEventListener("abort", abort);
-      if (pgid !== undefined) finish();
-      resolve({ code: null, stdout, stderr, spawnError: err });
-    });
-    child.once("close", (code, exitSignal) => {
-      opts.signal.removeEventListener("abort", abort);
-      resolve({ code, exitSignal, stdout, stderr });
-    });
-    if (opts.signal.aborted) abort();
-    else opts.signal.addEventListener("abort", abort, { once: true });
+    const done = () => opts.signal.removeEventListener("abort", abort);
+    taskSpawner.start(
+      { cmd, args, cwd: opts.cwd, env: opts.env },
+      {
+        pid(pid) {
+          pgid = pid;
+          if (pid === undefined) return;
+          watchdog.watch(pid);
+          if (opts.signal.aborted) abort();
+        },
+        output(stream, data) {
+          opts.onOutput?.(stream, data);
+          if (stream === "stdout") stdout = (stdout + data.toString()).slice(-OUTPUT_LIMIT);
+          else stderr = (stderr + data.toString()).slice(-OUTPUT_LIMIT);
+        },
+        // The main process is gone: what it left behind is killed now, or after an abort's grace period (if anything
+        // is left: an empty group is finished at once, so that its id is not signalled after it may have been reused).
+        exit() {
+          exited = true;
+          if (!opts.signal.aborted || !groupExists(pgid)) finish();
+        },
+        close(code, exitSignal) {
+          done();
+          if (!exited) finish();
+          resolve({ code, exitSignal, stdout, stderr });
+        },
+        error(message, lost) {
+          done();
+          if (pgid !== undefined) finish();
+          resolve(
+            lost
+              ? { code: null, stdout, stderr, lost: message }
+              : { code: null, stdout, stderr, spawnError: new Error(message) },
+          );
+        },
+      },
+    );
+    if (!opts.signal.aborted) opts.signal.addEventListener("abort", abort, { once: true });
   });
 }

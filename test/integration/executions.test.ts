@@ -31,6 +31,7 @@ import {
 } from "../fixtures/flyte-builders.js";
 import { eventually } from "../support/eventually.js";
 import { expectCode } from "../support/expect-error.js";
+import { itInProcess } from "../support/external-server.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 let t: TestServer;
@@ -200,39 +201,43 @@ describe("executions", () => {
     expect(archived.executions.map((e) => e.id?.name)).toEqual(["again-run"]);
   });
 
-  it("keeps the user's inputs in a blob of their own only where defaults were added to them", async () => {
-    await t.admin.createExecution(
-      executionRequest(launchPlanId("chain"), { x: literalInt(2), y: literalInt(3) }, "all-given"),
-    );
-    await waitDone(t.admin, "all-given");
-    const rows = (await t.server
-      .db("executions")
-      .whereIn("execution_name", ["first-run", "all-given"])
-      .select("execution_name", "inputs_uri", "user_inputs_uri")) as {
-      execution_name: string;
-      inputs_uri: string;
-      user_inputs_uri: string;
-    }[];
-    const byName = Object.fromEntries(rows.map((r) => [r.execution_name, r]));
-    // y was defaulted for first-run: the user's inputs ({x}) differ from the inputs ({x, y}).
-    expect(byName["first-run"]?.user_inputs_uri).toMatch(/\/first-run\/user_inputs$/);
-    expect(byName["all-given"]?.user_inputs_uri).toBe(byName["all-given"]?.inputs_uri);
-    for (const r of rows)
-      await eventually(
-        async () => fs.existsSync(fileURLToPath(r.user_inputs_uri)),
-        (found) => found,
+  // The rows and the store's files are read directly: an in-process server's.
+  itInProcess(
+    "keeps the user's inputs in a blob of their own only where defaults were added to them",
+    async () => {
+      await t.admin.createExecution(
+        executionRequest(launchPlanId("chain"), { x: literalInt(2), y: literalInt(3) }, "all-given"),
       );
-    expect(
-      fs.existsSync(fileURLToPath(byName["all-given"]?.inputs_uri.replace(/inputs$/, "user_inputs") ?? "")),
-    ).toBe(false);
-    const again = await t.admin.relaunchExecution({
-      id: { ...P, name: "all-given" },
-      name: "all-given-again",
-    });
-    await waitDone(t.admin, again.id?.name ?? "");
-    const data = await t.admin.getExecutionData({ id: again.id });
-    expect(data.fullOutputs?.literals.total).toEqual(literalInt(5));
-  });
+      await waitDone(t.admin, "all-given");
+      const rows = (await t.server
+        .db("executions")
+        .whereIn("execution_name", ["first-run", "all-given"])
+        .select("execution_name", "inputs_uri", "user_inputs_uri")) as {
+        execution_name: string;
+        inputs_uri: string;
+        user_inputs_uri: string;
+      }[];
+      const byName = Object.fromEntries(rows.map((r) => [r.execution_name, r]));
+      // y was defaulted for first-run: the user's inputs ({x}) differ from the inputs ({x, y}).
+      expect(byName["first-run"]?.user_inputs_uri).toMatch(/\/first-run\/user_inputs$/);
+      expect(byName["all-given"]?.user_inputs_uri).toBe(byName["all-given"]?.inputs_uri);
+      for (const r of rows)
+        await eventually(
+          async () => fs.existsSync(fileURLToPath(r.user_inputs_uri)),
+          (found) => found,
+        );
+      expect(
+        fs.existsSync(fileURLToPath(byName["all-given"]?.inputs_uri.replace(/inputs$/, "user_inputs") ?? "")),
+      ).toBe(false);
+      const again = await t.admin.relaunchExecution({
+        id: { ...P, name: "all-given" },
+        name: "all-given-again",
+      });
+      await waitDone(t.admin, again.id?.name ?? "");
+      const data = await t.admin.getExecutionData({ id: again.id });
+      expect(data.fullOutputs?.literals.total).toEqual(literalInt(5));
+    },
+  );
 
   it("serves data by flyte:// URL, task logs over HTTP, and a metrics span tree", async () => {
     const id = { ...P, name: "first-run" };

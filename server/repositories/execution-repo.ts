@@ -43,6 +43,22 @@ export interface ExecutionRow {
   updated_at: Date;
 }
 
+/** The columns an admin.Execution is made of (what ListExecutions reads). */
+export const EXECUTION_ANSWER_COLUMNS = [
+  "execution_project",
+  "execution_domain",
+  "execution_name",
+  "phase",
+  "spec",
+  "closure",
+  "started_at",
+  "execution_created_at",
+  "execution_updated_at",
+  "duration",
+  "abort_cause",
+] as const satisfies readonly (keyof ExecutionRow)[];
+export type ExecutionAnswerRow = Pick<ExecutionRow, (typeof EXECUTION_ANSWER_COLUMNS)[number]>;
+
 export type NewExecutionRow = Omit<
   ExecutionRow,
   | "id"
@@ -179,18 +195,19 @@ export function updateExecution(
   });
 }
 
+/** A page of executions, with the columns an answer is made of. */
 export function listExecutions(
   db: Knex,
   scope: { project: string; domain: string; name?: string },
   req: PageRequest,
-): Promise<Page<ExecutionRow>> {
+): Promise<Page<ExecutionAnswerRow>> {
   const qb = db("executions as e")
-    .select("e.*")
+    .select(EXECUTION_ANSWER_COLUMNS.map((c) => `e.${c}`))
     .where("e.execution_project", scope.project)
     .where("e.execution_domain", scope.domain);
   if (scope.name !== undefined && scope.name !== "") qb.where("e.execution_name", scope.name);
   if (!/(^|[(+.,])state,/.test(req.filters ?? "")) qb.where("e.state", 0);
-  return listPage<ExecutionRow>(qb, req, EXECUTION_LIST);
+  return listPage<ExecutionAnswerRow>(qb, req, EXECUTION_LIST);
 }
 
 /** Executions of any version of a launch plan name that are QUEUED or RUNNING (concurrency policy). */

@@ -3,7 +3,7 @@
 // after them, instead of decoding both messages and encoding them again. Decoding the result gives exactly the
 // message rowToExecution / rowToExecutionSummary build (execution-wire.test.ts compares them field by field).
 import { WorkflowExecution_Phase } from "../../gen/flyteidl/core/execution_pb.js";
-import type { ExecutionRow } from "../repositories/execution-repo.js";
+import type { ExecutionAnswerRow } from "../repositories/execution-repo.js";
 import { workflowPhase } from "./execution.js";
 
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -168,7 +168,7 @@ const KEEP_CLOSURE_SUMMARY: Keep = (f) => !FROM_COLUMNS.has(f) && f !== CLOSURE.
  * must be decoded after all: a list entry with an error (its message is cut to 100 characters), or stored bytes
  * this scanner does not read.
  */
-export function executionWire(row: ExecutionRow, summary: boolean): Bytes | undefined {
+export function executionWire(row: ExecutionAnswerRow, summary: boolean): Bytes | undefined {
   const closureSpans = scanFields(row.closure);
   const specSpans = summary ? scanFields(row.spec) : [0, 0, row.spec.length];
   if (closureSpans === undefined || specSpans === undefined) return undefined;

@@ -11,7 +11,7 @@ import {
 } from "../../gen/flyteidl/admin/execution_pb.js";
 import { WorkflowExecution_Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { WorkflowExecutionIdentifierSchema } from "../../gen/flyteidl/core/identifier_pb.js";
-import type { ExecutionRow } from "../repositories/execution-repo.js";
+import type { ExecutionAnswerRow, ExecutionRow } from "../repositories/execution-repo.js";
 import type { ExecutionKey } from "../storage/layout.js";
 
 export const encodeExecSpec = (s: ExecutionSpec): Buffer => Buffer.from(toBinary(ExecutionSpecSchema, s));
@@ -54,7 +54,7 @@ export const executionKey = (
 });
 
 /** The execution as clients see it: timestamps and phase from the columns, which the engine keeps current. */
-export function rowToExecution(row: ExecutionRow): Execution {
+export function rowToExecution(row: ExecutionAnswerRow): Execution {
   const closure = decodeExecClosure(row);
   closure.phase = workflowPhase(row.phase);
   closure.createdAt = timestampFromDate(row.execution_created_at);
@@ -71,7 +71,7 @@ export function rowToExecution(row: ExecutionRow): Execution {
 }
 
 /** The list form: inputs cleared and error messages cut to 100 characters, as FlyteAdmin does. */
-export function rowToExecutionSummary(row: ExecutionRow): Execution {
+export function rowToExecutionSummary(row: ExecutionAnswerRow): Execution {
   const e = rowToExecution(row);
   if (e.spec !== undefined) e.spec.inputs = undefined;
   if (e.closure !== undefined) {

@@ -8,7 +8,7 @@ import {
   ExecutionListSchema,
   ExecutionSchema,
 } from "../../gen/flyteidl/admin/execution_pb.js";
-import type { ExecutionRow } from "../repositories/execution-repo.js";
+import type { ExecutionAnswerRow } from "../repositories/execution-repo.js";
 import { rowToExecution, rowToExecutionSummary } from "./execution.js";
 import { executionListWire, executionWire } from "./execution-wire.js";
 
@@ -54,7 +54,7 @@ function lazy<T extends Message, K extends keyof T & string>(
 }
 
 /** An admin.Execution of the row, decoded only if a field is read. */
-export function lazyExecution(row: ExecutionRow): Execution {
+export function lazyExecution(row: ExecutionAnswerRow): Execution {
   return lazy(
     create(ExecutionSchema),
     ["id", "spec", "closure"],
@@ -64,7 +64,7 @@ export function lazyExecution(row: ExecutionRow): Execution {
 }
 
 /** An admin.ExecutionList of the rows' list forms, decoded only if its executions are read. */
-export function lazyExecutionList(rows: readonly ExecutionRow[], token: string): ExecutionList {
+export function lazyExecutionList(rows: readonly ExecutionAnswerRow[], token: string): ExecutionList {
   const list = create(ExecutionListSchema, { token });
   return lazy(
     list,

@@ -4,6 +4,7 @@
 // shrunken versions to check the scripts and writes a scratch copy in the temp directory instead.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { BENCHMARKS_FILE } from "./bench-support.js";
 import { describeMachine, loadAverage } from "./machine.js";
@@ -71,7 +72,8 @@ Written by \`npm run bench\` (\`test/bench/run-all.ts\`${SOAK ? ", with --soak" 
 ${new Date(started).toISOString().slice(0, 16).replace("T", " ")} UTC; the whole run took **${minutes(total)}**. Load average
 (1 / 5 / 15 min) at the start ${startLoad}, at the end ${loadAverage()}. Each section below is written by the
 script named in it; where a section alternates rounds with a baseline, its figures are medians of the rounds with
-their ranges, and each target line says met / not met from this run.
+their ranges, and each target line says met / not met from this run. Scratch directories (each script's Postgres
+data directory and Petrel home, where the blob store writes) are made under \`${os.tmpdir()}\` (TMPDIR).
 
 ${machine}
 

@@ -16,8 +16,9 @@ import {
 } from "../repositories/execution-state-repo.js";
 import { filtersSql } from "../repositories/list-filters.js";
 import { filterScope } from "../repositories/list-spec.js";
-import { rowToExecution, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
+import { TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
 import { toNodeExecution, toTaskExecution } from "../transformers/node-execution.js";
+import { lazyExecutionEvent } from "../transformers/wire-answers.js";
 import { parseFilters } from "../validation/filter-grammar.js";
 import { executionNotFound, validateExecutionId } from "./execution-manager.js";
 import { ExecutionStateLoader, MAX_BATCH } from "./execution-state-loader.js";
@@ -101,7 +102,7 @@ export class WatchManager {
     const events: WatchEvent[] = [];
     const initial = sent.size === 0;
     const execEvent = this.diff(sent, "exec", version(exec.phase, exec.updated_at), () =>
-      create(WatchEventSchema, { kind: { case: "execution", value: rowToExecution(exec) } }),
+      lazyExecutionEvent(exec),
     );
     if (initial && execEvent !== undefined) events.push(execEvent);
     const byId = new Map(nodes.map((n) => [n.id, n.node_id]));
@@ -168,7 +169,7 @@ export class WatchManager {
             const row = rows.get(execId);
             if (row === undefined) continue;
             const e = this.diff(sent, row.id, version(row.phase, row.updated_at), () =>
-              create(WatchEventSchema, { kind: { case: "execution", value: rowToExecution(row) } }),
+              lazyExecutionEvent(row),
             );
             if (e !== undefined) yield e;
           }

@@ -1,7 +1,7 @@
 // GetExecution and ListExecutions answers encoded from the stored bytes: the row's spec and closure are copied
 // field by field (the fields the columns own, and those a list leaves out, skipped) and the columns' values written
-// after them, instead of decoding both messages and encoding them again. Decoding the result gives exactly the
-// message rowToExecution / rowToExecutionSummary build (execution-wire.test.ts compares them field by field).
+// among them in field-number order, instead of decoding both messages and encoding them again. The result is the
+// bytes rowToExecution / rowToExecutionSummary give once encoded (execution-wire.test.ts compares both).
 import { WorkflowExecution_Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import type { ExecutionAnswerRow } from "../repositories/execution-repo.js";
 import { workflowPhase } from "./execution.js";
@@ -32,6 +32,15 @@ const FROM_COLUMNS = new Set<number>([
   CLOSURE.createdAt,
   CLOSURE.updatedAt,
 ]);
+/** The closure's fields written from the columns, in number order. */
+const COLUMN_FIELDS: readonly number[] = [
+  CLOSURE.phase,
+  CLOSURE.startedAt,
+  CLOSURE.duration,
+  CLOSURE.createdAt,
+  CLOSURE.updatedAt,
+  CLOSURE.abortMetadata,
+];
 const OUTPUT_RESULT = new Set<number>([
   CLOSURE.outputs,
   CLOSURE.error,
@@ -215,19 +224,33 @@ export function executionWire(row: ExecutionAnswerRow, summary: boolean): Bytes 
   out.head(2, specSize);
   out.kept(row.spec, specSpans, keepSpec);
   out.head(3, closureSize);
-  out.kept(row.closure, closureSpans, keepClosure);
-  if (phase !== WorkflowExecution_Phase.UNDEFINED) {
-    out.tag(CLOSURE.phase, VARINT);
-    out.varint(phase);
+  // In field-number order, as protobuf-es writes a message: each column's field goes in before the first stored
+  // field with a higher number (the answer is then byte for byte what decoding and encoding again gives).
+  const writeColumn = (field: number) => {
+    if (field === CLOSURE.phase) {
+      if (phase === WorkflowExecution_Phase.UNDEFINED) return;
+      out.tag(CLOSURE.phase, VARINT);
+      out.varint(phase);
+    } else if (field === CLOSURE.startedAt) {
+      if (started !== undefined) writeTime(out, CLOSURE.startedAt, started);
+    } else if (field === CLOSURE.duration) {
+      if (duration !== undefined) writeTime(out, CLOSURE.duration, duration);
+    } else if (field === CLOSURE.createdAt) writeTime(out, CLOSURE.createdAt, created);
+    else if (field === CLOSURE.updatedAt) writeTime(out, CLOSURE.updatedAt, updated);
+    else if (field === CLOSURE.abortMetadata && aborted) {
+      out.head(CLOSURE.abortMetadata, abortSize);
+      out.string(1, row.abort_cause, cause);
+    }
+  };
+  let next = 0;
+  for (let i = 0; i < closureSpans.length; i += 3) {
+    const field = closureSpans[i] as number;
+    if (!keepClosure(field)) continue;
+    while (next < COLUMN_FIELDS.length && (COLUMN_FIELDS[next] as number) < field)
+      writeColumn(COLUMN_FIELDS[next++] as number);
+    out.raw(row.closure, closureSpans[i + 1], closureSpans[i + 2]);
   }
-  if (started !== undefined) writeTime(out, CLOSURE.startedAt, started);
-  if (duration !== undefined) writeTime(out, CLOSURE.duration, duration);
-  writeTime(out, CLOSURE.createdAt, created);
-  writeTime(out, CLOSURE.updatedAt, updated);
-  if (aborted) {
-    out.head(CLOSURE.abortMetadata, abortSize);
-    out.string(1, row.abort_cause, cause);
-  }
+  while (next < COLUMN_FIELDS.length) writeColumn(COLUMN_FIELDS[next++] as number);
   return out.buf;
 }
 
@@ -246,6 +269,13 @@ function keptSize(spans: readonly number[], keep: (field: number) => boolean): n
   for (let i = 0; i < spans.length; i += 3)
     if (keep(spans[i] as number)) size += (spans[i + 2] as number) - (spans[i + 1] as number);
   return size;
+}
+
+/** A message holding `bytes` (an encoded message) as its field `field`, and nothing else. */
+export function messageField(field: number, bytes: Uint8Array): Bytes {
+  const out = new Out(fieldSize(field, bytes.length));
+  out.field(field, bytes);
+  return out.buf;
 }
 
 /** `repeated Execution executions = 1; string token = 2;` from the executions' encodings. */

@@ -8,9 +8,10 @@ import {
   ExecutionListSchema,
   ExecutionSchema,
 } from "../../gen/flyteidl/admin/execution_pb.js";
+import { type WatchEvent, WatchEventSchema } from "../../gen/petrel/v1/watch_pb.js";
 import type { ExecutionAnswerRow } from "../repositories/execution-repo.js";
 import { rowToExecution, rowToExecutionSummary } from "./execution.js";
-import { executionListWire, executionWire } from "./execution-wire.js";
+import { executionListWire, executionWire, messageField } from "./execution-wire.js";
 
 type Wire = Uint8Array<ArrayBuffer>;
 const encodings = new WeakMap<object, () => Wire | undefined>();
@@ -76,6 +77,22 @@ export function lazyExecutionList(rows: readonly ExecutionAnswerRow[], token: st
         (r) => executionWire(r, true) ?? toBinary(ExecutionSchema, rowToExecutionSummary(r)),
       );
       return executionListWire(parts, token);
+    },
+  );
+}
+
+/** WatchEvent.execution (field 1). */
+const WATCH_EVENT_EXECUTION = 1;
+
+/** A WatchEvent carrying the row's admin.Execution, decoded only if read. */
+export function lazyExecutionEvent(row: ExecutionAnswerRow): WatchEvent {
+  return lazy(
+    create(WatchEventSchema),
+    ["kind"],
+    () => ({ kind: { case: "execution", value: rowToExecution(row) } }),
+    () => {
+      const execution = executionWire(row, false);
+      return execution === undefined ? undefined : messageField(WATCH_EVENT_EXECUTION, execution);
     },
   );
 }

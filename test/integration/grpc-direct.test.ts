@@ -4,6 +4,7 @@ import http2 from "node:http2";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ResourceListRequestSchema } from "../../gen/flyteidl/admin/common_pb.js";
 import {
   ExecutionCreateRequestSchema,
   WorkflowExecutionGetRequestSchema,
@@ -161,6 +162,32 @@ describe("direct gRPC unary path", () => {
     expect(mirrored.headers["grpc-encoding"]).toBe("gzip");
     expect(mirrored.trailers["grpc-status"]).toBe("0");
     expect(gunzipSync(Buffer.from(mirrored.body.slice(10), "hex")).length).toBeGreaterThan(1000);
+  });
+
+  it("answers GetExecution and ListExecutions, encoded from the stored bytes, as Connect does", async () => {
+    const get = envelope(
+      toBinary(
+        WorkflowExecutionGetRequestSchema,
+        create(WorkflowExecutionGetRequestSchema, {
+          id: { project: "flytesnacks", domain: "development", name: "done" },
+        }),
+      ),
+    );
+    const one = await same("GetExecution", {}, get);
+    expect(one.trailers["grpc-status"]).toBe("0");
+    expect(one.body.length).toBeGreaterThan(200);
+    const page = envelope(
+      toBinary(
+        ResourceListRequestSchema,
+        create(ResourceListRequestSchema, {
+          id: { project: "flytesnacks", domain: "development" },
+          limit: 10,
+        }),
+      ),
+    );
+    const listed = await same("ListExecutions", {}, page);
+    expect(listed.trailers["grpc-status"]).toBe("0");
+    expect(listed.body.length).toBeGreaterThan(200);
   });
 
   it("answers errors, with details, as Connect does", async () => {

@@ -13,10 +13,16 @@ import {
   ExecutionSpecSchema,
 } from "../../../gen/flyteidl/admin/execution_pb.js";
 import { WorkflowExecution_Phase as W } from "../../../gen/flyteidl/core/execution_pb.js";
+import { WatchEventSchema } from "../../../gen/petrel/v1/watch_pb.js";
 import type { ExecutionRow } from "../../../server/repositories/execution-repo.js";
 import { rowToExecution, rowToExecutionSummary } from "../../../server/transformers/execution.js";
 import { executionWire } from "../../../server/transformers/execution-wire.js";
-import { lazyExecution, lazyExecutionList, wireOf } from "../../../server/transformers/wire-answers.js";
+import {
+  lazyExecution,
+  lazyExecutionEvent,
+  lazyExecutionList,
+  wireOf,
+} from "../../../server/transformers/wire-answers.js";
 
 type SpecInit = Parameters<typeof create<typeof ExecutionSpecSchema>>[1];
 type ClosureInit = Parameters<typeof create<typeof ExecutionClosureSchema>>[1];
@@ -143,6 +149,10 @@ describe("executionWire", () => {
     expect(bytes).toBeDefined();
     const decoded = fromBinary(ExecutionSchema, bytes as Uint8Array);
     expect(equals(ExecutionSchema, decoded, rowToExecution(r))).toBe(true);
+    // Byte for byte what encoding the decoded message gives (the gRPC paths answer alike).
+    expect(Buffer.from(bytes as Uint8Array).toString("hex")).toBe(
+      Buffer.from(toBinary(ExecutionSchema, rowToExecution(r))).toString("hex"),
+    );
   });
 
   it.each(cases)("%s: the list form decodes to rowToExecutionSummary", (_, r) => {
@@ -156,6 +166,9 @@ describe("executionWire", () => {
       return;
     }
     expect(equals(ExecutionSchema, fromBinary(ExecutionSchema, bytes), expected)).toBe(true);
+    expect(Buffer.from(bytes).toString("hex")).toBe(
+      Buffer.from(toBinary(ExecutionSchema, expected)).toString("hex"),
+    );
   });
 
   it("leaves a list entry with an error to the decoder, which cuts its message", () => {
@@ -231,5 +244,16 @@ describe("lazy answers", () => {
     grown.executions.push(rowToExecutionSummary(r));
     expect(wireOf(grown)).toBeUndefined();
     expect(fromBinary(ExecutionListSchema, toBinary(ExecutionListSchema, grown)).executions).toHaveLength(2);
+  });
+
+  it("encode a watch event of an execution as the decoded event would be", () => {
+    const expected = create(WatchEventSchema, { kind: { case: "execution", value: rowToExecution(r) } });
+    const event = lazyExecutionEvent(r);
+    const bytes = wireOf(event);
+    expect(bytes).toBeDefined();
+    expect(equals(WatchEventSchema, fromBinary(WatchEventSchema, bytes as Uint8Array), expected)).toBe(true);
+    expect(event.kind.case).toBe("execution");
+    expect(wireOf(event)).toBeUndefined();
+    expect(equals(WatchEventSchema, event, expected)).toBe(true);
   });
 });

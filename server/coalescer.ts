@@ -1,5 +1,5 @@
-// Coalesces concurrent single-item writes into one multi-item operation (one SQL statement for many callers):
-// items submitted in the same turn of the event loop, or while the previous operation is in flight, go together.
+// Coalesces concurrent single-item operations into one multi-item operation (one SQL statement for many callers):
+// items submitted in the same turn of the event loop, or while the previous operations are in flight, go together.
 
 /** What the batch operation answers for one item: its result or its own error. */
 export type Outcome<O> =
@@ -14,6 +14,13 @@ export interface CoalescerOptions<I> {
    * items apart by key.
    */
   readonly key?: (item: I) => string;
+  /** Operations under way at once (default 1). */
+  readonly maxInFlight?: number;
+  /**
+   * Start an operation at once when fewer than maxInFlight are under way, instead of after the current turn: one
+   * caller waits for nothing, and only those that come while operations are under way go together.
+   */
+  readonly immediate?: boolean;
 }
 
 interface Pending<I, O> {
@@ -25,7 +32,7 @@ interface Pending<I, O> {
 export class Coalescer<I, O> {
   private queue: Pending<I, O>[] = [];
   private scheduled = false;
-  private inFlight = false;
+  private inFlight = 0;
 
   /** `run` answers one outcome per item, in order; when it throws, every item of that operation fails with it. */
   constructor(
@@ -41,7 +48,11 @@ export class Coalescer<I, O> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight || this.queue.length === 0) return;
+    if (this.scheduled || this.inFlight >= (this.opts.maxInFlight ?? 1) || this.queue.length === 0) return;
+    if (this.opts.immediate === true) {
+      void this.flush();
+      return;
+    }
     this.scheduled = true;
     // setImmediate (not a microtask): requests read from the socket in the same turn all reach submit() first.
     setImmediate(() => {
@@ -71,7 +82,7 @@ export class Coalescer<I, O> {
   private async flush(): Promise<void> {
     const batch = this.take();
     if (batch.length === 0) return;
-    this.inFlight = true;
+    this.inFlight++;
     try {
       const outcomes = await this.run(batch.map((p) => p.item));
       batch.forEach((p, i) => {
@@ -83,7 +94,7 @@ export class Coalescer<I, O> {
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {
-      this.inFlight = false;
+      this.inFlight--;
       this.schedule();
     }
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Coalescer, type Outcome } from "../../server/coalescer.js";
 
 function recording(
-  opts: { maxBatch: number; key?: (n: number) => string },
+  opts: { maxBatch: number; key?: (n: number) => string; maxInFlight?: number; immediate?: boolean },
   fail?: (batch: readonly number[]) => boolean,
 ) {
   const batches: number[][] = [];
@@ -48,5 +48,14 @@ describe("Coalescer", () => {
       "Error: statement failed",
     ]);
     expect(await c.submit(3)).toBe(6);
+  });
+
+  it("with immediate and maxInFlight, starts operations at once up to the limit and groups the rest", async () => {
+    const { c, batches } = recording({ maxBatch: 100, maxInFlight: 2, immediate: true });
+    const all = [1, 2, 3, 4, 5].map((n) => c.submit(n));
+    // The first two started before the turn ended; the others wait for one of them.
+    expect(batches).toEqual([[1], [2]]);
+    expect(await Promise.all(all)).toEqual([2, 4, 6, 8, 10]);
+    expect(batches).toEqual([[1], [2], [3, 4, 5]]);
   });
 });

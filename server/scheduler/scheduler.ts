@@ -115,6 +115,8 @@ export function scheduledRequest(lp: ScheduledPlanRow, at: Date, kickoff: string
 export class Scheduler {
   private running = false;
   private wake: (() => void) | undefined;
+  /** A change was announced since the current step began. */
+  private woken = false;
   private loopDone: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -128,7 +130,11 @@ export class Scheduler {
 
   start(): void {
     this.running = true;
-    this.unsubscribe = this.hub.subscribe(SCHEDULE_CHANNEL, () => this.wake?.());
+    this.unsubscribe = this.hub.subscribe(SCHEDULE_CHANNEL, () => {
+      // Noted even while a step runs (no sleep to end yet): the loop then steps again instead of sleeping.
+      this.woken = true;
+      this.wake?.();
+    });
     this.loopDone = this.loop();
   }
 
@@ -142,6 +148,7 @@ export class Scheduler {
   private async loop(): Promise<void> {
     while (this.running) {
       let sleepMs = this.options.maxSleepMs;
+      this.woken = false;
       try {
         await this.step();
         const due = await nextDue(this.db);
@@ -150,6 +157,7 @@ export class Scheduler {
         this.logger.warn("scheduler step failed; retrying", { error: err });
       }
       if (!this.running) break;
+      if (this.woken) continue; // a change was announced while the step ran: it may not have seen it
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, sleepMs);
         this.wake = () => {

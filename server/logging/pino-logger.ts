@@ -4,6 +4,7 @@ import { type DestinationStream, type LevelWithSilent, pino } from "pino";
 import type { LogLevel } from "../config.js";
 import type { Logger } from "../logger.js";
 import { currentLogContext } from "./log-context.js";
+import { writeStderrLine } from "./stderr-lines.js";
 
 /** Error values anywhere at the top level of a line's fields become {type, message, stack, code?, cause?}. */
 function serializeErrors(fields: Record<string, unknown>): Record<string, unknown> {
@@ -18,10 +19,7 @@ function serializeErrors(fields: Record<string, unknown>): Record<string, unknow
 }
 
 export function createPinoLogger(level: LogLevel, write?: (line: string) => void): Logger {
-  const destination: DestinationStream =
-    write === undefined
-      ? pino.destination({ dest: 2, sync: true })
-      : { write: (line: string) => write(line) };
+  const destination: DestinationStream = { write: write ?? writeStderrLine };
   const log = pino(
     {
       level: level satisfies LevelWithSilent,

@@ -93,7 +93,8 @@ export async function prepareAttempt(
     executionKey(exec),
     nodeId,
     attempt,
-    (err) => ctx.logger.warn("writing a task's log to the store failed", { error: err }),
+    (err) =>
+      ctx.logger.warn("writing a task's log to the store failed", { executionId: exec.id, error: err }),
   );
   const prepared = { record, container, logLinks, logs };
   const secrets = secretsOf(template, ctx.options.secrets);

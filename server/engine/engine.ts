@@ -10,7 +10,6 @@ import type { Knex } from "knex";
 import type { CompilePool } from "../compiler/compile-pool.js";
 import type { NotificationHub } from "../db/notifications.js";
 import type { Logger } from "../logger.js";
-import { withLogContext } from "../logging/log-context.js";
 import { WATCH_CHANNEL } from "../managers/workflow-event-recorder.js";
 import { publishClaim } from "../metrics/engine-events.js";
 import type { DataStore } from "../repositories/data-store.js";
@@ -290,9 +289,10 @@ export class Engine {
 
   private async attempt(item: WorkItemRow, run: () => Promise<void>): Promise<void> {
     try {
-      await withLogContext({ executionId: item.execution_id }, run);
+      await run();
     } catch (err) {
       this.logger.error("work item failed; it will be retried when its lease expires", {
+        executionId: item.execution_id,
         item: item.id,
         kind: item.kind,
         error: err,

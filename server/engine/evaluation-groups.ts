@@ -2,7 +2,6 @@
 // one write for all; one by one should the group fail), and the first evaluations of executions in the transaction
 // that creates them. Each execution is evaluated by evaluator.ts.
 import type { Knex } from "knex";
-import { withLogContext } from "../logging/log-context.js";
 import type { WorkItemRow } from "../repositories/work-repo.js";
 import type { EngineContext } from "./engine-context.js";
 import { isTransient } from "./evaluation-errors.js";
@@ -35,13 +34,11 @@ export async function evaluateExecutions(
     }
   }
   for (const item of items) {
-    await withLogContext({ executionId: item.execution_id }, async () => {
-      try {
-        await evaluateTogether(ctx, [item], owner);
-      } catch (err) {
-        await settleFailure(ctx, item, owner, err);
-      }
-    });
+    try {
+      await evaluateTogether(ctx, [item], owner);
+    } catch (err) {
+      await settleFailure(ctx, item, owner, err);
+    }
   }
 }
 
@@ -57,7 +54,7 @@ async function settleFailure(
 ): Promise<void> {
   if (ctx.stopping || isTransient(err)) {
     ctx.logger.warn("evaluation failed; it is retried when its lease expires", {
-      execution: item.execution_id,
+      executionId: item.execution_id,
       error: err,
     });
     return;
@@ -68,7 +65,7 @@ async function settleFailure(
     ctx.logger.error(
       "failing an execution that cannot be evaluated failed; it is retried when its lease expires",
       {
-        execution: item.execution_id,
+        executionId: item.execution_id,
         error: failing,
       },
     );

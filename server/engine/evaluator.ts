@@ -10,7 +10,6 @@ import {
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import { idKey } from "../compiler/interfaces.js";
-import { withLogContext } from "../logging/log-context.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { enqueueEvaluation } from "../repositories/work-repo.js";
@@ -49,7 +48,7 @@ export async function evaluateIn(
 ): Promise<void> {
   const batch = ctx.batch(trx);
   for (const id of ids) {
-    await withLogContext({ executionId: id }, () => evaluateLocked(ctx, trx, id, sliceMs));
+    await evaluateLocked(ctx, trx, id, sliceMs);
     batch.notifyWatchers(id);
   }
 }

@@ -27,7 +27,7 @@ export async function failEvaluation(
 ): Promise<void> {
   const error = evaluationFailure(err);
   ctx.logger.error("evaluation cannot succeed; the execution fails", {
-    execution: item.execution_id,
+    executionId: item.execution_id,
     node: failedNodeOf(err),
     error: err,
   });
@@ -35,7 +35,7 @@ export async function failEvaluation(
     await endExecution(ctx, item, owner, error, failedNodeOf(err));
   } catch (stopping) {
     ctx.logger.warn("stopping the nodes of an execution that cannot be evaluated failed; failing it alone", {
-      execution: item.execution_id,
+      executionId: item.execution_id,
       error: stopping,
     });
     await endExecution(ctx, item, owner, error, undefined, false);

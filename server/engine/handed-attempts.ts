@@ -104,7 +104,7 @@ export class HandedAttempts {
       if (id === undefined) {
         // Cannot happen (the batch wrote them all); were it to, the attempt would be retried as lost.
         this.ctx.logger.error("a handed attempt got no work item", {
-          execution: k.execution_id,
+          executionId: k.execution_id,
           node: k.node_id,
         });
         this.ctx.releaseSlot?.();

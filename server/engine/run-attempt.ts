@@ -52,7 +52,11 @@ export async function runPlugin(
   try {
     fs.mkdirSync(workDir, { recursive: true });
   } catch (err) {
-    ctx.logger.error("cannot create a task attempt's directory", { directory: workDir, error: err });
+    ctx.logger.error("cannot create a task attempt's directory", {
+      executionId: item.execution_id,
+      directory: workDir,
+      error: err,
+    });
     return {
       ok: false,
       error: systemError("WorkDirectoryFailed", "the task's work directory could not be created"),

@@ -113,7 +113,10 @@ export async function runAttempt(ctx: EngineContext, h: HandedAttempt): Promise<
     // Interrupted because this engine stops, not failed: the attempt goes back to the queue. The next engine sees
     // it RUNNING and runs it again as a lost attempt (a system retry).
     await releaseWork(ctx.db, item.id, owner).catch((err: unknown) =>
-      ctx.logger.warn("handing an interrupted attempt back failed; its lease will expire", { error: err }),
+      ctx.logger.warn("handing an interrupted attempt back failed; its lease will expire", {
+        executionId: item.execution_id,
+        error: err,
+      }),
     );
     return;
   }
@@ -129,9 +132,12 @@ export async function runAttempt(ctx: EngineContext, h: HandedAttempt): Promise<
     });
   } finally {
     if (!kept && logs.length > 0)
-      await ctx.data
-        .materialize(logs)
-        .catch((err: unknown) => ctx.logger.warn("writing a task's log to the store failed", { error: err }));
+      await ctx.data.materialize(logs).catch((err: unknown) =>
+        ctx.logger.warn("writing a task's log to the store failed", {
+          executionId: item.execution_id,
+          error: err,
+        }),
+      );
   }
 }
 
@@ -169,9 +175,8 @@ export async function recordResult(
   try {
     return await record(true);
   } catch (err) {
-    const execution = item.execution_id;
     ctx.logger.warn("evaluating after a task's result failed; the evaluation is queued", {
-      execution,
+      executionId: item.execution_id,
       error: err,
     });
     return record(false);

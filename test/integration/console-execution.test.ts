@@ -72,8 +72,9 @@ describe("the execution page", () => {
     await panel.waitFor();
     await expect.poll(() => panel.getByTestId("node-error").textContent()).toMatch(/\S/);
     const logs = panel.getByTestId("node-logs");
+    // stdout and stderr load apart: wait for each.
     await expect.poll(() => logs.textContent(), { timeout: 15_000 }).toContain("broken input: 7");
-    expect(await logs.textContent()).toContain("about to fail");
+    await expect.poll(() => logs.textContent(), { timeout: 15_000 }).toContain("about to fail");
     await screenshot(page, "execution-failed-node");
     expect(errors).toEqual([]);
   });

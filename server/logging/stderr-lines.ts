@@ -10,7 +10,6 @@ const BATCH_BYTES = 64 * 1024;
 let waiting: string[] = [];
 let bytes = 0;
 let timer: NodeJS.Timeout | undefined;
-let hooked = false;
 
 function flush(): void {
   if (timer !== undefined) clearTimeout(timer);
@@ -26,12 +25,10 @@ function flush(): void {
   }
 }
 
+process.on("exit", flush);
+
 /** Queues one line (with its newline) for stderr. */
 export function writeStderrLine(line: string): void {
-  if (!hooked) {
-    hooked = true;
-    process.on("exit", flush);
-  }
   waiting.push(line);
   bytes += line.length;
   if (bytes >= BATCH_BYTES) flush();

@@ -13,11 +13,10 @@ export function toConnectError(
   procedure: string,
   requestId?: string,
 ): ConnectError {
-  const request = requestId === undefined ? {} : { requestId };
   if (err instanceof AppError) {
     // A database error was mapped to a generic message: the original is for the log only.
     if (err.cause !== undefined) {
-      const fields = { procedure, ...request, code: Code[err.code], error: err.cause };
+      const fields = { procedure, requestId, code: Code[err.code], error: err.cause };
       if (err.code === Code.Internal) logger.error("rpc failed", fields);
       else logger.warn("rpc failed", fields);
     }
@@ -28,7 +27,7 @@ export function toConnectError(
     return new ConnectError(fitGrpcMessage(err.message), err.code);
   }
   if (err instanceof ConnectError) return err;
-  logger.error("unexpected error", { procedure, ...request, error: err });
+  logger.error("unexpected error", { procedure, requestId, error: err });
   return new ConnectError("internal error", Code.Internal);
 }
 

@@ -7,6 +7,8 @@ import fs from "node:fs";
 const FLUSH_MS = 50;
 const BATCH_BYTES = 64 * 1024;
 
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 let waiting: string[] = [];
 let bytes = 0;
 let timer: NodeJS.Timeout | undefined;
@@ -18,10 +20,19 @@ function flush(): void {
   const text = waiting.join("");
   waiting = [];
   bytes = 0;
-  try {
-    fs.writeSync(2, text);
-  } catch {
-    // stderr closed or full beyond retry: the lines are lost, as a synchronous write's would be.
+  writeAll(Buffer.from(text));
+}
+
+/** Writes all of `buf` to stderr: a partial write goes on, a full pipe (EAGAIN) is waited for, a closed one drops it. */
+function writeAll(buf: Buffer): void {
+  let at = 0;
+  while (at < buf.length) {
+    try {
+      at += fs.writeSync(2, buf, at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") return;
+      Atomics.wait(PAUSE, 0, 0, 10);
+    }
   }
 }
 

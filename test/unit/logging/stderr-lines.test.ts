@@ -26,10 +26,10 @@ function child(body: string, onLine?: (line: string, kill: () => void) => void) 
 const msgs = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
 
 describe("stderr log lines", () => {
-  it("are written in order when the process exits, by process.exit or at the end of its work", async () => {
-    const exited = await child(`for (let i = 0; i < 2000; i++) log.info("line " + i);\nprocess.exit(3);`);
+  it("are written in order when the process exits, by process.exit or at the end of its work (more than a pipe holds)", async () => {
+    const exited = await child(`for (let i = 0; i < 20000; i++) log.info("line " + i);\nprocess.exit(3);`);
     expect(exited.code).toBe(3);
-    expect(msgs(exited.lines)).toEqual(Array.from({ length: 2000 }, (_, i) => `line ${i}`));
+    expect(msgs(exited.lines)).toEqual(Array.from({ length: 20000 }, (_, i) => `line ${i}`));
     const ended = await child(`log.info("first");\nlog.info("last");`);
     expect(ended.code).toBe(0);
     expect(msgs(ended.lines)).toEqual(["first", "last"]);

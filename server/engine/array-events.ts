@@ -19,7 +19,6 @@ import {
 } from "../../gen/flyteidl/event/event_pb.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
-import { getTaskExecution } from "../repositories/task-execution-repo.js";
 import { attemptUniqueId } from "../storage/layout.js";
 import { executionKey } from "../transformers/execution.js";
 import { taskPhase } from "../transformers/node-execution.js";
@@ -93,24 +92,16 @@ function elementResources(exec: ExecutionRow, array: NodeExecutionRow, n: number
   });
 }
 
-const taskKey = (array: NodeExecutionRow, task: SubTask) => ({
-  node_execution_id: array.id,
-  project: task.id.project,
-  domain: task.id.domain,
-  name: task.id.name,
-  version: task.id.version,
-  retry_attempt: 0,
-});
-
-/** What was last reported for the array (undefined before its first report). */
+/** What was last reported for the array (undefined before its first report), as this transaction sees it. */
 export async function lastReport(
   ctx: EngineContext,
   trx: Knex,
   array: NodeExecutionRow,
   task: SubTask,
 ): Promise<ArrayReport | undefined> {
-  await ctx.batch(trx).flush(); // the array row's id, and its attempt if this transaction recorded it
-  const row = await getTaskExecution(trx, taskKey(array, task));
+  const { project, domain, name, version } = task.id;
+  const key = { project, domain, name, version, retry_attempt: 0 };
+  const row = await ctx.batch(trx).liveAttempt(array.execution_id, array.node_id, key);
   if (row === undefined) return undefined;
   const closure = fromBinary(TaskExecutionClosureSchema, row.closure);
   return {

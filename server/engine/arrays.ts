@@ -17,7 +17,6 @@ import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { attemptOutputsUri } from "../storage/layout.js";
 import { executionKey } from "../transformers/execution.js";
-import { decodeLiteralMap } from "../transformers/literals.js";
 import {
   arrayNodeOf,
   arraySize,
@@ -89,7 +88,9 @@ export async function stepArray(
   if (doomed && !a.runAllSubNodes) return failArray(s, tally, need);
   const started = await startElements(s, sub, read.inputs);
   if (tally.running === 0) return tally.succeeded >= need ? succeedArray(s) : failArray(s, tally, need);
-  if (task !== undefined)
+  // Elements just started are reported by the next step, which follows at once (or by the evaluation queued when
+  // this one's time is spent): one report per evaluation, built after every start.
+  if (task !== undefined && !started)
     await reportArray(ctx, trx, exec, { row, task, n: read.n }, last, TaskPhase.RUNNING);
   return started;
 }
@@ -103,8 +104,7 @@ async function arrayInputs(
 ): Promise<{ readonly inputs: LiteralMap; readonly n: number } | { readonly error: ExecutionError }> {
   let inputs: LiteralMap;
   try {
-    const stored = row.input_uri === "" ? undefined : await ctx.readData(trx, row.input_uri);
-    inputs = await resolveOffloaded(ctx.data.blobs, decodeLiteralMap(stored));
+    inputs = await resolveOffloaded(ctx.data.blobs, await ctx.readLiteralMap(trx, row.input_uri));
   } catch (err) {
     if (!(err instanceof OffloadedLiteralError)) throw err;
     return { error: userError("OffloadedLiteralUnreadable", err.message) };

@@ -36,6 +36,7 @@ import type { DataStore } from "../repositories/data-store.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import { decodeClosureInSteps } from "../transformers/closure-decoder.js";
 import { executionId } from "../transformers/execution.js";
+import { decodeLiteralMap } from "../transformers/literals.js";
 import type { LaunchChild } from "./child-executions.js";
 import type { HandedAttempt, HandedAttempts } from "./handed-attempts.js";
 import { type NodeEventExtra, nodeExecutionEvent } from "./node-event-extra.js";
@@ -77,6 +78,14 @@ async function tolerant(op: () => Promise<void>): Promise<void> {
 }
 
 const WORKFLOW_CACHE_SIZE = 256;
+/**
+ * Literal maps stored in blobs of this size or more are kept decoded (LITERAL_MAP_CACHE_SIZE of them, up to
+ * LITERAL_MAP_CACHE_MAX_BYTES each): a big execution's or array node's inputs are read by every evaluation.
+ */
+const LITERAL_MAP_CACHE_MIN_BYTES = 4 * 1024;
+const LITERAL_MAP_CACHE_MAX_BYTES = 1024 * 1024;
+const LITERAL_MAP_CACHE_SIZE = 32;
+
 /** Inputs up to this size are read with the execution row lock (saving a round trip for the evaluator). */
 const PREFETCH_INPUT_BYTES = 64 * 1024;
 
@@ -98,6 +107,11 @@ export class EngineContext {
   compiler: CompilePool | undefined;
   /** Dynamic nodes' compiled workflows by URI (immutable once written). */
   private readonly dynamicWorkflows = new LruCache<string, CompiledWorkflowClosure>(WORKFLOW_CACHE_SIZE);
+  /** Big decoded literal maps by URI, with the bytes they were decoded from (see readLiteralMap). */
+  private readonly literalMaps = new LruCache<
+    string,
+    { readonly bytes: Uint8Array; readonly map: LiteralMap }
+  >(LITERAL_MAP_CACHE_SIZE);
   /** Starts child executions for launch-plan nodes (the execution launcher; set by the composition root). */
   launchChild: LaunchChild | undefined;
   /** Where the HTTP port serves task logs (set once the listeners are up). */
@@ -152,6 +166,25 @@ export class EngineContext {
   /** A blob as the transaction sees it, pending batched writes included. */
   readData(trx: Knex, uri: string): Promise<Uint8Array | undefined> {
     return this.batch(trx).readData(uri);
+  }
+
+  /**
+   * The literal map stored at `uri` as the transaction sees it (empty for ""). A big one is decoded again only when
+   * its bytes changed: callers share the map and must not modify it.
+   */
+  async readLiteralMap(trx: Knex, uri: string): Promise<LiteralMap> {
+    const bytes = uri === "" ? undefined : await this.readData(trx, uri);
+    if (
+      bytes === undefined ||
+      bytes.length < LITERAL_MAP_CACHE_MIN_BYTES ||
+      bytes.length > LITERAL_MAP_CACHE_MAX_BYTES
+    )
+      return decodeLiteralMap(bytes);
+    const hit = this.literalMaps.get(uri);
+    if (hit !== undefined && Buffer.compare(hit.bytes, bytes) === 0) return hit.map;
+    const map = decodeLiteralMap(bytes);
+    this.literalMaps.set(uri, { bytes, map });
+    return map;
   }
 
   async compiledWorkflow(db: Knex, workflowRowId: string): Promise<CompiledWorkflowClosure> {

@@ -14,7 +14,6 @@ import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type { NodeExecutionRow } from "../repositories/node-execution-repo.js";
 import { enqueueEvaluation } from "../repositories/work-repo.js";
 import { decodeExecSpec, TERMINAL_WORKFLOW_PHASES, workflowPhase } from "../transformers/execution.js";
-import { decodeLiteralMap } from "../transformers/literals.js";
 import { arraySubTask, stepArray } from "./arrays.js";
 import { checkBranch } from "./branches.js";
 import { checkLaunchPlanNode, wakeParent } from "./child-executions.js";
@@ -109,9 +108,7 @@ async function evaluateLocked(ctx: EngineContext, trx: Knex, executionId: string
   const taskTypes = new Map<string, TaskTemplate>();
   for (const task of closure.tasks)
     if (task.template?.id !== undefined) taskTypes.set(idKey(task.template.id), task.template);
-  const inputs = decodeLiteralMap(
-    exec.inputs_uri === "" ? undefined : await ctx.readData(trx, exec.inputs_uri),
-  );
+  const inputs = await ctx.readLiteralMap(trx, exec.inputs_uri);
   const maxParallelism = decodeExecSpec(exec).maxParallelism;
   const view = await ExecutionView.load(ctx, trx, exec.id, closure, inputs, maxParallelism);
   const ev: Evaluation = { exec, closure, taskTypes, inputs, maxParallelism, view, started: new Set() };

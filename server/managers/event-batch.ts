@@ -20,6 +20,7 @@ import {
 } from "../repositories/engine-writes.js";
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type * as nodes from "../repositories/node-execution-repo.js";
+import type * as tasks from "../repositories/task-execution-repo.js";
 import { BatchBlobs } from "./event-batch-blobs.js";
 import { BatchRows } from "./event-batch-rows.js";
 import { applyNodeEvent, parentTaskExecutionId } from "./node-event-recorder.js";
@@ -115,6 +116,19 @@ export class EventBatch {
     const slot = await this.rows.nodeSlot(executionId, nodeId);
     if (slot?.pending === true) await this.flush();
     return slot === undefined ? undefined : { ...slot.row };
+  }
+
+  /**
+   * A task attempt's row as this transaction sees it, written or not (the batch's own row: read it, never write it).
+   * The node's attempts are read once per batch (as recording their events does).
+   */
+  async liveAttempt(
+    executionId: string,
+    nodeId: string,
+    key: Omit<tasks.TaskExecutionKey, "node_execution_id">,
+  ): Promise<Readonly<tasks.TaskExecutionRow> | undefined> {
+    const node = await this.rows.nodeSlot(executionId, nodeId);
+    return node === undefined ? undefined : (await this.rows.taskSlot(executionId, nodeId, node, key))?.row;
   }
 
   async recordNode(exec: ExecutionRow, e: NodeExecutionEvent): Promise<void> {

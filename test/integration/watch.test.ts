@@ -123,9 +123,11 @@ describe("WatchExecution", () => {
         e.kind.value.id?.nodeId === "gate" &&
         e.kind.value.closure?.phase === NodeExecution_Phase.RUNNING
       ) {
-        // Both replicas lose their LISTEN connection; the approval is committed while they reconnect.
+        // Both replicas lose their LISTEN connection; the approval is committed while they reconnect. (Only this
+        // file's database: other files' servers may share the Postgres server.)
         const killed = (await a.server.db.raw(
-          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'petrel-notify'",
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE application_name = 'petrel-notify' AND datname = current_database()`,
         )) as { rows: unknown[] };
         expect(killed.rows).toHaveLength(2);
         await a.signal.setSignal({

@@ -18,6 +18,7 @@ import {
   claimWork,
   releaseWork,
   WORK_CHANNEL,
+  type CreatedWork,
   type WorkItemRow,
 } from "../repositories/work-repo.js";
 import type { LaunchChild } from "./child-executions.js";
@@ -170,9 +171,7 @@ export class Engine {
   }
 
   /** Creates executions and runs their first evaluations in one transaction (see evaluateCreated). */
-  async evaluateWith<T>(
-    write: (trx: Knex) => Promise<{ readonly value: T; readonly work: readonly WorkItemRow[] }>,
-  ): Promise<{ readonly value: T } | undefined> {
+  async evaluateWith<T>(write: (trx: Knex) => Promise<CreatedWork<T>>): Promise<{ readonly value: T } | undefined> {
     if (!this.running) return undefined;
     try {
       return { value: await evaluateCreated(this.ctx, this.owner, write) };

@@ -2,7 +2,7 @@
 // one write for all; one by one should the group fail), and the first evaluations of executions in the transaction
 // that creates them. Each execution is evaluated by evaluator.ts.
 import type { Knex } from "knex";
-import type { WorkItemRow } from "../repositories/work-repo.js";
+import type { CreatedWork, WorkItemRow } from "../repositories/work-repo.js";
 import type { EngineContext } from "./engine-context.js";
 import { isTransient } from "./evaluation-errors.js";
 import { evaluateIn } from "./evaluator.js";
@@ -93,13 +93,13 @@ async function evaluateTogether(ctx: EngineContext, items: readonly WorkItemRow[
 export function evaluateCreated<T>(
   ctx: EngineContext,
   owner: string,
-  write: (trx: Knex) => Promise<{ readonly value: T; readonly work: readonly WorkItemRow[] }>,
+  write: (trx: Knex) => Promise<CreatedWork<T>>,
 ): Promise<T> {
   return engineTransaction(ctx, owner, async (trx) => {
     const written = await write(trx);
     const ids = [...new Set(written.work.map((w) => w.execution_id))];
     if (ids.length === 0) return written.value;
-    await ctx.batch(trx).lockCreated(ids);
+    ctx.batch(trx).adoptCreated(written.created);
     await evaluateIn(ctx, trx, ids, CREATE_SLICE_MS);
     ctx.batch(trx).complete(
       written.work.map((w) => w.id),

@@ -21,6 +21,7 @@ import {
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type * as nodes from "../repositories/node-execution-repo.js";
 import type * as tasks from "../repositories/task-execution-repo.js";
+import type { CreatedExecution } from "../repositories/work-repo.js";
 import { BatchBlobs } from "./event-batch-blobs.js";
 import { BatchRows } from "./event-batch-rows.js";
 import { applyNodeEvent, parentTaskExecutionId } from "./node-event-recorder.js";
@@ -86,11 +87,17 @@ export class EventBatch {
     });
   }
 
-  /** Locks executions this transaction created: they have no node rows yet, so none are read. */
-  async lockCreated(ids: readonly string[]): Promise<ExecutionRow[]> {
-    const rows = await this.lock(ids);
-    this.rows.markListed(ids);
-    return rows;
+  /**
+   * Takes the rows of executions this transaction created, as their INSERT returned them: nobody else sees them before
+   * commit (no lock to take), and they have no node rows yet (none to read). Inputs above the prefetch size are left
+   * to be read when needed, as lock() leaves them.
+   */
+  adoptCreated(created: readonly CreatedExecution[]): void {
+    for (const { row, inputs } of created) {
+      this.executions.set(row.id, row);
+      if (inputs !== undefined && inputs.byteLength <= this.maxPrefetchBytes) this.cacheData(row.inputs_uri, inputs);
+    }
+    this.rows.markListed(created.map((c) => c.row.id));
   }
 
   /**

@@ -8,7 +8,12 @@ import {
   insertExecutions,
   type NewExecution,
 } from "../repositories/execution-create-repo.js";
-import { handedEvaluation, type LocalEngine, type WorkItemRow } from "../repositories/work-repo.js";
+import {
+  type CreatedExecution,
+  handedEvaluation,
+  type LocalEngine,
+  type WorkItemRow,
+} from "../repositories/work-repo.js";
 
 /** Most executions written by one statement. */
 const MAX_INSERT_BATCH = 64;
@@ -48,9 +53,9 @@ export class ExecutionInserts {
     if (engine?.evaluateWith !== undefined && items.every((i) => i.row.parent_node_execution_id === null)) {
       const evaluated = await engine
         .evaluateWith(async (trx) => {
-          const created = await insertExecutions(trx, items, engine);
-          const value = created.map((o): Outcome<CreateOutcome> => ({ ok: true, value: o }));
-          return { value, work: firstEvaluations(engine, value) };
+          const outcomes = await insertExecutions(trx, items, engine);
+          const value = outcomes.map((o): Outcome<CreateOutcome> => ({ ok: true, value: o }));
+          return { value, work: firstEvaluations(engine, value), created: createdRows(items, outcomes) };
         })
         .catch(() => undefined); // the engine reported it; created and evaluated apart below
       if (evaluated !== undefined) return evaluated.value;
@@ -83,6 +88,15 @@ export class ExecutionInserts {
     }
     return outcomes;
   }
+}
+
+/** The rows created, each with its inputs blob's bytes. */
+function createdRows(items: readonly NewExecution[], outcomes: readonly CreateOutcome[]): CreatedExecution[] {
+  return outcomes.flatMap((o, i): CreatedExecution[] => {
+    if (o.kind !== "created") return [];
+    const inputs = items[i]?.extras.blobs.find((b) => b.uri === o.row.inputs_uri)?.data;
+    return [{ row: o.row, inputs }];
+  });
 }
 
 /** The first evaluations of the executions created, as the engine they were leased to claims them. */

@@ -31,15 +31,12 @@ export interface NewExecution {
   readonly attributes?: AttributesCheck;
 }
 
-/** What a caller learns about a created row (reading back the whole row would cost more than the INSERT). */
-export type CreatedRow = Pick<
-  ExecutionRow,
-  "id" | "execution_project" | "execution_domain" | "execution_name"
->;
-
 export type CreateOutcome =
-  /** With the id of its first evaluation's work item. */
-  | { readonly kind: "created"; readonly row: CreatedRow; readonly workItemId: string }
+  /**
+   * The row as written (the INSERT returns it: the engine evaluating it in the same transaction needs no read), with
+   * the id of its first evaluation's work item.
+   */
+  | { readonly kind: "created"; readonly row: ExecutionRow; readonly workItemId: string }
   /** The project is not registered or not active. */
   | { readonly kind: "project" }
   /** The effective attributes are no longer the expected ones. */
@@ -170,7 +167,7 @@ function insertSql(rows: string, blobs: string, tags: string): string {
       SELECT ${COLUMN_LIST} FROM ok WHERE project_ok AND attrs_ok
        ORDER BY ord
       ON CONFLICT (execution_project, execution_domain, execution_name) DO NOTHING
-      RETURNING id, execution_project, execution_domain, execution_name),
+      RETURNING *),
     blobs AS (
       INSERT INTO data_blobs (uri, data)
       SELECT b.uri, b.data FROM ${blobs} JOIN exec ON ${KEY_MATCH("exec", "b")}
@@ -193,7 +190,7 @@ function insertSql(rows: string, blobs: string, tags: string): string {
       FROM ok LEFT JOIN exec ON ${KEY_MATCH("exec", "ok")} LEFT JOIN work ON work.execution_id = exec.id`;
 }
 
-type ResultRow = CreatedRow & { _ord: number; _project_ok: boolean; _attrs_ok: boolean; _work_id: string };
+type ResultRow = ExecutionRow & { _ord: number; _project_ok: boolean; _attrs_ok: boolean; _work_id: string };
 
 function outcomeOf(r: ResultRow | undefined): CreateOutcome {
   if (r === undefined || !r._project_ok) return { kind: "project" };

@@ -1,5 +1,6 @@
 // The engine's work queue: enqueue (with NOTIFY in the same transaction), claim under a lease, complete.
 import type { Knex } from "knex";
+import type { ExecutionRow } from "./execution-repo.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
 
@@ -18,6 +19,19 @@ export interface WorkItemRow {
   lease_until: Date | null;
 }
 
+/** An execution row a transaction wrote, with its inputs blob (bytes, when known) for the evaluation that follows. */
+export interface CreatedExecution {
+  readonly row: ExecutionRow;
+  readonly inputs: Uint8Array | undefined;
+}
+
+/** What `evaluateWith`'s write did: its result, the first evaluations it queued and the rows they evaluate. */
+export interface CreatedWork<T> {
+  readonly value: T;
+  readonly work: readonly WorkItemRow[];
+  readonly created: readonly CreatedExecution[];
+}
+
 /**
  * An engine in this process: statements that queue an evaluation write it already leased to this engine and hand
  * it over in memory (no NOTIFY, no claim). Should the process die first, the lease expires and any engine claims it.
@@ -27,13 +41,11 @@ export interface LocalEngine {
   readonly leaseMs: number;
   accept(items: readonly WorkItemRow[]): void;
   /**
-   * Runs `write`, which creates executions and returns their first evaluations' work items (leased to this engine),
-   * and those evaluations, in one transaction: one commit for both. Undefined when the engine is not running (nothing
-   * was written).
+   * Runs `write`, which creates executions and returns them with their first evaluations' work items (leased to this
+   * engine), and those evaluations, in one transaction: one commit for both. Undefined when the engine is not running
+   * (nothing was written).
    */
-  evaluateWith?<T>(
-    write: (trx: Knex) => Promise<{ readonly value: T; readonly work: readonly WorkItemRow[] }>,
-  ): Promise<{ readonly value: T } | undefined>;
+  evaluateWith?<T>(write: (trx: Knex) => Promise<CreatedWork<T>>): Promise<{ readonly value: T } | undefined>;
 }
 
 /** The engine a statement leases the evaluation it queues to (see the `lease` CTE below). */

@@ -89,6 +89,14 @@ const LITERAL_MAP_CACHE_SIZE = 32;
 /** Inputs up to this size are read with the execution row lock (saving a round trip for the evaluator). */
 const PREFETCH_INPUT_BYTES = 64 * 1024;
 
+/**
+ * Every engine transaction plans its statements generically: they are the engine's own (named, prepared once per
+ * connection), each a lookup or write by key whose best plan does not depend on the values. Postgres would otherwise
+ * plan some of them again on every call (CreateExecution's INSERT: its arrays' lengths make each custom plan look
+ * cheaper than the generic one), which cost more than running them. Sent with BEGIN (pg-client.ts): no round trip.
+ */
+const GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
+
 export interface WorkflowOutcome {
   readonly phase: WorkflowExecution_Phase;
   readonly outputs?: LiteralMap;
@@ -146,6 +154,7 @@ export class EngineContext {
     const result = await this.db.transaction(async (trx) => {
       batch = new EventBatch(trx, this.data, PREFETCH_INPUT_BYTES, this.options.outbox);
       this.batches.set(trx, batch);
+      await trx.raw(GENERIC_PLANS);
       const out = await fn(trx);
       await batch.flush();
       return out;

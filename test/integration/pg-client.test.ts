@@ -1,6 +1,6 @@
 // The knex client Petrel uses: a transaction's BEGIN travels with its first statement when that one has no bind
 // parameters (one round trip less), is sent alone otherwise, and is not sent at all for a transaction that ran
-// nothing. Checked by recording what reaches the pg driver, and by the results.
+// nothing; SET LOCAL statements right after BEGIN travel with it (and take effect in that transaction only). Checked by recording what reaches the pg driver, and by the results.
 import type { Knex } from "knex";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,6 +53,33 @@ describe("PetrelPgClient", () => {
     expect(
       ((await db.raw("SELECT count(*)::int AS n FROM pg_client_probe")) as { rows: { n: number }[] }).rows,
     ).toEqual([{ n: 0 }]);
+  });
+
+  it("sends SET LOCAL settings with BEGIN, in front of the first statement or alone, for that transaction only", async () => {
+    sent.length = 0;
+    const setting = "SELECT current_setting('plan_cache_mode') AS mode";
+    const merged = await db.transaction(async (trx) => {
+      await trx.raw("SET LOCAL plan_cache_mode = force_generic_plan");
+      return ((await trx.raw(setting)) as { rows: { mode: string }[] }).rows;
+    });
+    expect(merged).toEqual([{ mode: "force_generic_plan" }]);
+    expect(sent).toEqual([`BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; ${setting}`, "COMMIT;"]);
+
+    sent.length = 0;
+    const alone = await db.transaction(async (trx) => {
+      await trx.raw("SET LOCAL plan_cache_mode = force_custom_plan");
+      return ((await trx.raw(`${setting}, ?::int AS n`, [5])) as { rows: { mode: string; n: number }[] })
+        .rows;
+    });
+    expect(alone).toEqual([{ mode: "force_custom_plan", n: 5 }]);
+    expect(sent).toEqual([
+      "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan;",
+      `${setting}, $1::int AS n`,
+      "COMMIT;",
+    ]);
+
+    const after = (await db.raw(setting)) as { rows: { mode: string }[] };
+    expect(after.rows).toEqual([{ mode: "auto" }]);
   });
 
   it("sends nothing for a transaction that ran nothing, and the connection stays usable", async () => {

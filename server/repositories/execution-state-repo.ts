@@ -27,15 +27,17 @@ export interface ExecutionState {
 //   key leads with: project and domain are compared as a row, which no index serves, so no (project, domain, …) index
 //   reads a whole project instead), each then read by primary key in a LATERAL subquery (OFFSET 0 keeps it one);
 // - per execution, its node rows (node_executions_list_idx), and per node row its task attempts
-//   (task_executions_list_idx), again each in a LATERAL subquery.
+//   (task_executions_list_idx), again each in a LATERAL subquery;
+// - the ids and keys come from functions the planner takes to return one row (migration 0019), so that the plan is
+//   made once per connection: with unnest, every call was planned again, at more cost than running it.
 const STATE_SQL = `
   WITH wanted AS (
-    SELECT w.id FROM unnest(?::bigint[]) AS w(id)
+    SELECT w.id FROM petrel_ids(?::bigint[]) AS w(id)
     UNION
     SELECT (SELECT x.id FROM executions x
              WHERE x.execution_name = k.name
                AND (x.execution_project, x.execution_domain) IS NOT DISTINCT FROM (k.project, k.domain))
-      FROM unnest(?::text[], ?::text[], ?::text[]) AS k(project, domain, name))
+      FROM petrel_execution_keys(?::text[], ?::text[], ?::text[]) AS k)
   SELECT e.*,
     (SELECT coalesce(jsonb_agg(to_jsonb(n) || jsonb_build_object(
               'id', n.id::text, 'execution_id', n.execution_id::text, 'parent_id', n.parent_id::text,

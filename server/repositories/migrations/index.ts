@@ -18,6 +18,7 @@ import * as m0015 from "./0015-dynamic-workflows.js";
 import * as m0016 from "./0016-signal-principals.js";
 import * as m0017 from "./0017-outbox-messages.js";
 import * as m0018 from "./0018-retention.js";
+import * as m0019 from "./0019-small-set-functions.js";
 
 interface Migration {
   readonly up: (db: Knex) => Promise<void>;
@@ -42,6 +43,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ["0016-signal-principals", m0016],
   ["0017-outbox-messages", m0017],
   ["0018-retention", m0018],
+  ["0019-small-set-functions", m0019],
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -15,10 +15,10 @@ import { publishClaim } from "../metrics/engine-events.js";
 import type { DataStore } from "../repositories/data-store.js";
 import {
   type Claim,
+  type CreatedWork,
   claimWork,
   releaseWork,
   WORK_CHANNEL,
-  type CreatedWork,
   type WorkItemRow,
 } from "../repositories/work-repo.js";
 import type { LaunchChild } from "./child-executions.js";
@@ -171,7 +171,9 @@ export class Engine {
   }
 
   /** Creates executions and runs their first evaluations in one transaction (see evaluateCreated). */
-  async evaluateWith<T>(write: (trx: Knex) => Promise<CreatedWork<T>>): Promise<{ readonly value: T } | undefined> {
+  async evaluateWith<T>(
+    write: (trx: Knex) => Promise<CreatedWork<T>>,
+  ): Promise<{ readonly value: T } | undefined> {
     if (!this.running) return undefined;
     try {
       return { value: await evaluateCreated(this.ctx, this.owner, write) };

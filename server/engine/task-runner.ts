@@ -161,9 +161,11 @@ export async function recordResult(
   }
   const record = (evaluate: boolean) =>
     engineTransaction(ctx, owner, async (trx) => {
-      const exec = (await ctx.batch(trx).lock([item.execution_id], evaluate))[0];
+      const { exec, completed } = await ctx
+        .batch(trx)
+        .lockCompleting(item.execution_id, evaluate, { itemId: item.id, owner });
       // The lease lost: the new owner records the attempt.
-      if (!(await completeWork(trx, item.id, owner)) || exec === undefined) return false;
+      if (!completed || exec === undefined) return false;
       const node = await ctx.batch(trx).storedNode(exec.id, item.node_id);
       if (node === undefined || node.phase !== "RUNNING") return false; // aborted meanwhile
       const logs = store === undefined ? [] : await store(trx, exec);

@@ -11,7 +11,7 @@ import type { NodeExecutionEvent, TaskExecutionEvent } from "../../gen/flyteidl/
 import { notFound } from "../errors.js";
 import { OutboxCollector, type OutboxPolicy } from "../notifications/outbox-collector.js";
 import type { BlobWrite, DataStore } from "../repositories/data-store.js";
-import { lockExecutions, lockExecutionsWithNodes } from "../repositories/engine-locks.js";
+import { type Completion, lockExecutions } from "../repositories/engine-locks.js";
 import {
   EXECUTION_EVENT_COLUMNS,
   type LeasedTask,
@@ -21,7 +21,7 @@ import {
 import type { ExecutionRow } from "../repositories/execution-repo.js";
 import type * as nodes from "../repositories/node-execution-repo.js";
 import type * as tasks from "../repositories/task-execution-repo.js";
-import type { CreatedExecution } from "../repositories/work-repo.js";
+import { type CreatedExecution, completeWork } from "../repositories/work-repo.js";
 import { BatchBlobs } from "./event-batch-blobs.js";
 import { BatchRows } from "./event-batch-rows.js";
 import { applyNodeEvent, parentTaskExecutionId } from "./node-event-recorder.js";
@@ -70,17 +70,46 @@ export class EventBatch {
    * the same round trip (for a transaction that works on all of them). Returns the rows that exist.
    */
   async lock(ids: readonly string[], withNodes = false): Promise<ExecutionRow[]> {
+    await this.load(ids, withNodes);
+    return this.lockedRows(ids);
+  }
+
+  /**
+   * lock() of one execution that also completes (deletes) a work item in the same round trip, if the item is still
+   * leased to its owner; `completed` says whether it was (else another engine owns it now).
+   */
+  async lockCompleting(
+    id: string,
+    withNodes: boolean,
+    complete: Completion,
+  ): Promise<{ exec: ExecutionRow | undefined; completed: boolean }> {
+    const completed =
+      (await this.load([id], withNodes, complete)) ??
+      (await completeWork(this.trx, complete.itemId, complete.owner));
+    return { exec: this.lockedRows([id])[0], completed };
+  }
+
+  /** Locks and loads the executions not loaded yet; the completion's outcome when it ran with them. */
+  private async load(
+    ids: readonly string[],
+    withNodes: boolean,
+    complete?: Completion,
+  ): Promise<boolean | undefined> {
     const wanted = ids.filter((id) => !this.executions.has(id));
-    if (wanted.length > 0) {
-      const loaded = withNodes
-        ? await lockExecutionsWithNodes(this.trx, wanted, this.maxPrefetchBytes)
-        : { locked: await lockExecutions(this.trx, wanted, this.maxPrefetchBytes), nodes: undefined };
-      for (const { row, inputs } of loaded.locked) {
-        this.executions.set(row.id, row);
-        if (inputs !== undefined) this.cacheData(row.inputs_uri, inputs);
-      }
-      if (loaded.nodes !== undefined) this.rows.addNodes(wanted, loaded.nodes);
+    if (wanted.length === 0) return undefined;
+    const loaded = await lockExecutions(this.trx, wanted, this.maxPrefetchBytes, {
+      withNodes,
+      ...(complete === undefined ? {} : { complete }),
+    });
+    for (const { row, inputs } of loaded.locked) {
+      this.executions.set(row.id, row);
+      if (inputs !== undefined) this.cacheData(row.inputs_uri, inputs);
     }
+    if (loaded.nodes !== undefined) this.rows.addNodes(wanted, loaded.nodes);
+    return loaded.completed;
+  }
+
+  private lockedRows(ids: readonly string[]): ExecutionRow[] {
     return ids.flatMap((id) => {
       const row = this.executions.get(id);
       return row === undefined ? [] : [{ ...row }];
@@ -95,7 +124,8 @@ export class EventBatch {
   adoptCreated(created: readonly CreatedExecution[]): void {
     for (const { row, inputs } of created) {
       this.executions.set(row.id, row);
-      if (inputs !== undefined && inputs.byteLength <= this.maxPrefetchBytes) this.cacheData(row.inputs_uri, inputs);
+      if (inputs !== undefined && inputs.byteLength <= this.maxPrefetchBytes)
+        this.cacheData(row.inputs_uri, inputs);
     }
     this.rows.markListed(created.map((c) => c.row.id));
   }

@@ -1,6 +1,7 @@
 // The engine's locking reads: executions locked in id order (with their small input blobs), and their node rows,
 // each in a shape whose plan does not depend on statistics.
 import type { Knex } from "knex";
+import pg from "pg";
 import type { ExecutionRow } from "./execution-repo.js";
 import type { NodeExecutionRow } from "./node-execution-repo.js";
 import { withDbErrors } from "./pg-errors.js";
@@ -32,38 +33,48 @@ const lockSql = (ids: string, maxInputBytes: number) =>
 const locked = (rows: LockedRow[]) =>
   rows.map(({ prefetched_inputs, ...row }) => ({ row, inputs: prefetched_inputs ?? undefined }));
 
+/** A work item to complete (delete) in the locking round trip, if it is still leased to `owner`. */
+export interface Completion {
+  readonly itemId: string;
+  readonly owner: string;
+}
+
+const completionSql = (c: Completion) =>
+  `DELETE FROM work_items WHERE id = ${idList([c.itemId])} AND leased_by = ${pg.escapeLiteral(c.owner)} RETURNING id`;
+
+export interface Locked {
+  readonly locked: { row: ExecutionRow; inputs: Buffer | undefined }[];
+  /** With `withNodes`: the executions' node rows, in id (creation) order. */
+  readonly nodes: NodeExecutionRow[] | undefined;
+  /** With a completion: whether its work item was still leased to its owner (and is now deleted). */
+  readonly completed: boolean | undefined;
+}
+
 /**
  * Locks the executions (in id order, so concurrent lockers cannot deadlock on them) and reads each one's inputs blob
- * when it is at most `maxInputBytes` (immutable, so safe to read in the locking statement).
+ * when it is at most `maxInputBytes` (immutable, so safe to read in the locking statement). In the same round trip
+ * (statements in one simple-protocol message, ids inlined), after the locks are held: `withNodes`, their node rows
+ * (a statement that waited for a lock keeps its older snapshot for every other table, the next one does not); a
+ * completion, its work item deleted.
  */
 export function lockExecutions(
   db: Knex,
   ids: readonly string[],
   maxInputBytes: number,
-): Promise<{ row: ExecutionRow; inputs: Buffer | undefined }[]> {
-  return withDbErrors(async () => {
-    const r = (await db.raw(lockSql(idList(ids), maxInputBytes))) as { rows: LockedRow[] };
-    return locked(r.rows);
-  });
-}
-
-/**
- * lockExecutions, then the executions' node rows in id (creation) order, in one round trip: two statements in one
- * simple-protocol message (ids inlined). The node rows are read by the second statement, after the locks are held:
- * a statement that waited for a lock keeps its older snapshot for every other table, the next one does not.
- */
-export function lockExecutionsWithNodes(
-  db: Knex,
-  ids: readonly string[],
-  maxInputBytes: number,
-): Promise<{ locked: { row: ExecutionRow; inputs: Buffer | undefined }[]; nodes: NodeExecutionRow[] }> {
+  opts: { readonly withNodes?: boolean; readonly complete?: Completion } = {},
+): Promise<Locked> {
   return withDbErrors(async () => {
     const list = idList(ids);
-    const r = (await db.raw(
-      `${lockSql(list, maxInputBytes)};
-       ${nodesOfSql(`ARRAY[${list}]::bigint[]`)}`,
-    )) as [{ rows: LockedRow[] }, { rows: NodeExecutionRow[] }];
-    return { locked: locked(r[0].rows), nodes: r[1].rows };
+    const statements = [lockSql(list, maxInputBytes)];
+    if (opts.withNodes === true) statements.push(nodesOfSql(`ARRAY[${list}]::bigint[]`));
+    if (opts.complete !== undefined) statements.push(completionSql(opts.complete));
+    const r = (await db.raw(statements.join(";\n"))) as { rows: unknown[] } | { rows: unknown[] }[];
+    const results = Array.isArray(r) ? r : [r];
+    return {
+      locked: locked(results[0]?.rows as LockedRow[]),
+      nodes: opts.withNodes === true ? (results[1]?.rows as NodeExecutionRow[]) : undefined,
+      completed: opts.complete === undefined ? undefined : (results.at(-1)?.rows.length ?? 0) > 0,
+    };
   });
 }
 

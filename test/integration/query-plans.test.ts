@@ -6,7 +6,7 @@
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../server/db/database.js";
-import { lockExecutionsWithNodes, nodeRowsOf } from "../../server/repositories/engine-locks.js";
+import { lockExecutions, nodeRowsOf } from "../../server/repositories/engine-locks.js";
 import { EXECUTION_LIST, getExecution } from "../../server/repositories/execution-repo.js";
 import { findExecutionsIn, loadExecutionStates } from "../../server/repositories/execution-state-repo.js";
 import { filterScope } from "../../server/repositories/list-spec.js";
@@ -196,11 +196,13 @@ async function hotStatements(ids: string[]): Promise<Record<string, Captured>> {
   );
   const byKey = await only(() => getExecution(db, { ...P, name: "run-7" }));
   const nodes = await only(() => nodeRowsOf(db, ids));
-  const locking = await capture(() => db.transaction((trx) => lockExecutionsWithNodes(trx, ids, 1_000)));
+  const locking = await capture(() =>
+    db.transaction((trx) => lockExecutions(trx, ids, 1_000, { withNodes: true })),
+  );
   const nodesAfterLock = locking
     .flatMap((q) => q.sql.split(/;\s*\n/))
     .find((part) => part.includes("FROM node_executions"));
-  if (nodesAfterLock === undefined) throw new Error("lockExecutionsWithNodes: no node statement");
+  if (nodesAfterLock === undefined) throw new Error("lockExecutions: no node statement");
   return { states, watchList, byKey, nodes, nodesAfterLock: { sql: nodesAfterLock, bindings: [] } };
 }
 

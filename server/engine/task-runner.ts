@@ -163,7 +163,7 @@ export async function recordResult(
     engineTransaction(ctx, owner, async (trx) => {
       const { exec, completed } = await ctx
         .batch(trx)
-        .lockCompleting(item.execution_id, evaluate, { itemId: item.id, owner });
+        .lockForAttempt(item.execution_id, item.node_id, evaluate, { itemId: item.id, owner });
       // The lease lost: the new owner records the attempt.
       if (!completed || exec === undefined) return false;
       const node = await ctx.batch(trx).storedNode(exec.id, item.node_id);

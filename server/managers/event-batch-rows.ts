@@ -152,6 +152,15 @@ export class BatchRows {
     }
   }
 
+  /** A stored node's attempts, read with its execution's lock (taskSlot reads them no more). */
+  addAttempts(executionId: string, nodeId: string, rows: readonly tasks.TaskExecutionRow[]): void {
+    const nodeKey = nodeKeyOf(executionId, nodeId);
+    if (this.attemptsLoaded.has(nodeKey)) return;
+    for (const row of rows)
+      this.tasks.set(this.taskKey(nodeKey, row), { executionId, nodeId, row, pending: false, dirty: false });
+    this.attemptsLoaded.add(nodeKey);
+  }
+
   /** An attempt's slot, the node's attempts read first (once) unless its row is not written yet. */
   async taskSlot(
     executionId: string,
@@ -162,14 +171,7 @@ export class BatchRows {
     const nodeKey = nodeKeyOf(executionId, nodeId);
     if (!this.attemptsLoaded.has(nodeKey)) {
       if (!node.pending) {
-        for (const row of await tasks.taskExecutionsOf(this.trx, node.row.id))
-          this.tasks.set(this.taskKey(nodeKey, row), {
-            executionId,
-            nodeId,
-            row,
-            pending: false,
-            dirty: false,
-          });
+        this.addAttempts(executionId, nodeId, await tasks.taskExecutionsOf(this.trx, node.row.id));
       }
       this.attemptsLoaded.add(nodeKey);
     }

@@ -11,7 +11,12 @@ import type { NodeExecutionEvent, TaskExecutionEvent } from "../../gen/flyteidl/
 import { notFound } from "../errors.js";
 import { OutboxCollector, type OutboxPolicy } from "../notifications/outbox-collector.js";
 import type { BlobWrite, DataStore } from "../repositories/data-store.js";
-import { type Completion, lockExecutions } from "../repositories/engine-locks.js";
+import {
+  type AttemptsOf,
+  type Completion,
+  type Locked,
+  lockExecutions,
+} from "../repositories/engine-locks.js";
 import {
   EXECUTION_EVENT_COLUMNS,
   type LeasedTask,
@@ -75,38 +80,37 @@ export class EventBatch {
   }
 
   /**
-   * lock() of one execution that also completes (deletes) a work item in the same round trip, if the item is still
-   * leased to its owner; `completed` says whether it was (else another engine owns it now).
+   * lock() of one execution for a task attempt's result, in one round trip with it: the attempt's work item completed
+   * (deleted) if it is still leased to its owner — `completed` says whether it was, else another engine owns it now —
+   * and the attempts of its node read.
    */
-  async lockCompleting(
+  async lockForAttempt(
     id: string,
+    nodeId: string,
     withNodes: boolean,
     complete: Completion,
   ): Promise<{ exec: ExecutionRow | undefined; completed: boolean }> {
-    const completed =
-      (await this.load([id], withNodes, complete)) ??
-      (await completeWork(this.trx, complete.itemId, complete.owner));
+    const loaded = await this.load([id], withNodes, { complete, attemptsOf: { executionId: id, nodeId } });
+    if (loaded?.attempts !== undefined) this.rows.addAttempts(id, nodeId, loaded.attempts);
+    const completed = loaded?.completed ?? (await completeWork(this.trx, complete.itemId, complete.owner));
     return { exec: this.lockedRows([id])[0], completed };
   }
 
-  /** Locks and loads the executions not loaded yet; the completion's outcome when it ran with them. */
+  /** Locks and loads the executions not loaded yet (undefined when all were), with what `also` asks for. */
   private async load(
     ids: readonly string[],
     withNodes: boolean,
-    complete?: Completion,
-  ): Promise<boolean | undefined> {
+    also: { readonly complete?: Completion; readonly attemptsOf?: AttemptsOf } = {},
+  ): Promise<Locked | undefined> {
     const wanted = ids.filter((id) => !this.executions.has(id));
     if (wanted.length === 0) return undefined;
-    const loaded = await lockExecutions(this.trx, wanted, this.maxPrefetchBytes, {
-      withNodes,
-      ...(complete === undefined ? {} : { complete }),
-    });
+    const loaded = await lockExecutions(this.trx, wanted, this.maxPrefetchBytes, { withNodes, ...also });
     for (const { row, inputs } of loaded.locked) {
       this.executions.set(row.id, row);
       if (inputs !== undefined) this.cacheData(row.inputs_uri, inputs);
     }
     if (loaded.nodes !== undefined) this.rows.addNodes(wanted, loaded.nodes);
-    return loaded.completed;
+    return loaded;
   }
 
   private lockedRows(ids: readonly string[]): ExecutionRow[] {

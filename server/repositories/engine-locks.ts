@@ -6,6 +6,7 @@ import type { ExecutionRow } from "./execution-repo.js";
 import type { NodeExecutionRow } from "./node-execution-repo.js";
 import { withDbErrors } from "./pg-errors.js";
 import { prepared } from "./prepared.js";
+import type { TaskExecutionRow } from "./task-execution-repo.js";
 
 type LockedRow = ExecutionRow & { prefetched_inputs: Buffer | null };
 
@@ -42,12 +43,26 @@ export interface Completion {
 const completionSql = (c: Completion) =>
   `DELETE FROM work_items WHERE id = ${idList([c.itemId])} AND leased_by = ${pg.escapeLiteral(c.owner)} RETURNING id`;
 
+/** A node whose task attempts to read in the locking round trip. */
+export interface AttemptsOf {
+  readonly executionId: string;
+  readonly nodeId: string;
+}
+
+const attemptsSql = (a: AttemptsOf) =>
+  `SELECT t.* FROM node_executions n CROSS JOIN LATERAL (
+     SELECT * FROM task_executions WHERE node_execution_id = n.id OFFSET 0) t
+    WHERE n.execution_id = ${idList([a.executionId])} AND n.node_id = ${pg.escapeLiteral(a.nodeId)}
+    ORDER BY t.id`;
+
 export interface Locked {
   readonly locked: { row: ExecutionRow; inputs: Buffer | undefined }[];
   /** With `withNodes`: the executions' node rows, in id (creation) order. */
   readonly nodes: NodeExecutionRow[] | undefined;
   /** With a completion: whether its work item was still leased to its owner (and is now deleted). */
   readonly completed: boolean | undefined;
+  /** With `attemptsOf`: that node's task attempts, in id (creation) order. */
+  readonly attempts: TaskExecutionRow[] | undefined;
 }
 
 /**
@@ -55,25 +70,33 @@ export interface Locked {
  * when it is at most `maxInputBytes` (immutable, so safe to read in the locking statement). In the same round trip
  * (statements in one simple-protocol message, ids inlined), after the locks are held: `withNodes`, their node rows
  * (a statement that waited for a lock keeps its older snapshot for every other table, the next one does not); a
- * completion, its work item deleted.
+ * completion, its work item deleted; `attemptsOf`, a node's task attempts.
  */
 export function lockExecutions(
   db: Knex,
   ids: readonly string[],
   maxInputBytes: number,
-  opts: { readonly withNodes?: boolean; readonly complete?: Completion } = {},
+  opts: {
+    readonly withNodes?: boolean;
+    readonly complete?: Completion;
+    readonly attemptsOf?: AttemptsOf;
+  } = {},
 ): Promise<Locked> {
   return withDbErrors(async () => {
     const list = idList(ids);
     const statements = [lockSql(list, maxInputBytes)];
-    if (opts.withNodes === true) statements.push(nodesOfSql(`ARRAY[${list}]::bigint[]`));
-    if (opts.complete !== undefined) statements.push(completionSql(opts.complete));
+    const at = (sql: string | undefined) => (sql === undefined ? -1 : statements.push(sql) - 1);
+    const nodes = at(opts.withNodes === true ? nodesOfSql(`ARRAY[${list}]::bigint[]`) : undefined);
+    const completion = at(opts.complete === undefined ? undefined : completionSql(opts.complete));
+    const attempts = at(opts.attemptsOf === undefined ? undefined : attemptsSql(opts.attemptsOf));
     const r = (await db.raw(statements.join(";\n"))) as { rows: unknown[] } | { rows: unknown[] }[];
     const results = Array.isArray(r) ? r : [r];
+    const rows = (i: number) => (i < 0 ? undefined : (results[i]?.rows ?? []));
     return {
       locked: locked(results[0]?.rows as LockedRow[]),
-      nodes: opts.withNodes === true ? (results[1]?.rows as NodeExecutionRow[]) : undefined,
-      completed: opts.complete === undefined ? undefined : (results.at(-1)?.rows.length ?? 0) > 0,
+      nodes: rows(nodes) as NodeExecutionRow[] | undefined,
+      completed: completion < 0 ? undefined : (rows(completion)?.length ?? 0) > 0,
+      attempts: rows(attempts) as TaskExecutionRow[] | undefined,
     };
   });
 }

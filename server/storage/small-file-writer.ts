@@ -11,29 +11,56 @@ const { parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
 const path = require("node:path");
 const { randomBytes } = require("node:crypto");
+// Directories known to exist. A new directory is made level by level from its nearest known ancestor, each mkdir
+// expected to succeed (a recursive mkdir tries the deepest level first and climbs on ENOENT: half again as many calls).
 const made = new Set();
-function writeOne(file, data, tempPrefix) {
-  const dir = path.dirname(file);
-  if (!made.has(dir)) {
-    fs.mkdirSync(dir, { recursive: true });
-    if (made.size > 4096) made.clear();
-    made.add(dir);
+const MAX_MADE = 16384;
+function remember(dir) {
+  if (made.size >= MAX_MADE) made.clear();
+  made.add(dir);
+}
+function makeDirectory(dir, surely) {
+  const missing = [];
+  for (let d = dir; !made.has(d); d = path.dirname(d)) {
+    if (surely || path.dirname(d) === d || missing.length >= 8) {
+      // Nothing known near it (the first write, a cleared cache, a directory removed meanwhile): made at once, and
+      // it and its parents are known from now on.
+      fs.mkdirSync(dir, { recursive: true });
+      for (let a = dir; path.dirname(a) !== a; a = path.dirname(a)) remember(a);
+      return;
+    }
+    missing.push(d);
   }
+  for (let i = missing.length - 1; i >= 0; i--) {
+    try {
+      fs.mkdirSync(missing[i]);
+    } catch (err) {
+      if (!err || err.code !== "EEXIST" || !fs.statSync(missing[i]).isDirectory()) throw err;
+    }
+    remember(missing[i]);
+  }
+}
+function writeOne(file, data, tempPrefix, retried) {
+  const dir = path.dirname(file);
   const temp = path.join(dir, tempPrefix + randomBytes(8).toString("hex"));
   try {
+    if (retried || !made.has(dir)) makeDirectory(dir, retried);
     fs.writeFileSync(temp, data, { flag: "wx", mode: 0o644 });
     fs.renameSync(temp, file);
   } catch (err) {
     try { fs.unlinkSync(temp); } catch {}
-    // A directory removed meanwhile (retention): made again once.
-    if (err && err.code === "ENOENT" && made.delete(dir)) return writeOne(file, data, tempPrefix);
+    // A directory removed meanwhile (retention): what is known is forgotten, and the file written again once.
+    if (err && err.code === "ENOENT" && !retried) {
+      made.clear();
+      return writeOne(file, data, tempPrefix, true);
+    }
     throw err;
   }
 }
 parentPort.on("message", (m) => {
   const errors = m.files.map((f) => {
     try {
-      writeOne(f.path, f.data, m.tempPrefix);
+      writeOne(f.path, f.data, m.tempPrefix, false);
       return undefined;
     } catch (err) {
       return { code: err && err.code, message: String(err && err.message) };

@@ -37,6 +37,14 @@ describe("SmallFileWriter", () => {
     expect(fs.readFileSync(file, "utf8")).toBe("2");
   });
 
+  it("writes into a new directory under one removed since it was made", async () => {
+    await writer.write([{ path: path.join(dir, "old/a/b/f.pb"), data: bytes("1") }]);
+    fs.rmSync(path.join(dir, "old"), { recursive: true });
+    const file = path.join(dir, "old/a/c/g.pb");
+    expect(await writer.write([{ path: file, data: bytes("2") }])).toEqual([undefined]);
+    expect(fs.readFileSync(file, "utf8")).toBe("2");
+  });
+
   it("reports each file that cannot be written, and writes the others", async () => {
     fs.writeFileSync(path.join(dir, "plain"), "a file");
     const errors = await writer.write([

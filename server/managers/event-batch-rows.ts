@@ -170,10 +170,8 @@ export class BatchRows {
   ): Promise<TaskSlot | undefined> {
     const nodeKey = nodeKeyOf(executionId, nodeId);
     if (!this.attemptsLoaded.has(nodeKey)) {
-      if (!node.pending) {
-        this.addAttempts(executionId, nodeId, await tasks.taskExecutionsOf(this.trx, node.row.id));
-      }
-      this.attemptsLoaded.add(nodeKey);
+      const stored = node.pending ? [] : await tasks.taskExecutionsOf(this.trx, node.row.id);
+      this.addAttempts(executionId, nodeId, stored);
     }
     return this.tasks.get(this.taskKey(nodeKey, key));
   }

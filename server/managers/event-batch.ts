@@ -105,10 +105,7 @@ export class EventBatch {
     const wanted = ids.filter((id) => !this.executions.has(id));
     if (wanted.length === 0) return undefined;
     const loaded = await lockExecutions(this.trx, wanted, this.maxPrefetchBytes, { withNodes, ...also });
-    for (const { row, inputs } of loaded.locked) {
-      this.executions.set(row.id, row);
-      if (inputs !== undefined) this.cacheData(row.inputs_uri, inputs);
-    }
+    for (const { row, inputs } of loaded.locked) this.keep(row, inputs);
     if (loaded.nodes !== undefined) this.rows.addNodes(wanted, loaded.nodes);
     return loaded;
   }
@@ -126,12 +123,15 @@ export class EventBatch {
    * to be read when needed, as lock() leaves them.
    */
   adoptCreated(created: readonly CreatedExecution[]): void {
-    for (const { row, inputs } of created) {
-      this.executions.set(row.id, row);
-      if (inputs !== undefined && inputs.byteLength <= this.maxPrefetchBytes)
-        this.cacheData(row.inputs_uri, inputs);
-    }
+    for (const { row, inputs } of created) this.keep(row, inputs);
     this.rows.markListed(created.map((c) => c.row.id));
+  }
+
+  /** An execution row this transaction holds, with its inputs blob when small enough to keep (the prefetch size). */
+  private keep(row: ExecutionRow, inputs: Uint8Array | undefined): void {
+    this.executions.set(row.id, row);
+    if (inputs !== undefined && inputs.byteLength <= this.maxPrefetchBytes)
+      this.cacheData(row.inputs_uri, inputs);
   }
 
   /**

@@ -1,9 +1,14 @@
 // A bounded map that forgets the least recently used entry first: for immutable lookups (versioned entities,
-// compiled workflows), where a hit never needs revalidation.
+// compiled workflows, encodings keyed by a row version), where a hit never needs revalidation. The bound is a count
+// of entries, or a total of the weights `weigh` gives them.
 export class LruCache<K, V> {
   private readonly entries = new Map<K, V>();
+  private total = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly weigh: (value: V) => number = () => 1,
+  ) {}
 
   get(key: K): V | undefined {
     const value = this.entries.get(key);
@@ -14,11 +19,17 @@ export class LruCache<K, V> {
   }
 
   set(key: K, value: V): void {
-    this.entries.delete(key);
+    const old = this.entries.get(key);
+    if (old !== undefined) {
+      this.entries.delete(key);
+      this.total -= this.weigh(old);
+    }
     this.entries.set(key, value);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
+    this.total += this.weigh(value);
+    while (this.total > this.capacity && this.entries.size > 1) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [K, V];
+      this.entries.delete(oldestKey);
+      this.total -= this.weigh(oldest);
     }
   }
 

@@ -35,10 +35,11 @@ import {
 } from "../transformers/execution.js";
 import { decodeLiteralMap } from "../transformers/literals.js";
 import { modelText } from "../transformers/model-text.js";
-import { lazyExecution, lazyExecutionList } from "../transformers/wire-answers.js";
+import { lazyExecution } from "../transformers/wire-answers.js";
 import { validateListScope } from "../validation/list-validator.js";
 import type { ExecutionLauncher } from "./execution-launcher.js";
 import { ExecutionReads } from "./execution-reads.js";
+import { ExecutionSummaries } from "./execution-summaries.js";
 import { type InlineLimits, literalData } from "./literal-data.js";
 import { notifyWatchers } from "./workflow-event-recorder.js";
 
@@ -57,6 +58,7 @@ export const executionNotFound = (id: repo.ExecutionKey) =>
 
 export class ExecutionManager {
   private readonly reads: ExecutionReads;
+  private readonly summaries: ExecutionSummaries;
 
   constructor(
     private readonly db: Knex,
@@ -65,6 +67,7 @@ export class ExecutionManager {
     private readonly limits: InlineLimits,
   ) {
     this.reads = new ExecutionReads(db);
+    this.summaries = new ExecutionSummaries(db);
   }
 
   async load(id: WorkflowExecutionIdentifier | undefined): Promise<repo.ExecutionRow> {
@@ -80,8 +83,7 @@ export class ExecutionManager {
 
   async listExecutions(req: ResourceListRequest): Promise<ExecutionList> {
     const scope = validateListScope(req.id, req.limit);
-    const page = await repo.listExecutions(this.db, scope, req);
-    return lazyExecutionList(page.rows, page.token);
+    return this.summaries.list(scope, req);
   }
 
   async updateExecution(req: ExecutionUpdateRequest): Promise<void> {

@@ -196,18 +196,42 @@ export function updateExecution(
 }
 
 /** A page of executions, with the columns an answer is made of. */
-export function listExecutions(
+/** An execution of a list page: its id, and its row's version (see listExecutionVersions). */
+export interface ExecutionVersion {
+  readonly id: string;
+  readonly v: string;
+}
+
+/**
+ * A page of executions as ids and row versions: `xmin`, the transaction that wrote the row's current version, which
+ * every update changes (no two transactions share one, and a row only ever shows other sessions the last version its
+ * transaction wrote). An (id, version) pair therefore names one content of the row for as long as this process
+ * could remember it (transaction ids repeat only after 2^32 transactions).
+ */
+export function listExecutionVersions(
   db: Knex,
   scope: { project: string; domain: string; name?: string },
   req: PageRequest,
-): Promise<Page<ExecutionAnswerRow>> {
+): Promise<Page<ExecutionVersion>> {
   const qb = db("executions as e")
-    .select(EXECUTION_ANSWER_COLUMNS.map((c) => `e.${c}`))
+    .select("e.id", db.raw("e.xmin::text AS v"))
     .where("e.execution_project", scope.project)
     .where("e.execution_domain", scope.domain);
   if (scope.name !== undefined && scope.name !== "") qb.where("e.execution_name", scope.name);
   if (!/(^|[(+.,])state,/.test(req.filters ?? "")) qb.where("e.state", 0);
-  return listPage<ExecutionAnswerRow>(qb, req, EXECUTION_LIST);
+  return listPage<ExecutionVersion>(qb, req, EXECUTION_LIST);
+}
+
+export type VersionedAnswerRow = ExecutionAnswerRow & ExecutionVersion;
+
+/** The answer columns of the executions `ids` (those that still exist), each with its row version. */
+export function getExecutionAnswers(db: Knex, ids: readonly string[]): Promise<VersionedAnswerRow[]> {
+  return withDbErrors(
+    async () =>
+      (await db("executions")
+        .select("id", db.raw("xmin::text AS v"), ...EXECUTION_ANSWER_COLUMNS)
+        .whereRaw("id = ANY(?::bigint[])", [[...ids]])) as VersionedAnswerRow[],
+  );
 }
 
 /** Executions of any version of a launch plan name that are QUEUED or RUNNING (concurrency policy). */

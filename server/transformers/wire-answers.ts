@@ -1,7 +1,7 @@
 // Answers that carry their own encoding. A message built here reads as a normal one (its fields decode from the rows
 // on first access), and until any of its fields is read or set it also knows its binary encoding, which the gRPC
 // path sends as is (grpc-direct.ts). JSON, REST and interceptors that look inside get the decoded message.
-import { create, type Message, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
 import {
   type Execution,
   type ExecutionList,
@@ -64,20 +64,19 @@ export function lazyExecution(row: ExecutionAnswerRow): Execution {
   );
 }
 
-/** An admin.ExecutionList of the rows' list forms, decoded only if its executions are read. */
-export function lazyExecutionList(rows: readonly ExecutionAnswerRow[], token: string): ExecutionList {
+/** The encoded list form of the row's admin.Execution. */
+export function executionSummaryWire(row: ExecutionAnswerRow): Wire {
+  return executionWire(row, true) ?? toBinary(ExecutionSchema, rowToExecutionSummary(row));
+}
+
+/** An admin.ExecutionList of encoded executions (executionSummaryWire), decoded only if its executions are read. */
+export function lazyExecutionList(parts: readonly Uint8Array[], token: string): ExecutionList {
   const list = create(ExecutionListSchema, { token });
   return lazy(
     list,
     ["executions"],
-    () => ({ executions: rows.map(rowToExecutionSummary) }),
-    () => {
-      if (list.token !== token) return undefined;
-      const parts = rows.map(
-        (r) => executionWire(r, true) ?? toBinary(ExecutionSchema, rowToExecutionSummary(r)),
-      );
-      return executionListWire(parts, token);
-    },
+    () => ({ executions: parts.map((p) => fromBinary(ExecutionSchema, p)) }),
+    () => (list.token === token ? executionListWire(parts, token) : undefined),
   );
 }
 

@@ -25,4 +25,21 @@ describe("LruCache", () => {
     expect(await cache.getOrLoad("k", load)).toBe(7);
     expect(calls).toBe(2);
   });
+
+  it("bounds the total weight when given one, forgetting as many of the oldest entries as it takes", () => {
+    const cache = new LruCache<string, string>(10, (v) => v.length);
+    cache.set("a", "xxxx");
+    cache.set("b", "xxxx");
+    expect(cache.get("a")).toBe("xxxx");
+    cache.set("c", "xxxxxx");
+    expect(cache.get("b")).toBeUndefined();
+    expect(cache.get("a")).toBe("xxxx");
+    cache.set("a", "x");
+    cache.set("d", "xxx");
+    expect(cache.get("c")).toBe("xxxxxx");
+    expect(cache.get("a")).toBe("x");
+    cache.set("e", "xxxxxxxxxxxx");
+    expect([cache.get("a"), cache.get("c"), cache.get("d")]).toEqual([undefined, undefined, undefined]);
+    expect(cache.get("e")).toBe("xxxxxxxxxxxx");
+  });
 });

@@ -18,6 +18,7 @@ import type { ExecutionRow } from "../../../server/repositories/execution-repo.j
 import { rowToExecution, rowToExecutionSummary } from "../../../server/transformers/execution.js";
 import { executionWire } from "../../../server/transformers/execution-wire.js";
 import {
+  executionSummaryWire,
   lazyExecution,
   lazyExecutionEvent,
   lazyExecutionList,
@@ -209,7 +210,7 @@ describe("lazy answers", () => {
 
   it("encode a list as the summaries would be, with its token (an entry with an error through the decoder)", () => {
     const rows = cases.map(([, c]) => c);
-    const list = lazyExecutionList(rows, "next-page");
+    const list = lazyExecutionList(rows.map(executionSummaryWire), "next-page");
     const bytes = wireOf(list);
     expect(bytes).toBeDefined();
     const expected = create(ExecutionListSchema, {
@@ -227,7 +228,7 @@ describe("lazy answers", () => {
       executions: [r, r].map(rowToExecutionSummary),
       token: "t",
     });
-    const touched = lazyExecutionList([r, r], "t");
+    const touched = lazyExecutionList([r, r].map(executionSummaryWire), "t");
     void touched.executions[1]?.id;
     expect(wireOf(touched)).toBeUndefined();
     expect(
@@ -237,10 +238,10 @@ describe("lazy answers", () => {
         expected,
       ),
     ).toBe(true);
-    const retokened = lazyExecutionList([r], "t");
+    const retokened = lazyExecutionList([executionSummaryWire(r)], "t");
     retokened.token = "u";
     expect(wireOf(retokened)).toBeUndefined();
-    const grown = lazyExecutionList([r], "t");
+    const grown = lazyExecutionList([executionSummaryWire(r)], "t");
     grown.executions.push(rowToExecutionSummary(r));
     expect(wireOf(grown)).toBeUndefined();
     expect(fromBinary(ExecutionListSchema, toBinary(ExecutionListSchema, grown)).executions).toHaveLength(2);

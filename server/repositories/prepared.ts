@@ -19,6 +19,6 @@ function nameOf(sql: string): string {
 }
 
 /** `db.raw(sql, bindings)` as a named prepared statement. */
-export function prepared(db: Knex, sql: string, bindings: readonly unknown[]): Knex.Raw {
+export function prepared(db: Pick<Knex, "raw">, sql: string, bindings: readonly unknown[]): Knex.Raw {
   return db.raw(sql, bindings as Knex.RawBinding[]).options({ name: nameOf(sql) });
 }

@@ -22,6 +22,7 @@ let b: TestServer;
 const P = { project: "flytesnacks", domain: "development" };
 const NAMES = ["g0", "g1", "g2"];
 const statements: string[] = [];
+const named: string[] = [];
 
 const listOnB = () => b.admin.listExecutions({ id: P, limit: 10 });
 const phases = (list: Awaited<ReturnType<typeof listOnB>>) =>
@@ -39,7 +40,10 @@ beforeAll(async () => {
     listOnB,
     (l) => l.executions.length === 3 && l.executions.every((e) => e.closure?.phase === W.RUNNING),
   );
-  b.server.db.on("query", (q: { sql: string }) => statements.push(q.sql));
+  b.server.db.on("query", (q: { sql: string; options?: { name?: string } }) => {
+    statements.push(q.sql);
+    if (q.options?.name !== undefined) named.push(q.sql);
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -82,5 +86,20 @@ describe("ListExecutions", () => {
       if (got.spec !== undefined) got.spec.inputs = undefined;
       expect(equals(ExecutionSchema, entry, got)).toBe(true);
     }
+  });
+
+  it("runs a page without filters as a named prepared statement, and a filtered one as a plain statement", async () => {
+    named.length = 0;
+    statements.length = 0;
+    await listOnB();
+    const [page] = statements.filter((s) => /executions/i.test(s));
+    expect(page).toBeDefined();
+    expect(named).toContain(page);
+    named.length = 0;
+    statements.length = 0;
+    const running = await b.admin.listExecutions({ id: P, limit: 10, filters: "eq(phase,RUNNING)" });
+    expect(running.executions.map((e) => e.id?.name)).toEqual(["g2", "g0"]);
+    expect(statements.filter((s) => /executions/i.test(s))).toHaveLength(1);
+    expect(named).toHaveLength(0);
   });
 });

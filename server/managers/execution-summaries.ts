@@ -10,7 +10,7 @@ import { LruCache } from "../lru-cache.js";
 import * as repo from "../repositories/execution-repo.js";
 import { executionSummaryWire, lazyExecutionList } from "../transformers/wire-answers.js";
 
-/** Bytes of encoded list entries kept (about 40,000 executions of a typical size). */
+/** Bytes of encoded list entries kept (about 30,000 executions of a typical size). */
 const CACHE_BYTES = 16 * 1024 * 1024;
 /** What an entry costs beyond its bytes (the map entry, its key and the buffer object), roughly. */
 const ENTRY_OVERHEAD = 160;
@@ -38,7 +38,8 @@ export class ExecutionSummaries {
       page.rows.forEach((r, i) => {
         const row = parts[i] === undefined ? rows.get(r.id) : undefined;
         if (row === undefined) return;
-        const wire = executionSummaryWire(row);
+        // Copied into a buffer of its own: a small Buffer is a slice of a shared 8 KiB pool, which it would keep alive.
+        const wire = new Uint8Array(executionSummaryWire(row));
         this.encoded.set(versionKey(row), wire);
         parts[i] = wire;
       });

@@ -15,11 +15,21 @@ export interface ServerProcess {
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/petrel.js");
 
+/** Children still running: asked to stop (SIGTERM) when this process exits, however it ends (a test or benchmark
+ * that throws must not leave servers behind, still using the machine's CPU for the next measurement). */
+const living = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of living) child.kill("SIGTERM");
+});
+
 export function runPetrel(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  living.add(child);
+  child.once("exit", () => living.delete(child));
+  return child;
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {

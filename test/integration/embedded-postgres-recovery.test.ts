@@ -196,7 +196,13 @@ describe("the embedded Postgres dying under a running server", () => {
     const before = await admin.getExecutionData({ id: { ...P, name: "before" } });
     expect(before.fullOutputs?.literals.o).toEqual(literalInt(7));
     expect(server.output()).toContain("the embedded Postgres was killed by SIGKILL; restarting it");
-    expect(server.output()).toContain("the embedded Postgres is running again");
+    // Log lines reach stderr in batches (up to 50 ms after they were logged): the server may be serving before this
+    // one is out.
+    await eventually(
+      async () => server.output().includes("the embedded Postgres is running again"),
+      (logged) => logged,
+      5_000,
+    );
 
     // A clean stop still stops the restarted Postgres.
     const restarted = postmasterPid(home);

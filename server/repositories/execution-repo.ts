@@ -195,7 +195,6 @@ export function updateExecution(
   });
 }
 
-/** A page of executions, with the columns an answer is made of. */
 /** An execution of a list page: its id, and its row's version (see listExecutionVersions). */
 export interface ExecutionVersion {
   readonly id: string;

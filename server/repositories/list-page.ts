@@ -2,10 +2,12 @@
 // (page-token.ts), ordered by the sort key and a tie-breaker, and the next token issued.
 //
 // Every query selects the sort value and tie-breaker under the reserved aliases `__sort` and `__tb`, which are
-// stripped from the rows returned. A page without filters runs as a named prepared statement (see prepared.ts): its
-// text depends only on the sort, the token's kind and the scope, so each connection holds a handful of them, and
-// Postgres neither parses nor plans a console's or client's repeated first pages again. Filter values and tokens are checked against the column types before any SQL
+// stripped from the rows returned. Filter values and tokens are checked against the column types before any SQL
 // runs, so a bad one is an INVALID_ARGUMENT naming it, never a database error.
+//
+// A page without filters runs as a named prepared statement (see prepared.ts): its text depends only on the sort, the
+// token's kind and the scope, so each connection holds a handful of them, and Postgres neither parses nor plans a
+// console's or client's repeated first pages again.
 import type { Knex } from "knex";
 import { invalidArgument } from "../errors.js";
 import { parseFilters } from "../validation/filter-grammar.js";

@@ -156,7 +156,7 @@ export class EngineContext {
       this.batches.set(trx, batch);
       await trx.raw(GENERIC_PLANS);
       const out = await fn(trx);
-      await batch.flush();
+      await batch.flush(true);
       return out;
     });
     const told = batch?.toldWatchers() ?? [];

@@ -46,14 +46,14 @@ export class BatchBlobs {
   /**
    * Starts writing blobs taken for a write. Small blobs: their database copies (returned) are written with the rows
    * (and entered in the blob outbox); their store copies are written after commit (see committed). Larger ones go to
-   * the store before the commit: `stored` settles when they are there.
+   * the store before the commit: `stored` settles when they are there (undefined: there are none).
    */
-  write(blobs: readonly BlobWrite[]): { copies: BlobWrite[]; stored: Promise<void> } {
+  write(blobs: readonly BlobWrite[]): { copies: BlobWrite[]; stored: Promise<void> | undefined } {
     const copies = this.data.databaseCopies(blobs);
     const copied = new Set(copies.map((b) => b.uri));
-    const stored = this.data.materialize(blobs.filter((b) => !copied.has(b.uri)));
+    const direct = blobs.filter((b) => !copied.has(b.uri));
     this.copies.push(...copies);
-    return { copies, stored };
+    return { copies, stored: direct.length > 0 ? this.data.materialize(direct) : undefined };
   }
 
   /** Blobs written as database copies (and outbox entries): the materializer writes their store copies after commit. */

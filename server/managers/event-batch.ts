@@ -273,8 +273,11 @@ export class EventBatch {
     return this.recorded;
   }
 
-  /** Writes everything pending in one statement; new rows get their ids. */
-  async flush(): Promise<void> {
+  /**
+   * Writes everything pending in one statement; new rows get their ids. `last`: the transaction commits right after
+   * (the COMMIT is sent with the statement unless blobs must reach the store first).
+   */
+  async flush(last = false): Promise<void> {
     this.recorded = 0;
     const rows = this.rows.dirty();
     const blobs = this.blobs.take();
@@ -308,6 +311,7 @@ export class EventBatch {
       ...(leased !== undefined ? { leased } : {}),
       notify: { channel: WATCH_CHANNEL, payloads: notified.map((id) => `${id}#${this.token}`) },
       messages,
+      last: last && stored === undefined,
     });
     const [ids] = await Promise.all([written, stored]);
     for (const [k, id] of ids.leased) this.leasedIds.set(k, id);

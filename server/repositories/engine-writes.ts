@@ -75,6 +75,8 @@ export interface EngineWrites {
   readonly notify?: { readonly channel: string; readonly payloads: readonly string[] };
   /** Messages for the outbox (notifications, event-sink CloudEvents), in delivery order. */
   readonly messages?: readonly OutboxInsert[];
+  /** The transaction's last statement: its COMMIT is sent with it (nothing may fail after it). */
+  readonly last?: boolean;
 }
 
 export interface WrittenIds {
@@ -216,7 +218,7 @@ export function writeEngineBatch(db: Knex, w: EngineWrites): Promise<WrittenIds>
   ];
   const sql = `WITH ${s.ctes.join(",\n")}\n${selects.join("\nUNION ALL ")}`;
   return withDbErrors(async () => {
-    const r = (await prepared(db, sql, s.bindings)) as {
+    const r = (await prepared(db, sql, s.bindings, w.last)) as {
       rows: { k: string; id: string; a: string; b: string; c: string; d: string; e: string; f: number }[];
     };
     const nodes = new Map<string, string>();

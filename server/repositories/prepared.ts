@@ -18,7 +18,16 @@ function nameOf(sql: string): string {
   return name;
 }
 
-/** `db.raw(sql, bindings)` as a named prepared statement. */
-export function prepared(db: Pick<Knex, "raw">, sql: string, bindings: readonly unknown[]): Knex.Raw {
-  return db.raw(sql, bindings as Knex.RawBinding[]).options({ name: nameOf(sql) });
+/**
+ * `db.raw(sql, bindings)` as a named prepared statement; `commitAfter`: the transaction's last statement, its COMMIT
+ * sent with it (see db/pg-client.ts).
+ */
+export function prepared(
+  db: Pick<Knex, "raw">,
+  sql: string,
+  bindings: readonly unknown[],
+  commitAfter = false,
+): Knex.Raw {
+  const options = commitAfter ? { name: nameOf(sql), commitAfter } : { name: nameOf(sql) };
+  return db.raw(sql, bindings as Knex.RawBinding[]).options(options);
 }

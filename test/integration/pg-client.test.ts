@@ -1,6 +1,8 @@
-// The knex client Petrel uses: a transaction's BEGIN travels with its first statement when that one has no bind
-// parameters (one round trip less), is sent alone otherwise, and is not sent at all for a transaction that ran
-// nothing; SET LOCAL statements right after BEGIN travel with it (and take effect in that transaction only). Checked by recording what reaches the pg driver, and by the results.
+// The knex client Petrel uses: a transaction's BEGIN travels with its first statement (in front of it when that one
+// has no bind parameters, pipelined with it otherwise: one round trip less either way) and is not sent at all for a
+// transaction that ran nothing; SET LOCAL statements right after BEGIN travel with it (and take effect in that
+// transaction only); a statement marked `commitAfter` has its COMMIT pipelined behind it. Checked by recording what
+// reaches the pg driver and when the answers come (">" sent, "<" answered), and by the results.
 import type { Knex } from "knex";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from "../support/test-database.
 let database: TestDatabase;
 let db: Knex;
 const sent: string[] = [];
+const events: string[] = [];
 const original = pg.Client.prototype.query;
 
 beforeAll(async () => {
@@ -18,7 +21,15 @@ beforeAll(async () => {
   await db.raw("SELECT 1"); // connect first: the pool's own setup queries are not part of the checks
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     const config = args[0] as string | { text: string };
-    sent.push(typeof config === "string" ? config : config.text);
+    const text = typeof config === "string" ? config : config.text;
+    sent.push(text);
+    events.push(`>${text}`);
+    const done = args[1];
+    if (typeof done === "function")
+      args[1] = (...answer: unknown[]) => {
+        events.push(`<${text}`);
+        return (done as (...a: unknown[]) => unknown)(...answer);
+      };
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
 });
@@ -40,19 +51,83 @@ describe("PetrelPgClient", () => {
     expect(sent).toEqual(["BEGIN; SELECT 1 AS a", "SELECT 2 AS b; SELECT 3 AS c", "COMMIT;"]);
   });
 
-  it("sends BEGIN alone before a statement with bind parameters, and rolls back on error", async () => {
-    sent.length = 0;
+  it("pipelines BEGIN with a first statement that has bind parameters, and rolls back on error", async () => {
     await db.raw("CREATE TABLE IF NOT EXISTS pg_client_probe (v int)");
+    sent.length = 0;
+    events.length = 0;
+    const insert = "INSERT INTO pg_client_probe (v) VALUES ($1) RETURNING v";
     await expect(
       db.transaction(async (trx) => {
-        await trx.raw("INSERT INTO pg_client_probe (v) VALUES (?)", [7]);
+        const r = (await trx.raw("INSERT INTO pg_client_probe (v) VALUES (?) RETURNING v", [7])) as {
+          rows: { v: number }[];
+        };
+        expect(r.rows).toEqual([{ v: 7 }]);
         throw new Error("stop");
       }),
     ).rejects.toThrow("stop");
-    expect(sent.slice(1)).toEqual(["BEGIN;", "INSERT INTO pg_client_probe (v) VALUES ($1)", "ROLLBACK"]);
-    expect(
-      ((await db.raw("SELECT count(*)::int AS n FROM pg_client_probe")) as { rows: { n: number }[] }).rows,
-    ).toEqual([{ n: 0 }]);
+    expect(events).toEqual([">BEGIN;", `>${insert}`, "<BEGIN;", `<${insert}`, ">ROLLBACK", "<ROLLBACK"]);
+    expect(await count()).toBe(0);
+    expect(await db.raw("SELECT 1 AS ok")).toMatchObject({ rows: [{ ok: 1 }] }); // the pool's connections work on
+  });
+
+  it("pipelines a commitAfter statement's COMMIT behind it, and answers knex's COMMIT with it", async () => {
+    await db.raw("TRUNCATE pg_client_probe");
+    const insert = "INSERT INTO pg_client_probe (v) VALUES ($1)";
+    events.length = 0;
+    await db.transaction(async (trx) => {
+      await trx.raw("SELECT 1");
+      await trx.raw("INSERT INTO pg_client_probe (v) VALUES (?)", [1]).options({ commitAfter: true });
+    });
+    expect(events).toEqual([
+      ">BEGIN; SELECT 1",
+      "<BEGIN; SELECT 1",
+      `>${insert}`,
+      ">COMMIT;",
+      `<${insert}`,
+      "<COMMIT;",
+    ]);
+    expect(await count()).toBe(1);
+
+    events.length = 0; // the transaction's only statement: BEGIN, it and COMMIT in one go
+    await db.transaction(async (trx) => {
+      await trx.raw("INSERT INTO pg_client_probe (v) VALUES (?)", [2]).options({ commitAfter: true });
+    });
+    expect(events).toEqual([">BEGIN;", `>${insert}`, ">COMMIT;", "<BEGIN;", `<${insert}`, "<COMMIT;"]);
+    expect(await count()).toBe(2);
+  });
+
+  it("rolls back when a commitAfter statement fails, and reports a COMMIT that fails", async () => {
+    await db.raw(`CREATE TABLE IF NOT EXISTS pg_client_unique (
+      v int, CONSTRAINT pg_client_unique_v UNIQUE (v) DEFERRABLE INITIALLY DEFERRED)`);
+    const before = await count();
+    await expect(
+      db.transaction(async (trx) => {
+        await trx.raw("INSERT INTO pg_client_probe (v) VALUES (?)", [3]);
+        await trx.raw("SELECT ?::int / 0", [1]).options({ commitAfter: true });
+      }),
+    ).rejects.toThrow("division by zero");
+    expect(await count()).toBe(before);
+
+    await expect(
+      db.transaction(async (trx) => {
+        await trx.raw("INSERT INTO pg_client_probe (v) VALUES (?)", [4]);
+        await trx
+          .raw("INSERT INTO pg_client_unique (v) VALUES (?), (?)", [5, 5])
+          .options({ commitAfter: true });
+      }),
+    ).rejects.toThrow("pg_client_unique_v"); // a deferred constraint fails at COMMIT
+    expect(await count()).toBe(before);
+    expect(await db.raw("SELECT 1 AS ok")).toMatchObject({ rows: [{ ok: 1 }] });
+  });
+
+  it("refuses a statement after a commitAfter one", async () => {
+    await expect(
+      db.transaction(async (trx) => {
+        await trx.raw("SELECT ?::int", [1]).options({ commitAfter: true });
+        await trx.raw("SELECT 2");
+      }),
+    ).rejects.toThrow("a statement was sent after the transaction's last one");
+    expect(await db.raw("SELECT 1 AS ok")).toMatchObject({ rows: [{ ok: 1 }] });
   });
 
   it("sends SET LOCAL settings with BEGIN, in front of the first statement or alone, for that transaction only", async () => {
@@ -92,3 +167,8 @@ describe("PetrelPgClient", () => {
     expect(r.rows).toEqual([{ idle: true }]);
   });
 });
+
+async function count(): Promise<number> {
+  const r = (await db.raw("SELECT count(*)::int AS n FROM pg_client_probe")) as { rows: { n: number }[] };
+  return r.rows[0]?.n ?? -1;
+}

@@ -169,7 +169,7 @@ describe("planExecution", () => {
               case: "collection",
               value: {
                 $typeName: "flyteidl.core.BindingDataCollection",
-                bindings: [bind("", "a", "o").binding!, bind("", "", "x").binding!],
+                bindings: [bindingData(bind("", "a", "o")), bindingData(bind("", "", "x"))],
               },
             },
           },
@@ -322,3 +322,9 @@ describe("WorkflowPlan", () => {
     expect(p.next(false).map((a) => a.kind)).toEqual(["succeed"]);
   });
 });
+
+/** A binding's data (every binding the fixtures build has one). */
+function bindingData(b: ReturnType<typeof bind>) {
+  if (b.binding === undefined) throw new Error("a binding without data");
+  return b.binding;
+}

@@ -1,11 +1,12 @@
 // Runs one task attempt's plugin: in a directory of its own under this engine's, with its timeout, aborted when its
 // lease is lost or its node stops running (checked by a heartbeat that also renews the lease).
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { ExecutionError_ErrorKind, ExecutionErrorSchema } from "../../gen/flyteidl/core/execution_pb.js";
 import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
+import type { Logger } from "../logger.js";
 import { publishAttempt } from "../metrics/engine-events.js";
 import { getNodeExecution } from "../repositories/node-execution-repo.js";
 import { extendLease, type WorkItemRow } from "../repositories/work-repo.js";
@@ -109,6 +110,23 @@ export async function runPlugin(
     clearInterval(heartbeat);
     cancelTimer?.();
     ctx.running.delete(key);
-    fs.rmSync(workDir, { recursive: true, force: true });
+    removeWorkDir(workDir, ctx.logger);
   }
+}
+
+/**
+ * Removes an attempt's directory without stalling the event loop on it: moved aside at once (one rename, so the
+ * path is free again), its contents then removed on the thread pool. A task may leave thousands of files behind.
+ */
+export function removeWorkDir(workDir: string, logger: Pick<Logger, "warn">): void {
+  let doomed = `${workDir}.removing-${randomBytes(6).toString("hex")}`;
+  try {
+    fs.renameSync(workDir, doomed);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    doomed = workDir;
+  }
+  fs.promises.rm(doomed, { recursive: true, force: true }).catch((error: unknown) => {
+    logger.warn("cannot remove a task attempt's directory", { directory: doomed, error });
+  });
 }

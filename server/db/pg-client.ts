@@ -6,7 +6,8 @@
 //   settings cost no round trip either.
 // - a statement whose options say `commitAfter` is the transaction's last: its `COMMIT` is pipelined behind it, and
 //   knex's own `COMMIT` then answers with that one's result. Only a caller with nothing left that could fail may ask
-//   for it (should that statement fail, Postgres answers the `COMMIT` with a rollback).
+//   for it (should that statement fail, Postgres answers the `COMMIT` with a rollback). Inside a nested transaction
+//   (a savepoint) the option is ignored: its end is not the transaction's.
 import { createRequire } from "node:module";
 import type { Knex } from "knex";
 
@@ -22,6 +23,8 @@ interface PgConnection {
   [DEFERRED]?: string;
   /** The answer to a `COMMIT` already sent behind the transaction's last statement. */
   [COMMITTING]?: Promise<QueryObject>;
+  /** How many savepoints (knex's nested transactions) are open. */
+  [SAVEPOINTS]?: number;
   /** node-pg's pipeline mode: queries are written without waiting for the answers to those before. */
   pipeline: boolean;
 }
@@ -34,6 +37,7 @@ const require = createRequire(import.meta.url);
 const KnexPgClient = require("knex/lib/dialects/postgres/index.js") as BaseClient;
 const DEFERRED = Symbol("petrel.deferredBegin");
 const COMMITTING = Symbol("petrel.committing");
+const SAVEPOINTS = Symbol("petrel.savepoints");
 const empty = (command: string) => ({ command, rowCount: null, rows: [], fields: [] });
 const SETTING = /^SET LOCAL [a-z_]+ = [a-z_0-9]+;?$/;
 
@@ -47,7 +51,11 @@ export class PetrelPgClient extends KnexPgClient {
       if (obj.sql !== "ROLLBACK") throw new Error("a statement was sent after the transaction's last one");
       return Object.assign(obj, { response: empty("ROLLBACK") }); // the COMMIT has ended the transaction
     }
+    if (obj.sql.startsWith("SAVEPOINT ")) connection[SAVEPOINTS] = (connection[SAVEPOINTS] ?? 0) + 1;
+    else if (obj.sql.startsWith("RELEASE SAVEPOINT ") || obj.sql.startsWith("ROLLBACK TO SAVEPOINT "))
+      connection[SAVEPOINTS] = (connection[SAVEPOINTS] ?? 1) - 1;
     if (obj.sql === "BEGIN;") {
+      delete connection[SAVEPOINTS];
       connection[DEFERRED] = "BEGIN;";
       return Object.assign(obj, { response: empty("BEGIN") });
     }
@@ -60,7 +68,7 @@ export class PetrelPgClient extends KnexPgClient {
     delete connection[DEFERRED];
     if (prefix !== undefined && (obj.sql === "COMMIT;" || obj.sql === "ROLLBACK"))
       return Object.assign(obj, { response: empty(obj.sql.replace(";", "")) });
-    const commit = obj.options?.commitAfter === true;
+    const commit = obj.options?.commitAfter === true && (connection[SAVEPOINTS] ?? 0) === 0;
     if (prefix !== undefined && plain && !commit) return this.merged(connection, prefix, obj);
     if (prefix === undefined && !commit) return super._query(connection, obj);
     const { answers, done } = this.pipelined(connection, [

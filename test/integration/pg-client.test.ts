@@ -120,6 +120,28 @@ describe("PetrelPgClient", () => {
     expect(await db.raw("SELECT 1 AS ok")).toMatchObject({ rows: [{ ok: 1 }] });
   });
 
+  it("ignores commitAfter inside a nested transaction (a savepoint): the outer one still decides", async () => {
+    const before = await count();
+    events.length = 0;
+    await expect(
+      db.transaction(async (trx) => {
+        await trx.raw("SELECT 1");
+        await trx.transaction(async (inner) => {
+          await inner.raw("INSERT INTO pg_client_probe (v) VALUES (?)", [6]).options({ commitAfter: true });
+        });
+        throw new Error("outer fails");
+      }),
+    ).rejects.toThrow("outer fails");
+    expect(events.filter((e) => e.startsWith(">"))).toEqual([
+      ">BEGIN; SELECT 1",
+      expect.stringMatching(/^>SAVEPOINT /),
+      ">INSERT INTO pg_client_probe (v) VALUES ($1)",
+      expect.stringMatching(/^>RELEASE SAVEPOINT /),
+      ">ROLLBACK",
+    ]);
+    expect(await count()).toBe(before);
+  });
+
   it("refuses a statement after a commitAfter one", async () => {
     await expect(
       db.transaction(async (trx) => {
